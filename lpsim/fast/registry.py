@@ -1,0 +1,27 @@
+"""Which compiled encode/decode kernels the fast engine uses for each format type.
+
+Placeholder registry: built-in kernels register here as they land (issue 4); a format
+without kernels runs on the exact engine, with one warning per format type.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..formats.base import Format
+
+_KERNELS: dict[type, tuple[Callable, Callable]] = {}
+
+
+def register_kernels(format_type: type, *, encode: Callable, decode: Callable) -> None:
+    """Register fast array-level encode/decode for a format type (same signatures as the exact engine's)."""
+    if not (isinstance(format_type, type) and issubclass(format_type, Format)):
+        raise TypeError(f"register_kernels: format_type must be a subclass of lpsim.formats.Format, got {format_type!r}")
+    _KERNELS[format_type] = (encode, decode)
+
+
+def kernels_for(fmt: Format) -> tuple[Callable, Callable] | None:
+    for cls in type(fmt).__mro__:
+        if cls in _KERNELS:
+            return _KERNELS[cls]
+    return None

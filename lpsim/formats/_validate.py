@@ -1,0 +1,36 @@
+"""Range validators for attrs fields that name the parameter and the allowed range."""
+
+from __future__ import annotations
+
+import numbers
+
+
+def int_in_range(low: int | None, high: int | None):
+    """An attrs validator: the value is an int (not bool) with low <= value <= high."""
+
+    def check(instance, attribute, value):
+        name = attribute.name
+        cls = type(instance).__name__
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{cls}: {name} must be an integer, got {value!r} ({type(value).__name__})")
+        if (low is not None and value < low) or (high is not None and value > high):
+            lo = "-inf" if low is None else str(low)
+            hi = "inf" if high is None else str(high)
+            raise ValueError(f"{cls}: {name} must be in [{lo}, {hi}], got {value}")
+
+    return check
+
+
+def optional(validator):
+    def check(instance, attribute, value):
+        if value is not None:
+            validator(instance, attribute, value)
+
+    return check
+
+
+def to_int(value):
+    """Converter: accept numpy integers but keep bools and floats for the validator to reject."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return value

@@ -1,0 +1,47 @@
+"""The common interface of every number format, built-in or plugin.
+
+A format is an immutable, hashable description. It does no arithmetic: engines
+(``lpsim.exact``, ``lpsim.fast``) implement encode/decode for each format type,
+and plugins register their own implementations (see docs/plugins.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Format:
+    """Base class of all formats. Subclasses are ``@attrs.frozen(kw_only=True)``.
+
+    Required of every subclass:
+      * ``bits``: storage bits per element;
+      * ``spec``: the short string that ``lpsim.formats.parse`` turns back into an equal format;
+      * ``code_dtype``: the numpy dtype that holds one code;
+      * ``max`` / ``min``: largest and smallest finite values;
+      * ``has_nan`` / ``has_inf``.
+    """
+
+    family: str = "format"
+
+    @property
+    def n_codes(self) -> int:
+        return 1 << self.bits
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+def unsigned_dtype_for(bits: int) -> np.dtype:
+    """The narrowest unsigned integer dtype with at least ``bits`` bits."""
+    for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if bits <= np.dtype(dt).itemsize * 8:
+            return np.dtype(dt)
+    raise ValueError(f"bits must be in [1, 64], got {bits}")
+
+
+def signed_dtype_for(bits: int) -> np.dtype:
+    """The narrowest signed integer dtype with at least ``bits`` bits."""
+    for dt in (np.int8, np.int16, np.int32, np.int64):
+        if bits <= np.dtype(dt).itemsize * 8:
+            return np.dtype(dt)
+    raise ValueError(f"bits must be in [1, 64], got {bits}")

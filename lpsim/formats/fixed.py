@@ -1,0 +1,154 @@
+"""Fixed-point formats: integer codes k with value k * scale."""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import numpy as np
+
+from ._validate import int_in_range, optional, to_int
+from .base import Format, signed_dtype_for, unsigned_dtype_for
+from .rounding import Overflow, to_overflow
+
+_FIXED_OVERFLOWS = (Overflow.SATURATE, Overflow.WRAP, Overflow.ERROR)
+
+
+def _to_scale(value):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+@attrs.frozen(kw_only=True)
+class FixedPoint(Format):
+    """A fixed-point format of ``bits`` bits: value = code * scale.
+
+    The scale is ``2**-frac_bits`` or an explicit positive ``scale`` (any positive
+    finite float, not only powers of two). Signed formats are two's complement:
+    codes in [-2**(bits-1), 2**(bits-1) - 1]; unsigned in [0, 2**bits - 1].
+
+    Quantizing x computes v = x / scale in float64 (exact for a power-of-two scale
+    unless it under/overflows float64; one IEEE division otherwise), rounds v to an
+    integer in the chosen mode and applies the overflow policy.
+    NaN has no code: quantizing NaN raises ValueError. +-inf saturates under
+    SATURATE and raises under WRAP and ERROR. -0.0 becomes code 0.
+    """
+
+    family = "fixed"
+
+    bits: int = attrs.field(converter=to_int, validator=int_in_range(1, 64))
+    signed: bool = attrs.field(default=True)
+    frac_bits: int | None = attrs.field(default=None, converter=to_int, validator=optional(int_in_range(-1023, 1074)))
+    scale: float | None = attrs.field(default=None, converter=_to_scale)
+    overflow: Overflow = attrs.field(default=Overflow.SATURATE, converter=to_overflow)
+
+    @signed.validator
+    def _check_signed(self, attribute, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"FixedPoint: signed must be a bool, got {value!r}")
+        if value and self.bits < 2:
+            raise ValueError("FixedPoint: a signed format needs bits in [2, 64] (one sign bit plus one), got 1")
+
+    @scale.validator
+    def _check_scale(self, attribute, value):
+        if value is None:
+            return
+        if self.frac_bits is not None:
+            raise ValueError("FixedPoint: give frac_bits or scale, not both")
+        if not isinstance(value, float) or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"FixedPoint: scale must be a positive finite number, got {value!r}")
+
+    @overflow.validator
+    def _check_overflow(self, attribute, value):
+        if value not in _FIXED_OVERFLOWS:
+            allowed = ", ".join(p.value for p in _FIXED_OVERFLOWS)
+            raise ValueError(f"FixedPoint: overflow must be one of {allowed}, got {value.value!r}")
+        top = abs(self.code_min) if self.signed else self.code_max
+        if not math.isfinite(top * self.step):
+            raise ValueError(
+                f"FixedPoint: the largest value {top} * {self.step!r} overflows float64; "
+                f"choose a larger frac_bits (now {self.frac_bits}) or a smaller scale"
+            )
+
+    # -- named constructors ------------------------------------------------
+    @classmethod
+    def q(cls, int_bits: int, frac_bits: int, **kwargs) -> "FixedPoint":
+        """Signed Qm.n: ``int_bits`` integer bits (sign included) and ``frac_bits`` fraction bits."""
+        return cls(bits=int_bits + frac_bits, signed=True, frac_bits=frac_bits, **kwargs)
+
+    @classmethod
+    def integer(cls, bits: int, signed: bool = True, **kwargs) -> "FixedPoint":
+        return cls(bits=bits, signed=signed, frac_bits=0, **kwargs)
+
+    # -- derived properties (finfo-like) -------------------------------------
+    @property
+    def step(self) -> float:
+        """The grid step (value of one code unit)."""
+        if self.scale is not None:
+            return self.scale
+        return math.ldexp(1.0, -self.effective_frac_bits)
+
+    @property
+    def effective_frac_bits(self) -> int:
+        return 0 if self.frac_bits is None else self.frac_bits
+
+    @property
+    def is_power_of_two_scale(self) -> bool:
+        return self.scale is None or math.frexp(self.scale)[0] == 0.5
+
+    @property
+    def eps(self) -> float:
+        return self.step
+
+    @property
+    def code_min(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def code_max(self) -> int:
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    @property
+    def max(self) -> float:
+        return float(self.code_max) * self.step
+
+    @property
+    def min(self) -> float:
+        return float(self.code_min) * self.step
+
+    @property
+    def smallest_normal(self) -> float:
+        return self.step
+
+    @property
+    def smallest_subnormal(self) -> float:
+        return self.step
+
+    @property
+    def tiny(self) -> float:
+        return self.step
+
+    @property
+    def has_nan(self) -> bool:
+        return False
+
+    @property
+    def has_inf(self) -> bool:
+        return False
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return signed_dtype_for(self.bits) if self.signed else unsigned_dtype_for(self.bits)
+
+    @property
+    def spec(self) -> str:
+        head = f"{'fixed' if self.signed else 'ufixed'}{self.bits}"
+        body = f"s{self.scale!r}" if self.scale is not None else f"f{self.effective_frac_bits}"
+        tail = "" if self.overflow is Overflow.SATURATE else f"_{self.overflow.value}"
+        return f"{head}_{body}{tail}"

@@ -1,0 +1,236 @@
+"""Floating-point formats of any exponent and mantissa width, IEEE/OCP bit layouts."""
+
+from __future__ import annotations
+
+import enum
+import math
+
+import attrs
+import numpy as np
+
+from ._validate import int_in_range, optional, to_int
+from .base import Format, unsigned_dtype_for
+from .rounding import Overflow, to_overflow
+
+
+class Specials(enum.Enum):
+    """Which codes are special.
+
+    IEEE: exponent field all ones is reserved: mantissa 0 is +-inf, others NaN.
+    FN:   finite, with NaN: only the codes with every exponent and mantissa bit set
+          are NaN (OCP E4M3, ml_dtypes ``*fn``); no inf; all-ones exponents are normal.
+    FNUZ: finite, unsigned zero: the code 1000...0 (negative zero) is the only NaN; no
+          inf, no -0 (ml_dtypes ``*fnuz``).
+    NONE: finite only, no NaN and no inf (OCP FP6/FP4 elements); every code is a number.
+    """
+
+    IEEE = "ieee"
+    FN = "fn"
+    FNUZ = "fnuz"
+    NONE = "none"
+
+    @property
+    def code(self) -> int:
+        return list(Specials).index(self)
+
+
+def _to_specials(value):
+    if isinstance(value, Specials):
+        return value
+    if isinstance(value, str):
+        try:
+            return Specials(value.strip().lower())
+        except ValueError:
+            allowed = ", ".join(s.value for s in Specials)
+            raise ValueError(f"FloatFormat: specials must be one of {allowed}, got {value!r}") from None
+    raise TypeError(f"FloatFormat: specials must be a Specials or string, got {type(value).__name__}")
+
+
+def _default_bias(exp_bits: int, specials: Specials) -> int:
+    base = (1 << (exp_bits - 1)) - 1
+    return base + 1 if specials is Specials.FNUZ else base
+
+
+def _default_overflow(self) -> Overflow:
+    return Overflow.SATURATE if self.specials is Specials.NONE else Overflow.IEEE
+
+
+@attrs.frozen(kw_only=True)
+class FloatFormat(Format):
+    """A binary floating-point format: 1 sign bit, ``exp_bits``, ``man_bits``.
+
+    Codes are unsigned integers with the IEEE layout sign | exponent | mantissa, so
+    encoded arrays view as numpy float16/float32 or ml_dtypes float8 types.
+    Values are exact in float64 (exp_bits <= 11, man_bits <= 52, range inside float64's).
+
+    NaN quantizes to the format's NaN (sign kept where the format has signed NaNs,
+    payload not kept); a format without NaN (specials NONE) raises ValueError on NaN.
+    +-inf stays +-inf in IEEE formats; in others it is an overflow (policy decides).
+    -0.0 stays -0.0, except in FNUZ formats, which have only +0.
+    With ``subnormals=False`` the representable set is {0} and the normal numbers;
+    values round to that set in the chosen mode, and codes with a zero exponent
+    field and a nonzero mantissa decode to zero of their sign (treated as denormals-are-zero).
+    """
+
+    family = "float"
+
+    exp_bits: int = attrs.field(converter=to_int, validator=int_in_range(1, 11))
+    man_bits: int = attrs.field(converter=to_int, validator=int_in_range(0, 52))
+    bias: int | None = attrs.field(default=None, converter=to_int, validator=optional(int_in_range(-2000, 2000)))
+    subnormals: bool = attrs.field(default=True)
+    specials: Specials = attrs.field(default=Specials.IEEE, converter=_to_specials)
+    overflow: Overflow = attrs.field(
+        default=attrs.Factory(_default_overflow, takes_self=True), converter=to_overflow
+    )
+
+    @subnormals.validator
+    def _check_subnormals(self, attribute, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"FloatFormat: subnormals must be a bool, got {value!r}")
+
+    @specials.validator
+    def _check_specials(self, attribute, value):
+        if value is Specials.IEEE:
+            if self.exp_bits < 2:
+                raise ValueError(f"FloatFormat: IEEE specials need exp_bits in [2, 11], got {self.exp_bits}")
+            if self.man_bits < 1:
+                raise ValueError(f"FloatFormat: IEEE specials need man_bits in [1, 52] (NaN needs a mantissa bit), got {self.man_bits}")
+
+    @overflow.validator
+    def _check_overflow(self, attribute, value):
+        if value is Overflow.WRAP:
+            raise ValueError("FloatFormat: overflow must be one of ieee, saturate, error (wrap is for fixed point)")
+        if value is Overflow.IEEE and self.specials is Specials.NONE:
+            raise ValueError("FloatFormat: overflow 'ieee' needs inf or NaN; with specials 'none' use saturate or error")
+        # The format must fit inside float64 so that every value is exact in float64.
+        if self.emax > 1023:
+            raise ValueError(f"FloatFormat: largest exponent {self.emax} exceeds float64's 1023; raise bias (now {self.effective_bias})")
+        if self.emin - (self.man_bits if self.subnormals else 0) < -1074:
+            raise ValueError(
+                f"FloatFormat: smallest value 2**{self.emin - (self.man_bits if self.subnormals else 0)} is below "
+                f"float64's 2**-1074; lower bias (now {self.effective_bias})"
+            )
+        if self.emax < self.emin:
+            raise ValueError("FloatFormat: this layout has no normal numbers")
+
+    # -- named constructors ------------------------------------------------
+    @classmethod
+    def ieee(cls, exp_bits: int, man_bits: int, **kwargs) -> "FloatFormat":
+        return cls(exp_bits=exp_bits, man_bits=man_bits, specials=Specials.IEEE, **kwargs)
+
+    # -- layout -------------------------------------------------------------
+    @property
+    def bits(self) -> int:
+        return 1 + self.exp_bits + self.man_bits
+
+    @property
+    def effective_bias(self) -> int:
+        return _default_bias(self.exp_bits, self.specials) if self.bias is None else self.bias
+
+    @property
+    def sign_mask(self) -> int:
+        return 1 << (self.exp_bits + self.man_bits)
+
+    @property
+    def exp_field_max(self) -> int:
+        """Largest exponent field that holds finite numbers."""
+        top = (1 << self.exp_bits) - 1
+        if self.specials is Specials.IEEE:
+            return top - 1
+        if self.specials is Specials.FN and self.man_bits == 0:
+            return top - 1
+        return top
+
+    @property
+    def max_code(self) -> int:
+        """Code (sign bit clear) of the largest finite value."""
+        field = self.exp_field_max
+        mant = (1 << self.man_bits) - 1
+        if self.specials is Specials.FN and self.man_bits > 0:
+            mant -= 1
+        return (field << self.man_bits) | mant
+
+    @property
+    def nan_code(self) -> int | None:
+        """Canonical positive NaN code (None if the format has no NaN)."""
+        top = (1 << self.exp_bits) - 1
+        if self.specials is Specials.IEEE:
+            return (top << self.man_bits) | (1 << (self.man_bits - 1))
+        if self.specials is Specials.FN:
+            return (top << self.man_bits) | ((1 << self.man_bits) - 1)
+        if self.specials is Specials.FNUZ:
+            return self.sign_mask
+        return None
+
+    @property
+    def inf_code(self) -> int | None:
+        if self.specials is Specials.IEEE:
+            return ((1 << self.exp_bits) - 1) << self.man_bits
+        return None
+
+    # -- derived properties (finfo-like) -------------------------------------
+    @property
+    def emin(self) -> int:
+        """Exponent of the smallest normal number."""
+        return 1 - self.effective_bias
+
+    @property
+    def emax(self) -> int:
+        """Exponent of the largest finite number."""
+        return self.exp_field_max - self.effective_bias
+
+    @property
+    def max(self) -> float:
+        mant = self.max_code & ((1 << self.man_bits) - 1)
+        return math.ldexp(1.0 + mant / (1 << self.man_bits), self.emax)
+
+    @property
+    def min(self) -> float:
+        return -self.max
+
+    @property
+    def smallest_normal(self) -> float:
+        return math.ldexp(1.0, self.emin)
+
+    @property
+    def smallest_subnormal(self) -> float:
+        if self.subnormals and self.man_bits > 0:
+            return math.ldexp(1.0, self.emin - self.man_bits)
+        return self.smallest_normal
+
+    @property
+    def tiny(self) -> float:
+        return self.smallest_normal
+
+    @property
+    def eps(self) -> float:
+        return math.ldexp(1.0, -self.man_bits)
+
+    @property
+    def has_nan(self) -> bool:
+        return self.specials is not Specials.NONE
+
+    @property
+    def has_inf(self) -> bool:
+        return self.specials is Specials.IEEE
+
+    @property
+    def has_negative_zero(self) -> bool:
+        return self.specials is not Specials.FNUZ
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return unsigned_dtype_for(self.bits)
+
+    @property
+    def spec(self) -> str:
+        text = f"e{self.exp_bits}m{self.man_bits}"
+        if self.specials is not Specials.IEEE:
+            text += f"_{self.specials.value}"
+        if self.effective_bias != _default_bias(self.exp_bits, self.specials):
+            text += f"_b{self.effective_bias}"
+        if not self.subnormals:
+            text += "_nosub"
+        if self.overflow is not _default_overflow(self):
+            text += f"_{self.overflow.value}"
+        return text

@@ -1,0 +1,164 @@
+"""Rounding modes and overflow policies: small immutable values shared by every engine.
+
+The precise definition of each mode (including which random bits stochastic rounding
+compares with which fraction bits) is in docs/formats.md, section "Rounding".
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+import attrs
+
+from ._validate import int_in_range, optional, to_int
+
+
+class RoundingMode(enum.Enum):
+    NEAREST_EVEN = "nearest_even"
+    NEAREST_AWAY = "nearest_away"
+    TOWARD_ZERO = "toward_zero"
+    TOWARD_POSITIVE = "toward_positive"
+    TOWARD_NEGATIVE = "toward_negative"
+    TO_ODD = "to_odd"
+    STOCHASTIC = "stochastic"
+
+    @property
+    def code(self) -> int:
+        """Small integer used by compiled kernels (stable, documented order)."""
+        return _MODE_CODES[self]
+
+
+_MODE_CODES = {mode: i for i, mode in enumerate(RoundingMode)}
+
+_ALIASES = {
+    "nearest": "nearest_even",
+    "rne": "nearest_even",
+    "even": "nearest_even",
+    "rna": "nearest_away",
+    "away": "nearest_away",
+    "rz": "toward_zero",
+    "trunc": "toward_zero",
+    "truncate": "toward_zero",
+    "ru": "toward_positive",
+    "up": "toward_positive",
+    "ceil": "toward_positive",
+    "rd": "toward_negative",
+    "down": "toward_negative",
+    "floor": "toward_negative",
+    "odd": "to_odd",
+    "sr": "stochastic",
+}
+
+MAX_RANDOM_BITS = 64
+
+
+def _to_mode(value):
+    if isinstance(value, RoundingMode):
+        return value
+    if isinstance(value, str):
+        key = _ALIASES.get(value.strip().lower(), value.strip().lower())
+        try:
+            return RoundingMode(key)
+        except ValueError:
+            allowed = ", ".join(m.value for m in RoundingMode)
+            raise ValueError(f"Rounding: mode must be one of {allowed} (or an alias), got {value!r}") from None
+    raise TypeError(f"Rounding: mode must be a RoundingMode or a string, got {type(value).__name__}")
+
+
+@attrs.frozen(kw_only=True)
+class Rounding:
+    """A rounding mode, plus the number of random bits for stochastic rounding.
+
+    ``random_bits=None`` with stochastic rounding means exact probabilities: the
+    value rounds away from its floor with probability equal to the discarded
+    fraction, exactly.
+    """
+
+    mode: RoundingMode = attrs.field(converter=_to_mode)
+    random_bits: int | None = attrs.field(
+        default=None, converter=to_int, validator=optional(int_in_range(1, MAX_RANDOM_BITS))
+    )
+
+    @random_bits.validator
+    def _only_for_stochastic(self, attribute, value):
+        if value is not None and self.mode is not RoundingMode.STOCHASTIC:
+            raise ValueError(
+                f"Rounding: random_bits applies only to mode 'stochastic', got random_bits={value} "
+                f"with mode {self.mode.value!r}"
+            )
+
+    @property
+    def is_stochastic(self) -> bool:
+        return self.mode is RoundingMode.STOCHASTIC
+
+    @classmethod
+    def parse(cls, text: str) -> "Rounding":
+        """Parse 'nearest_even', 'rne', 'stochastic', 'stochastic:8' or 'sr8'."""
+        if not isinstance(text, str):
+            raise TypeError(f"Rounding.parse: text must be a string, got {type(text).__name__}")
+        match = re.fullmatch(r"\s*(stochastic|sr)\s*:?\s*(\d+)\s*", text.lower())
+        if match:
+            return cls(mode=RoundingMode.STOCHASTIC, random_bits=int(match.group(2)))
+        return cls(mode=text)
+
+    def __str__(self) -> str:
+        if self.random_bits is not None:
+            return f"{self.mode.value}:{self.random_bits}"
+        return self.mode.value
+
+
+def as_rounding(value) -> Rounding:
+    """Accept a Rounding, a RoundingMode or a string and return a Rounding."""
+    if isinstance(value, Rounding):
+        return value
+    if isinstance(value, RoundingMode):
+        return Rounding(mode=value)
+    if isinstance(value, str):
+        return Rounding.parse(value)
+    raise TypeError(f"rounding must be a Rounding, RoundingMode or string, got {type(value).__name__}")
+
+
+NEAREST_EVEN = Rounding(mode=RoundingMode.NEAREST_EVEN)
+NEAREST_AWAY = Rounding(mode=RoundingMode.NEAREST_AWAY)
+TOWARD_ZERO = Rounding(mode=RoundingMode.TOWARD_ZERO)
+TOWARD_POSITIVE = Rounding(mode=RoundingMode.TOWARD_POSITIVE)
+TOWARD_NEGATIVE = Rounding(mode=RoundingMode.TOWARD_NEGATIVE)
+TO_ODD = Rounding(mode=RoundingMode.TO_ODD)
+STOCHASTIC = Rounding(mode=RoundingMode.STOCHASTIC)
+
+
+class Overflow(enum.Enum):
+    """What happens to a value beyond a format's range.
+
+    SATURATE: clamp to the largest finite value of that sign.
+    WRAP: two's-complement wrap-around (fixed point only).
+    ERROR: raise OverflowError naming the format.
+    IEEE: IEEE 754 rules (floats only): round-to-nearest and stochastic overflow to
+        +-inf, directed modes to inf or the largest finite value by direction; in a
+        format without inf the result is NaN (as OCP "fn"/"fnuz" non-saturating casts).
+    """
+
+    SATURATE = "saturate"
+    WRAP = "wrap"
+    ERROR = "error"
+    IEEE = "ieee"
+
+    @property
+    def code(self) -> int:
+        return _OVERFLOW_CODES[self]
+
+
+_OVERFLOW_CODES = {policy: i for i, policy in enumerate(Overflow)}
+
+
+def to_overflow(value):
+    if isinstance(value, Overflow):
+        return value
+    if isinstance(value, str):
+        try:
+            return Overflow(value.strip().lower())
+        except ValueError:
+            allowed = ", ".join(p.value for p in Overflow)
+            raise ValueError(f"overflow must be one of {allowed}, got {value!r}") from None
+    raise TypeError(f"overflow must be an Overflow or a string, got {type(value).__name__}")

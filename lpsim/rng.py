@@ -1,0 +1,95 @@
+"""The counter-based random bits behind stochastic rounding (reference implementation).
+
+Algorithm: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
+SC 2011), the generator of cuRAND, JAX and Random123. For element ``index`` of a
+computation keyed by ``seed`` (64-bit) and ``stream`` (32-bit), block ``k`` of that
+element's random bits is
+
+    (W0, W1, W2, W3) = philox4x32_10(counter=(index mod 2**32, index >> 32, stream, k),
+                                     key=(seed mod 2**32, seed >> 32))
+
+and the element's random bit string is W0 W1 W2 W3 (block 0), then block 1, ...,
+most significant bit first. Stochastic rounding with r random bits uses the first
+r bits of that string; exact-probability rounding reads as many as it needs.
+The bits depend only on (seed, stream, index, k): not on array chunking, thread
+count or engine. ``index`` is the element's flat (C-order) position plus the
+``offset`` the caller passes, so a chunk quantized with its offset reproduces the
+whole array's bits.
+
+This module is the readable, numpy-vectorized reference; lpsim.fast has the
+compiled twin, tested against this one and against Random123's known-answer vectors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PHILOX_M0 = 0xD2511F53
+PHILOX_M1 = 0xCD9E8D57
+PHILOX_W0 = 0x9E3779B9
+PHILOX_W1 = 0xBB67AE85
+PHILOX_ROUNDS = 10
+
+MASK32 = 0xFFFFFFFF
+MAX_SEED = (1 << 64) - 1
+MAX_STREAM = (1 << 32) - 1
+
+
+def check_seed_stream(seed, stream) -> tuple[int, int]:
+    """Validate and return (seed, stream) as Python ints."""
+    for name, value, top in (("seed", seed, MAX_SEED), ("stream", stream, MAX_STREAM)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer in [0, {top}], got {value!r}")
+        if not 0 <= int(value) <= top:
+            raise ValueError(f"{name} must be in [0, {top}], got {value}")
+    return int(seed), int(stream)
+
+
+def philox4x32_10(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 on arrays (or scalars) of 32-bit words held in uint64. Returns 4 arrays."""
+    c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) & np.uint64(MASK32) for c in (c0, c1, c2, c3))
+    k0 = np.asarray(k0, dtype=np.uint64) & np.uint64(MASK32)
+    k1 = np.asarray(k1, dtype=np.uint64) & np.uint64(MASK32)
+    m0, m1 = np.uint64(PHILOX_M0), np.uint64(PHILOX_M1)
+    mask, shift = np.uint64(MASK32), np.uint64(32)
+    for _ in range(PHILOX_ROUNDS):
+        p0 = c0 * m0  # < 2**64: 32x32-bit product, no wrap
+        p1 = c2 * m1
+        c0, c1, c2, c3 = ((p1 >> shift) ^ c1 ^ k0), (p1 & mask), ((p0 >> shift) ^ c3 ^ k1), (p0 & mask)
+        k0 = (k0 + np.uint64(PHILOX_W0)) & mask
+        k1 = (k1 + np.uint64(PHILOX_W1)) & mask
+    return c0, c1, c2, c3
+
+
+def random_block(seed: int, stream: int, index, k: int = 0):
+    """Block k of the random bits of the elements ``index`` (array of non-negative ints).
+
+    Returns four uint64 arrays holding the 32-bit words W0..W3.
+    """
+    index = np.asarray(index, dtype=np.uint64)
+    seed, stream = check_seed_stream(seed, stream)
+    return philox4x32_10(
+        index & np.uint64(MASK32), index >> np.uint64(32), np.uint64(stream), np.uint64(k),
+        np.uint64(seed & MASK32), np.uint64(seed >> 32),
+    )
+
+
+def random_bits(seed: int, stream: int, index: int, nbits: int) -> int:
+    """The first ``nbits`` random bits of one element, as a Python int (reference, slow)."""
+    words_needed = -(-nbits // 32)
+    value, have, k = 0, 0, 0
+    while have < words_needed * 32:
+        block = random_block(seed, stream, np.uint64(index), k)
+        for w in block:
+            value = (value << 32) | int(w)
+            have += 32
+        k += 1
+    return value >> (have - nbits)
+
+
+def random_chunk64(seed: int, stream: int, index: int, chunk: int) -> int:
+    """64-bit chunk ``chunk`` of one element's random bit string: chunk 2k is W0:W1 of block k,
+    chunk 2k+1 is W2:W3 of block k."""
+    w = random_block(seed, stream, np.uint64(index), chunk // 2)
+    hi, lo = (w[0], w[1]) if chunk % 2 == 0 else (w[2], w[3])
+    return (int(hi) << 32) | int(lo)
