@@ -37,21 +37,42 @@ def check_format(fmt) -> Format:
     return fmt
 
 
+MAX_EXACT_INT = 2**53
+
+
 def as_float64(x) -> np.ndarray:
-    """Convert input values to a float64 array, exactly, or raise."""
+    """Convert input values to a float64 array, exactly, or raise.
+
+    Accepted: float16/32/64 arrays and scalars, Python floats, and integers (numpy or
+    Python) with |value| <= 2**53, the range where every integer is a float64 value.
+    """
+    if isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_)):
+        _check_int_range(np.array([int(x)], dtype=object))
+        return np.asarray(float(int(x)))
     arr = np.asarray(x)
     if arr.dtype == np.float64:
         return arr
     if arr.dtype.kind == "f" and arr.dtype.itemsize <= 8:
         return arr.astype(np.float64)
     if arr.dtype.kind in "iu":
-        converted = arr.astype(np.float64)
-        if arr.size and np.any(converted.astype(arr.dtype) != arr) or np.any(np.abs(converted) >= 2.0**63) and arr.dtype.kind == "i":
-            raise ValueError("integer input beyond 2**53 cannot be converted to float64 exactly; pass floats")
-        return converted
+        _check_int_range(arr)
+        return arr.astype(np.float64)
     if arr.dtype.kind == "b":
         raise TypeError("boolean input is not a number to quantize; convert it explicitly")
+    if arr.dtype.kind == "O" and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in arr.flat
+    ):
+        _check_int_range(arr)
+        return arr.astype(np.float64)
     raise TypeError(f"values must be float16/32/64 or integer arrays or scalars, got dtype {arr.dtype}")
+
+
+def _check_int_range(arr: np.ndarray) -> None:
+    if arr.size and (arr.max() > MAX_EXACT_INT or arr.min() < -MAX_EXACT_INT):
+        raise ValueError(
+            "integer inputs must lie in [-2**53, 2**53] (where float64 holds every integer); pass floats "
+            "to quantize larger values"
+        )
 
 
 def _select(fmt: Format, engine: str):
@@ -70,10 +91,16 @@ def _select(fmt: Format, engine: str):
     return exact.codec_for(fmt)
 
 
-def _check_offset(offset) -> int:
+def _check_offset(offset, size: int) -> int:
     if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or not 0 <= offset < 2**64:
         raise ValueError(f"offset must be an integer in [0, 2**64), got {offset!r}")
+    if int(offset) + size > 2**64:
+        raise ValueError(f"offset {offset} + {size} elements exceeds the 2**64 element indices of the random stream")
     return int(offset)
+
+
+def _scalar_if_0d(out):
+    return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
 
 
 def encode(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, offset: int = 0, engine: str = "fast"):
@@ -85,10 +112,10 @@ def encode(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, o
     fmt = check_format(fmt)
     rounding = as_rounding(rounding)
     seed, stream = check_seed_stream(seed, stream)
-    offset = _check_offset(offset)
     values = as_float64(x)
+    offset = _check_offset(offset, values.size)
     encoder, _ = _select(fmt, engine)
-    return encoder(values, fmt, rounding, seed, stream, offset)
+    return _scalar_if_0d(encoder(values, fmt, rounding, seed, stream, offset))
 
 
 def decode(codes, fmt, *, engine: str = "fast"):
@@ -99,12 +126,11 @@ def decode(codes, fmt, *, engine: str = "fast"):
         if codes.dtype.kind not in "iu":
             raise TypeError(f"codes must be an integer array, got dtype {codes.dtype}")
     _, decoder = _select(fmt, engine)
-    return decoder(codes, fmt)
+    return _scalar_if_0d(decoder(codes, fmt))
 
 
 def quantize(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, offset: int = 0, engine: str = "fast"):
     """Round values onto the grid of ``fmt``; returns float64 values of the same shape."""
     fmt = check_format(fmt)
     codes = encode(x, fmt, rounding, seed=seed, stream=stream, offset=offset, engine=engine)
-    out = decode(codes, fmt, engine=engine)
-    return out[()] if np.ndim(out) == 0 else out
+    return decode(codes, fmt, engine=engine)

@@ -74,14 +74,31 @@ def random_block(seed: int, stream: int, index, k: int = 0):
     )
 
 
+def philox_words(seed: int, stream: int, index: int, k: int) -> tuple[int, int, int, int]:
+    """Block k of one element's random bits as four Python ints (W0..W3).
+
+    The same function as ``random_block`` for a single element, on Python ints: the
+    exact engine calls it once per element, where numpy scalar arithmetic would be slow.
+    """
+    c0, c1, c2, c3 = index & MASK32, (index >> 32) & MASK32, stream & MASK32, k & MASK32
+    k0, k1 = seed & MASK32, (seed >> 32) & MASK32
+    for _ in range(PHILOX_ROUNDS):
+        p0 = c0 * PHILOX_M0
+        p1 = c2 * PHILOX_M1
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
+        k0 = (k0 + PHILOX_W0) & MASK32
+        k1 = (k1 + PHILOX_W1) & MASK32
+    return c0, c1, c2, c3
+
+
 def random_bits(seed: int, stream: int, index: int, nbits: int) -> int:
-    """The first ``nbits`` random bits of one element, as a Python int (reference, slow)."""
-    words_needed = -(-nbits // 32)
+    """The first ``nbits`` random bits of one element, as a Python int (MSB first)."""
+    seed, stream = check_seed_stream(seed, stream)
+    index = int(index)
     value, have, k = 0, 0, 0
-    while have < words_needed * 32:
-        block = random_block(seed, stream, np.uint64(index), k)
-        for w in block:
-            value = (value << 32) | int(w)
+    while have < nbits:
+        for w in philox_words(seed, stream, index, k):
+            value = (value << 32) | w
             have += 32
         k += 1
     return value >> (have - nbits)
@@ -90,6 +107,6 @@ def random_bits(seed: int, stream: int, index: int, nbits: int) -> int:
 def random_chunk64(seed: int, stream: int, index: int, chunk: int) -> int:
     """64-bit chunk ``chunk`` of one element's random bit string: chunk 2k is W0:W1 of block k,
     chunk 2k+1 is W2:W3 of block k."""
-    w = random_block(seed, stream, np.uint64(index), chunk // 2)
+    w = philox_words(int(seed), int(stream), int(index), chunk // 2)
     hi, lo = (w[0], w[1]) if chunk % 2 == 0 else (w[2], w[3])
-    return (int(hi) << 32) | int(lo)
+    return (hi << 32) | lo

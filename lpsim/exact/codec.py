@@ -53,20 +53,29 @@ def encode_fixed_element(x: float, fmt: FixedPoint, rounding: Rounding, random: 
     return apply_fixed_overflow(k, fmt, what=repr(x))
 
 
+def check_code(code: int, low: int, high: int, fmt) -> int:
+    if not low <= code <= high:
+        raise ValueError(f"code {code} is outside [{low}, {high}], the codes of format {fmt.spec}")
+    return code
+
+
 def decode_fixed_element(code: int, fmt: FixedPoint) -> float:
-    return float(int(code) * Fraction(fmt.step))
+    code = check_code(int(code), fmt.code_min, fmt.code_max, fmt)
+    return float(code * Fraction(fmt.step))
 
 
 # -- floating point --------------------------------------------------------------
 
 
+def floor_log2(magnitude: Fraction) -> int:
+    """floor(log2(magnitude)) of a positive rational, exactly (no float conversion, any size)."""
+    e = magnitude.numerator.bit_length() - magnitude.denominator.bit_length()  # e or e + 1 is the answer
+    return e if Fraction(2) ** e <= magnitude else e - 1
+
+
 def float_ulp_exponent(magnitude: Fraction, fmt: FloatFormat) -> int:
     """Exponent q of the grid step 2**q that holds ``magnitude`` (> 0) in ``fmt``, exponent unbounded above."""
-    e = math.floor(math.log2(magnitude))  # first guess, corrected exactly below
-    while Fraction(2) ** e > magnitude:
-        e -= 1
-    while Fraction(2) ** (e + 1) <= magnitude:
-        e += 1
+    e = floor_log2(magnitude)
     if e < fmt.emin:
         return fmt.emin - fmt.man_bits if fmt.subnormals else fmt.emin
     return e - fmt.man_bits
@@ -144,15 +153,15 @@ def encode_float_element(x: float, fmt: FloatFormat, rounding: Rounding, random:
 
 
 def decode_float_element(code: int, fmt: FloatFormat) -> float:
-    code = int(code)
+    code = check_code(int(code), 0, fmt.n_codes - 1, fmt)
     negative = bool(code & fmt.sign_mask)
     field = (code >> fmt.man_bits) & ((1 << fmt.exp_bits) - 1)
     mantissa = code & ((1 << fmt.man_bits) - 1)
     top = (1 << fmt.exp_bits) - 1
     if fmt.specials is Specials.IEEE and field == top:
-        return math.nan if mantissa else (-math.inf if negative else math.inf)
+        return math.copysign(math.nan if mantissa else math.inf, -1.0 if negative else 1.0)
     if fmt.specials is Specials.FN and field == top and mantissa == (1 << fmt.man_bits) - 1:
-        return math.nan
+        return math.copysign(math.nan, -1.0 if negative else 1.0)
     if fmt.specials is Specials.FNUZ and code == fmt.sign_mask:
         return math.nan
     if field == 0:
@@ -193,7 +202,7 @@ def decode_block_element(code: int, exponent: int | None, fmt: BlockFormat) -> f
         return math.nan
     element = fmt.element
     if isinstance(element, FixedPoint):
-        value = Fraction(int(code)) * Fraction(element.step)
+        value = check_code(int(code), element.code_min, element.code_max, element) * Fraction(element.step)
     else:
         inner = decode_float_element(code, element)
         if not math.isfinite(inner):
@@ -261,7 +270,7 @@ def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
     out = np.empty(moved.shape, dtype=np.float64)
     for outer in np.ndindex(moved.shape[:-1]):
         for b, (lo, hi) in enumerate(_block_slices(n, fmt.block_size)):
-            scale_code = int(moved_scales[outer + (b,)])
+            scale_code = check_code(int(moved_scales[outer + (b,)]), 0, fmt.scale_nan_code, fmt)
             exponent = None if scale_code == fmt.scale_nan_code else scale_code - fmt.scale_bias
             for j in range(lo, hi):
                 out[outer + (j,)] = decode_block_element(moved[outer + (j,)], exponent, fmt)

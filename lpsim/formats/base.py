@@ -7,6 +7,7 @@ and plugins register their own implementations (see docs/plugins.md).
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 
 
@@ -26,6 +27,21 @@ class Format:
     @property
     def n_codes(self) -> int:
         return 1 << self.bits
+
+    # Equality and hashing by value: two descriptions of the same format (say an explicit
+    # default bias and bias=None) are equal and hash alike, so they key caches and tables
+    # as one format, and a spec string parsed back compares equal. Built-in subclasses
+    # use ``attrs.frozen(eq=False)`` to inherit these and override ``_value_key``.
+    def _value_key(self) -> tuple:
+        return attrs.astuple(self, recurse=False)
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._value_key() == other._value_key()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._value_key()))
 
     def __str__(self) -> str:
         return self.spec

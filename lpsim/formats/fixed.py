@@ -17,7 +17,7 @@ _FIXED_OVERFLOWS = (Overflow.SATURATE, Overflow.WRAP, Overflow.ERROR)
 def _to_scale(value):
     if value is None:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return value
     try:
         return float(value)
@@ -25,7 +25,7 @@ def _to_scale(value):
         return value
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class FixedPoint(Format):
     """A fixed-point format of ``bits`` bits: value = code * scale.
 
@@ -33,11 +33,21 @@ class FixedPoint(Format):
     finite float, not only powers of two). Signed formats are two's complement:
     codes in [-2**(bits-1), 2**(bits-1) - 1]; unsigned in [0, 2**bits - 1].
 
-    Quantizing x computes v = x / scale in float64 (exact for a power-of-two scale
-    unless it under/overflows float64; one IEEE division otherwise), rounds v to an
-    integer in the chosen mode and applies the overflow policy.
-    NaN has no code: quantizing NaN raises ValueError. +-inf saturates under
-    SATURATE and raises under WRAP and ERROR. -0.0 becomes code 0.
+    Quantizing x rounds v = x / scale to an integer code in the chosen mode, then
+    applies the overflow policy. For a power-of-two scale v is the exact rational
+    x * 2**frac_bits (never rounded, whatever its magnitude). For any other scale v is
+    the float64 quotient fl(x / scale) (one IEEE division), and decoding gives
+    fl(code * scale): such grid points are usually not float64 numbers, so re-quantizing
+    a decoded value in a directed or stochastic mode can move it by one code. Rounding is
+    on the signed value (floor-based, as two's-complement hardware): stochastic rounding
+    goes from floor(v) to floor(v) + 1 with probability set by v - floor(v).
+
+    Overflow (the rounded code outside the code range): ``saturate`` clamps to the
+    nearest end, ``wrap`` reduces the code modulo 2**bits into the range, ``error``
+    raises OverflowError naming the format.
+    NaN has no code: quantizing NaN raises ValueError. +-inf (and, for a non-power-of-two
+    scale, a quotient x / scale that overflows float64) saturates under SATURATE and
+    raises OverflowError under WRAP and ERROR. -0.0 becomes code 0.
     """
 
     family = "fixed"
@@ -61,7 +71,9 @@ class FixedPoint(Format):
             return
         if self.frac_bits is not None:
             raise ValueError("FixedPoint: give frac_bits or scale, not both")
-        if not isinstance(value, float) or not math.isfinite(value) or value <= 0:
+        if not isinstance(value, float):
+            raise TypeError(f"FixedPoint: scale must be a positive finite number, got {value!r}")
+        if not math.isfinite(value) or value <= 0:
             raise ValueError(f"FixedPoint: scale must be a positive finite number, got {value!r}")
 
     @overflow.validator
@@ -75,6 +87,10 @@ class FixedPoint(Format):
                 f"FixedPoint: the largest value {top} * {self.step!r} overflows float64; "
                 f"choose a larger frac_bits (now {self.frac_bits}) or a smaller scale"
             )
+
+    def _value_key(self) -> tuple:
+        frac_bits = self.effective_frac_bits if self.scale is None else None
+        return (self.bits, self.signed, frac_bits, self.scale, self.overflow)
 
     # -- named constructors ------------------------------------------------
     @classmethod

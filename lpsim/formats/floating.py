@@ -46,6 +46,12 @@ def _to_specials(value):
     raise TypeError(f"FloatFormat: specials must be a Specials or string, got {type(value).__name__}")
 
 
+# The specials a bare "eXmY" name means: the OCP FP8/FP6/FP4 conventions for these shapes
+# ("e4m3" is OCP E4M3, finite with NaN), IEEE for every other shape. The spec of an
+# IEEE-style format of these shapes therefore says "_ieee", so specs stay unambiguous.
+BARE_NAME_SPECIALS = {(4, 3): Specials.FN, (3, 2): Specials.NONE, (2, 3): Specials.NONE, (2, 1): Specials.NONE}
+
+
 def _default_bias(exp_bits: int, specials: Specials) -> int:
     base = (1 << (exp_bits - 1)) - 1
     return base + 1 if specials is Specials.FNUZ else base
@@ -55,21 +61,38 @@ def _default_overflow(self) -> Overflow:
     return Overflow.SATURATE if self.specials is Specials.NONE else Overflow.IEEE
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class FloatFormat(Format):
     """A binary floating-point format: 1 sign bit, ``exp_bits``, ``man_bits``.
 
     Codes are unsigned integers with the IEEE layout sign | exponent | mantissa, so
     encoded arrays view as numpy float16/float32 or ml_dtypes float8 types.
-    Values are exact in float64 (exp_bits <= 11, man_bits <= 52, range inside float64's).
+    Values are exact in float64 (exp_bits <= 11, man_bits <= 52, and the bias must keep
+    the largest value and the grid step of the smallest normal binade inside float64).
 
-    NaN quantizes to the format's NaN (sign kept where the format has signed NaNs,
-    payload not kept); a format without NaN (specials NONE) raises ValueError on NaN.
-    +-inf stays +-inf in IEEE formats; in others it is an overflow (policy decides).
-    -0.0 stays -0.0, except in FNUZ formats, which have only +0.
-    With ``subnormals=False`` the representable set is {0} and the normal numbers;
-    values round to that set in the chosen mode, and codes with a zero exponent
-    field and a nonzero mantissa decode to zero of their sign (treated as denormals-are-zero).
+    Rounding: the exact magnitude |x| is rounded once, in the chosen mode, onto the
+    grid of the format with its exponent unbounded above (directed modes mirrored for
+    negative x, stochastic rounding on the magnitude); a result above ``max`` is an
+    overflow, resolved by ``overflow``:
+
+    * ``ieee``: nearest and stochastic modes give +-inf (IEEE specials) or NaN (fn/fnuz);
+      toward zero, to-odd and the directed mode pointing back to zero give +-max.
+    * ``saturate``: +-max.  ``error``: OverflowError naming the format.
+
+    Special inputs. NaN gives the format's NaN (the input's sign kept where the format
+    has signed NaNs, payload not kept); a format without NaN (specials 'none') raises
+    ValueError. +-inf gives +-inf in a format with inf unless overflow is 'saturate'
+    (then +-max); in a format without inf it is an overflow: NaN under 'ieee', +-max
+    under 'saturate', OverflowError under 'error'. -0.0 stays -0.0, except in FNUZ
+    formats, which have only +0 (as does any result rounding to zero there).
+
+    With ``subnormals=False`` the representable set is {+-0} and the normal numbers;
+    magnitudes below the smallest normal round on the grid {0, smallest_normal} in the
+    chosen mode, and codes with a zero exponent field and a nonzero mantissa decode to
+    zero of their sign (denormals-are-zero).
+
+    Decoding gives NaN with the code's sign bit for NaN codes of IEEE and FN formats,
+    +NaN for the FNUZ NaN. Codes must lie in [0, 2**bits); others raise ValueError.
     """
 
     family = "float"
@@ -105,13 +128,18 @@ class FloatFormat(Format):
         # The format must fit inside float64 so that every value is exact in float64.
         if self.emax > 1023:
             raise ValueError(f"FloatFormat: largest exponent {self.emax} exceeds float64's 1023; raise bias (now {self.effective_bias})")
-        if self.emin - (self.man_bits if self.subnormals else 0) < -1074:
+        # Even without subnormals the normal numbers of the lowest binade are multiples of
+        # 2**(emin - man_bits), which must be a float64 value for them to be exact.
+        if self.emin - self.man_bits < -1074:
             raise ValueError(
-                f"FloatFormat: smallest value 2**{self.emin - (self.man_bits if self.subnormals else 0)} is below "
-                f"float64's 2**-1074; lower bias (now {self.effective_bias})"
+                f"FloatFormat: grid step 2**{self.emin - self.man_bits} of the smallest normal binade is below "
+                f"float64's 2**-1074; lower bias (now {self.effective_bias}) to at most {1075 - self.man_bits}"
             )
         if self.emax < self.emin:
             raise ValueError("FloatFormat: this layout has no normal numbers")
+
+    def _value_key(self) -> tuple:
+        return (self.exp_bits, self.man_bits, self.effective_bias, self.subnormals, self.specials, self.overflow)
 
     # -- named constructors ------------------------------------------------
     @classmethod
@@ -225,7 +253,7 @@ class FloatFormat(Format):
     @property
     def spec(self) -> str:
         text = f"e{self.exp_bits}m{self.man_bits}"
-        if self.specials is not Specials.IEEE:
+        if self.specials is not Specials.IEEE or (self.exp_bits, self.man_bits) in BARE_NAME_SPECIALS:
             text += f"_{self.specials.value}"
         if self.effective_bias != _default_bias(self.exp_bits, self.specials):
             text += f"_b{self.effective_bias}"
