@@ -18,10 +18,23 @@ from .rounding import (
     as_rounding,
 )
 from .presets import BFLOAT16, BINARY16, BINARY32, BINARY64, E4M3, E4M3FNUZ, E5M2, E5M2FNUZ, PRESETS
+from .registry import (
+    BrokenPlugin,
+    PluginWarning,
+    available_formats,
+    broken_plugins,
+    get_format,
+    parse_format,
+    register_format,
+    register_spec_parser,
+    unregister_format,
+)
 
 __all__ = [
     "Format", "FixedPoint", "FloatFormat", "BlockFormat", "BlockCodes", "Specials", "Overflow",
     "Rounding", "RoundingMode", "as_rounding",
     "NEAREST_EVEN", "NEAREST_AWAY", "TOWARD_ZERO", "TOWARD_POSITIVE", "TOWARD_NEGATIVE", "TO_ODD", "STOCHASTIC",
     "BINARY16", "BFLOAT16", "BINARY32", "BINARY64", "E4M3", "E5M2", "E4M3FNUZ", "E5M2FNUZ", "PRESETS",
+    "get_format", "parse_format", "available_formats", "register_format", "unregister_format",
+    "register_spec_parser", "broken_plugins", "PluginWarning", "BrokenPlugin",
 ]

@@ -1,0 +1,130 @@
+"""Entry-point plugins: discovered lazily, loaded one by one, cached; a broken one is skipped and reported.
+
+Two entry-point groups (see docs/plugins.md):
+
+* ``lpsim.formats``: name = a format name, object = a Format or a zero-argument
+  callable returning one.
+* ``lpsim.format_specs``: name = a spec head (lowercase letters, e.g. ``log``), object =
+  a callable ``parse(text) -> Format`` for specs starting with that head.
+
+Importing the plugin's module is also how it registers its exact codec (and fast
+kernels). Any failure while loading (import error, wrong object, raising factory)
+marks the plugin broken: it is reported once with a ``PluginWarning`` naming it, listed
+by ``broken_plugins()``, and skipped; the rest of the registry keeps working.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from importlib import metadata
+from typing import Callable
+
+import attrs
+
+FORMATS_GROUP = "lpsim.formats"
+SPECS_GROUP = "lpsim.format_specs"
+
+
+class PluginWarning(UserWarning):
+    """An lpsim plugin failed to load and is skipped (the message names it and the error)."""
+
+
+@attrs.frozen(kw_only=True)
+class BrokenPlugin:
+    """A plugin that was skipped: which entry point, from which distribution, and why."""
+
+    group: str
+    name: str
+    target: str
+    distribution: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.group} plugin {self.name!r} ({self.target}, from {self.distribution}): {self.error}"
+
+
+@attrs.frozen(kw_only=True)
+class _Entry:
+    name: str
+    target: str
+    distribution: str
+    load: Callable[[], object]
+
+
+_lock = threading.RLock()
+_entries: dict[str, dict[str, _Entry]] = {}  # group -> name -> entry (discovery cache)
+_loaded: dict[tuple[str, str], object] = {}  # (group, name) -> converted object
+_broken: dict[tuple[str, str], BrokenPlugin] = {}
+
+
+def _distribution_name(entry_point) -> str:
+    dist = getattr(entry_point, "dist", None)
+    return getattr(dist, "name", None) or "an unknown distribution"
+
+
+def _report(group: str, entry: _Entry, error: str) -> None:
+    broken = BrokenPlugin(group=group, name=entry.name, target=entry.target, distribution=entry.distribution, error=error)
+    _broken[(group, entry.name)] = broken
+    warnings.warn(f"lpsim skipped a broken plugin: {broken}", PluginWarning, stacklevel=4)
+
+
+def entries(group: str, reject: Callable[[str], str | None]) -> dict[str, _Entry]:
+    """The group's entry points by lowercased name, read once from installed metadata (nothing imported).
+
+    ``reject(name)`` returns why a name is not allowed (say, it is a built-in name), or None;
+    rejected and duplicate names are reported as broken.
+    """
+    with _lock:
+        if group in _entries:
+            return _entries[group]
+        found: dict[str, _Entry] = {}
+        for ep in metadata.entry_points(group=group):
+            entry = _Entry(name=ep.name.strip().lower(), target=ep.value, distribution=_distribution_name(ep), load=ep.load)
+            if entry.name in found:
+                other = found[entry.name]
+                _report(group, entry, f"name already provided by {other.target} from {other.distribution}")
+                continue
+            reason = reject(entry.name)
+            if reason is not None:
+                _report(group, entry, reason)
+                continue
+            found[entry.name] = entry
+        _entries[group] = found
+        return found
+
+
+def load(group: str, entry: _Entry, convert: Callable[[object], object]) -> object | None:
+    """The entry point's object passed through ``convert``, cached; None if the plugin is broken."""
+    key = (group, entry.name)
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+        if key in _broken:
+            return None
+        try:
+            value = convert(entry.load())
+        except Exception as err:  # a plugin may fail in any way; none may break the registry
+            _report(group, entry, f"{type(err).__name__}: {err}")
+            return None
+        _loaded[key] = value
+        return value
+
+
+def broken(group: str | None = None) -> list[BrokenPlugin]:
+    """Plugins reported broken so far (in ``group``, or in every group)."""
+    with _lock:
+        return [b for (g, _), b in _broken.items() if group is None or g == group]
+
+
+def problem(group: str, name: str) -> BrokenPlugin | None:
+    with _lock:
+        return _broken.get((group, name))
+
+
+def reset() -> None:
+    """Forget every discovered and loaded plugin (after installing one into a running process, or in tests)."""
+    with _lock:
+        _entries.clear()
+        _loaded.clear()
+        _broken.clear()
