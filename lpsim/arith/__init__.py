@@ -1,0 +1,20 @@
+"""Descriptions of low-precision arithmetic shared by both engines: registers, accumulators,
+summation orders and named hardware profiles. Data only; lpsim.exact and lpsim.fast compute."""
+
+from .accumulator import EXACT_ACCUMULATOR, PAIRWISE, SEQUENTIAL, Accumulator, Order, Summation
+from .plan import DotPlan, code_product_range, plan_dot, product_format
+from .profiles import (
+    HardwareProfile,
+    as_accumulator,
+    available_profiles,
+    get_profile,
+    register_profile,
+)
+from .registers import EXACT, ExactRegister, FloatRegister, IntRegister, Register, RegisterKind
+
+__all__ = [
+    "IntRegister", "FloatRegister", "ExactRegister", "EXACT", "Register", "RegisterKind",
+    "Order", "Summation", "SEQUENTIAL", "PAIRWISE", "Accumulator", "EXACT_ACCUMULATOR",
+    "DotPlan", "plan_dot", "product_format", "code_product_range",
+    "HardwareProfile", "register_profile", "get_profile", "available_profiles", "as_accumulator",
+]

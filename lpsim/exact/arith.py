@@ -1,0 +1,203 @@
+"""Arithmetic on QArrays, exactly: each result is computed exactly and rounded once.
+
+Elementwise ops (add, subtract, multiply, fma, axpy, requantize) compute the exact
+result of every output element (IEEE 754 rules for NaN, inf and signed zeros) and
+round it once into the output format. Reductions (dot, matvec, matmul) follow an
+``Accumulator``: products into a product register, sums into an accumulator register
+in a summation order, then an optional output requantization. Broadcasting follows
+numpy. Random bits: see lpsim.exact.accumulate and docs/arithmetic.md.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..arith.plan import DotPlan, plan_dot
+from ..arith.profiles import as_accumulator
+from ..formats.base import Format
+from ..formats.rounding import NEAREST_EVEN, as_rounding
+from .accumulate import STREAM_OUTPUT, dot_one, register_value_as_exact
+from .qarray import MAX_INDEX, QArray, RandomKey
+from .values import exact_add, exact_mul, exact_negate
+
+
+def _operand(x, name: str, op: str) -> QArray:
+    if not isinstance(x, QArray):
+        raise TypeError(f"{op}: operand {name} must be a QArray, got {type(x).__name__}")
+    return x
+
+
+def _describe(operands: dict[str, QArray]) -> str:
+    return ", ".join(f"{name} ({q.fmt.spec}, shape {q.shape})" for name, q in operands.items())
+
+
+def _output_format(out, operands: dict[str, QArray], op: str) -> Format:
+    """``out`` if given, else the operands' common format."""
+    if out is not None:
+        if not isinstance(out, Format):
+            raise TypeError(f"{op}: out must be an lpsim Format, got {type(out).__name__}")
+        return out
+    formats = {q.fmt for q in operands.values()}
+    if len(formats) != 1:
+        raise ValueError(f"{op}: operands have different formats ({_describe(operands)}); pass out= to choose the result format")
+    return formats.pop()
+
+
+def _broadcast_shape(operands: dict[str, QArray], op: str) -> tuple[int, ...]:
+    try:
+        return np.broadcast_shapes(*(q.shape for q in operands.values()))
+    except ValueError:
+        raise ValueError(f"{op}: operand shapes do not broadcast: {_describe(operands)}") from None
+
+
+def _elementwise(op: str, compute: Callable, operands: dict[str, QArray], out, rounding, seed, stream, offset) -> QArray:
+    """Apply ``compute`` to the exact values of every output element, then round once (index offset + flat i)."""
+    for name, q in operands.items():
+        _operand(q, name, op)
+    rounding = as_rounding(rounding)
+    key = RandomKey.checked(seed, stream, offset)
+    fmt = _output_format(out, operands, op)
+    shape = _broadcast_shape(operands, op)
+    values = [np.broadcast_to(q.exact_values(), shape) for q in operands.values()]
+    results = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        results[idx] = compute(*(v[idx] for v in values))
+    return QArray.from_exact(results, fmt, rounding, seed=key.seed, stream=key.stream, offset=key.offset,
+                             what=f"{op} of {_describe(operands)} into {fmt.spec}")
+
+
+def add(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+        seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """a + b, exact then rounded once into ``out`` (default: the operands' common format)."""
+    rnd = as_rounding(rounding)
+    return _elementwise("add", lambda x, y: exact_add(x, y, rnd), {"a": a, "b": b}, out, rnd, seed, stream, offset)
+
+
+def subtract(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+             seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """a - b, exact then rounded once."""
+    rnd = as_rounding(rounding)
+    return _elementwise("subtract", lambda x, y: exact_add(x, exact_negate(y), rnd), {"a": a, "b": b}, out, rnd,
+                        seed, stream, offset)
+
+
+def multiply(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+             seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """a * b, exact then rounded once. For the exact widened fixed-point product pass
+    ``out=lpsim.arith.product_format(a.fmt, b.fmt)``."""
+    return _elementwise("multiply", exact_mul, {"a": a, "b": b}, out, rounding, seed, stream, offset)
+
+
+def fma(a: QArray, b: QArray, c: QArray, out: Format | None = None, rounding="nearest_even", *,
+        seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """Fused a * b + c: the exact product added exactly to c, rounded once."""
+    rnd = as_rounding(rounding)
+    return _elementwise("fma", lambda x, y, z: exact_add(exact_mul(x, y), z, rnd), {"a": a, "b": b, "c": c}, out, rnd,
+                        seed, stream, offset)
+
+
+def axpy(alpha: QArray, x: QArray, y: QArray, out: Format | None = None, rounding="nearest_even", *,
+         seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """alpha * x + y, fused (one rounding per element) into ``out`` (default: y's format).
+
+    ``alpha`` broadcasts (a shape-() QArray for the usual scalar). The unfused form is
+    ``add(multiply(alpha, x, out=p), y)``.
+    """
+    rnd = as_rounding(rounding)
+    _operand(y, "y", "axpy")
+    return _elementwise("axpy", lambda s, u, v: exact_add(exact_mul(s, u), v, rnd), {"alpha": alpha, "x": x, "y": y},
+                        y.fmt if out is None else out, rnd, seed, stream, offset)
+
+
+def requantize(a: QArray, out: Format, rounding="nearest_even", *, seed: int = 0, stream: int = 0,
+               offset: int = 0) -> QArray:
+    """Round the exact values of ``a`` once into another format (or scale)."""
+    if out is None:
+        raise ValueError("requantize: out (the target format) is required")
+    return _elementwise("requantize", lambda v: v, {"a": a}, out, rounding, seed, stream, offset)
+
+
+# -- reductions -----------------------------------------------------------------------------------
+
+
+def _terms(q: QArray, plan: DotPlan) -> np.ndarray:
+    """What the products are made of: Python-int codes for fixed-point operands, exact values otherwise."""
+    if plan.fixed_operands:
+        return q.element_codes.astype(object)
+    return q.exact_values()
+
+
+def _reduce(op: str, a: QArray, b: QArray, pairs, out_shape, accumulator, out, rounding, seed, stream, offset) -> QArray:
+    """Shared body of dot / matvec / matmul. ``pairs(a_terms, b_terms, index)`` gives the two rows of output ``index``."""
+    rounding = as_rounding(rounding)
+    key = RandomKey.checked(seed, stream, offset)
+    plan = plan_dot(as_accumulator(accumulator), a.fmt, b.fmt, op=op)
+    fmt = plan.result_format if out is None else out
+    if fmt is None:
+        raise ValueError(f"{op}: an exact accumulator with non-fixed-point operands ({a.fmt.spec}, {b.fmt.spec}) "
+                         f"has no storage format; pass out=")
+    if not isinstance(fmt, Format):
+        raise TypeError(f"{op}: out must be an lpsim Format, got {type(fmt).__name__}")
+    n_outputs = int(np.prod(out_shape, dtype=np.int64))
+    a_terms, b_terms = _terms(a, plan), _terms(b, plan)
+    n = a.shape[-1]
+    if (key.offset + n_outputs) * max(n, 1) > MAX_INDEX:
+        raise ValueError(f"{op}: random indices (offset + outputs) * n = ({key.offset} + {n_outputs}) * {n} exceed 2**64 - 1")
+    results = np.empty(out_shape, dtype=object)
+    for o, idx in enumerate(np.ndindex(out_shape)):
+        row, col = pairs(a_terms, b_terms, idx)
+        what = f"{op} output {idx} of {a.fmt.spec} x {b.fmt.spec} with {plan.accumulator.spec}"
+        value = dot_one(list(row), list(col), plan, key.seed, key.stream, key.offset + o, what)
+        results[idx] = register_value_as_exact(value, plan)
+    # the result register's values are exact in its own format, so the default (out=None) rounds nothing
+    return QArray.from_exact(results, fmt, rounding if out is not None else NEAREST_EVEN, seed=key.seed,
+                             stream=(key.stream + STREAM_OUTPUT) % (1 << 32), offset=key.offset,
+                             what=f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}")
+
+
+def _check_dims(op: str, operands: dict[str, QArray], ndims: dict[str, int]) -> None:
+    for name, q in operands.items():
+        _operand(q, name, op)
+        if q.ndim != ndims[name]:
+            raise ValueError(f"{op}: operand {name} must have {ndims[name]} dimension(s), got shape {q.shape} ({q.fmt.spec})")
+
+
+def _check_inner(op: str, a_name: str, a: QArray, b_name: str, b: QArray, a_axis: int, b_axis: int) -> None:
+    if a.shape[a_axis] != b.shape[b_axis]:
+        raise ValueError(f"{op}: inner dimensions differ: {a_name} ({a.fmt.spec}) has shape {a.shape}, "
+                         f"{b_name} ({b.fmt.spec}) has shape {b.shape}")
+
+
+def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+        seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """sum_j a_j * b_j of two vectors by ``accumulator`` (Accumulator, HardwareProfile or profile name).
+
+    Returns a shape-() QArray in ``out`` (rounded once by ``rounding``), or, with out=None,
+    in the result register's format (FixedPoint counting step(a) * step(b) for integer registers).
+    """
+    _check_dims("dot", {"a": a, "b": b}, {"a": 1, "b": 1})
+    _check_inner("dot", "a", a, "b", b, 0, 0)
+    return _reduce("dot", a, b, lambda at, bt, idx: (at, bt), (), accumulator, out, rounding, seed, stream, offset)
+
+
+def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+           seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """y_i = sum_j a_ij * x_j for a (m, n) matrix and an (n,) vector; output index o = i."""
+    _check_dims("matvec", {"a": a, "x": x}, {"a": 2, "x": 1})
+    _check_inner("matvec", "a", a, "x", x, 1, 0)
+    return _reduce("matvec", a, x, lambda at, xt, idx: (at[idx[0]], xt), (a.shape[0],), accumulator, out, rounding,
+                   seed, stream, offset)
+
+
+def matmul(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+           seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """c_ik = sum_j a_ij * b_jk for (m, n) and (n, p) matrices; output index o = i * p + k."""
+    _check_dims("matmul", {"a": a, "b": b}, {"a": 2, "b": 2})
+    _check_inner("matmul", "a", a, "b", b, 1, 0)
+    return _reduce("matmul", a, b, lambda at, bt, idx: (at[idx[0]], bt[:, idx[1]]), (a.shape[0], b.shape[1]),
+                   accumulator, out, rounding, seed, stream, offset)
+
+
+__all__ = ["add", "subtract", "multiply", "fma", "axpy", "requantize", "dot", "matvec", "matmul"]

@@ -1,0 +1,251 @@
+"""QArray: integer codes plus their format, the operand and result type of the exact arithmetic.
+
+Codes live in ``fmt.code_dtype`` (the narrowest integer dtype that holds them), read-only.
+Block formats carry ``BlockCodes`` (element codes + one scale code per block).
+A value with a runtime scale (HALP's z on the grid of step s) is a QArray whose format is
+``FixedPoint(bits=b, scale=s)``; formats are cheap immutable values, so a new scale per
+epoch is ``attrs.evolve(fmt, scale=s)``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from fractions import Fraction
+
+import attrs
+import numpy as np
+
+from ..formats.base import Format
+from ..formats.block import BlockCodes, BlockFormat
+from ..formats.fixed import FixedPoint
+from ..formats.floating import FloatFormat
+from ..formats.rounding import Rounding, as_rounding
+from ..rng import check_seed_stream
+from .codec import check_code, floor_log2
+from .registry import codec_for
+from .rounding import ElementRandom
+from .values import ExactValue, decode_exact, exact_from_fraction, round_exact
+
+MAX_INDEX = (1 << 64) - 1
+
+
+def check_offset(offset) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or not 0 <= offset <= MAX_INDEX:
+        raise ValueError(f"offset must be an integer in [0, 2**64), got {offset!r}")
+    return int(offset)
+
+
+@attrs.frozen(kw_only=True)
+class RandomKey:
+    """Where stochastic rounding takes its bits: Philox keyed by (seed, stream), element index offset + i."""
+
+    seed: int = 0
+    stream: int = 0
+    offset: int = 0
+
+    @classmethod
+    def checked(cls, seed, stream, offset) -> "RandomKey":
+        seed, stream = check_seed_stream(seed, stream)
+        return cls(seed=seed, stream=stream, offset=check_offset(offset))
+
+    def element(self, rounding: Rounding, index: int) -> ElementRandom | None:
+        """Random bits of element ``index`` (counted from ``offset``), None unless rounding is stochastic."""
+        if not rounding.is_stochastic:
+            return None
+        absolute = self.offset + index
+        if absolute > MAX_INDEX:
+            raise ValueError(f"random element index {absolute} exceeds 2**64 - 1; lower offset ({self.offset})")
+        return ElementRandom(self.seed, self.stream, absolute)
+
+
+def _code_range(fmt: Format) -> tuple[int, int]:
+    if isinstance(fmt, FixedPoint):
+        return fmt.code_min, fmt.code_max
+    return 0, fmt.n_codes - 1
+
+
+def _checked_codes(codes, fmt: Format, what: str) -> np.ndarray:
+    """A read-only copy of integer codes in fmt.code_dtype, after checking every code is in range."""
+    arr = np.asarray(codes)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"QArray: {what} must be an integer array, got dtype {arr.dtype}")
+    low, high = _code_range(fmt)
+    if arr.size and (int(arr.min()) < low or int(arr.max()) > high):
+        bad = int(arr.min()) if int(arr.min()) < low else int(arr.max())
+        raise ValueError(f"QArray: {what} holds code {bad}, outside [{low}, {high}], the codes of format {fmt.spec}")
+    out = arr.astype(fmt.code_dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@attrs.frozen(kw_only=True, eq=False, repr=False)
+class QArray:
+    """Integer codes of a format (BlockCodes for block formats): an exact low-precision array."""
+
+    codes: np.ndarray | BlockCodes = attrs.field()
+    fmt: Format = attrs.field()
+
+    @fmt.validator
+    def _check(self, attribute, fmt):
+        if not isinstance(fmt, Format):
+            raise TypeError(f"QArray: fmt must be an lpsim Format, got {type(fmt).__name__}")
+        if isinstance(fmt, BlockFormat):
+            if not isinstance(self.codes, BlockCodes):
+                raise TypeError(f"QArray: a block format ({fmt.spec}) needs BlockCodes, got {type(self.codes).__name__}")
+            elements = _checked_codes(self.codes.elements, fmt.element, "block element codes")
+            scales = np.asarray(self.codes.scales)
+            expected = block_scale_shape(elements.shape, fmt)
+            if scales.shape != expected:
+                raise ValueError(f"QArray: block scales have shape {scales.shape}, expected {expected} for elements {elements.shape} in {fmt.spec}")
+            scales = _checked_codes(scales, FixedPoint(bits=fmt.scale_bits, signed=False, frac_bits=0), "block scale codes")
+            object.__setattr__(self, "codes", BlockCodes(elements=elements, scales=scales.astype(fmt.scale_dtype)))
+        elif isinstance(fmt, (FixedPoint, FloatFormat)):
+            object.__setattr__(self, "codes", _checked_codes(self.codes, fmt, "codes"))
+        else:
+            raise TypeError(f"QArray: format type {type(fmt).__name__} is not supported by the exact arithmetic")
+
+    # -- shape ----------------------------------------------------------------------
+    @property
+    def element_codes(self) -> np.ndarray:
+        return self.codes.elements if isinstance(self.codes, BlockCodes) else self.codes
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.element_codes.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"QArray(fmt={self.fmt.spec}, shape={self.shape}, codes={self.element_codes.tolist()!r})"
+
+    # -- conversions -------------------------------------------------------------------
+    @classmethod
+    def from_float(cls, x, fmt: Format, rounding="nearest_even", *, seed: int = 0, stream: int = 0,
+                   offset: int = 0) -> "QArray":
+        """Quantize float64 values with the format layer's reference codec (lpsim.exact)."""
+        if not isinstance(fmt, Format):
+            raise TypeError(f"QArray.from_float: fmt must be an lpsim Format, got {type(fmt).__name__}")
+        values = np.asarray(x)
+        if values.dtype.kind not in "fiu" or values.dtype.kind == "b":
+            raise TypeError(f"QArray.from_float: values must be real numbers, got dtype {values.dtype}")
+        values = values.astype(np.float64)
+        key = RandomKey.checked(seed, stream, offset)
+        encode, _ = codec_for(fmt)
+        return cls(codes=encode(values, fmt, as_rounding(rounding), key.seed, key.stream, key.offset), fmt=fmt)
+
+    @classmethod
+    def from_exact(cls, values: np.ndarray, fmt: Format, rounding="nearest_even", *, seed: int = 0,
+                   stream: int = 0, offset: int = 0, what: str = "value") -> "QArray":
+        """Round an object array of exact values once into ``fmt``; element i (flat) uses random index offset + i."""
+        rounding = as_rounding(rounding)
+        key = RandomKey.checked(seed, stream, offset)
+        values = np.asarray(values, dtype=object)
+        if isinstance(fmt, BlockFormat):
+            return cls(codes=encode_block_exact(values, fmt, rounding, key, what), fmt=fmt)
+        if not isinstance(fmt, (FixedPoint, FloatFormat)):
+            raise TypeError(f"{what}: output format must be a FixedPoint, FloatFormat or BlockFormat, got {type(fmt).__name__}")
+        flat = values.reshape(-1)
+        codes = np.empty(flat.shape, dtype=object)
+        for i, v in enumerate(flat):
+            codes[i] = round_exact(v, fmt, rounding, key.element(rounding, i), f"{what} [{i}]")
+        return cls(codes=codes.astype(fmt.code_dtype).reshape(values.shape), fmt=fmt)
+
+    def to_float(self) -> np.ndarray:
+        """float64 values (exact for float formats and power-of-two steps; fl(code * scale) otherwise)."""
+        _, decode = codec_for(self.fmt)
+        return decode(self.codes, self.fmt)
+
+    def exact_values(self) -> np.ndarray:
+        """An object array of exact values (Fraction, or float for zeros and specials), same shape."""
+        if isinstance(self.fmt, BlockFormat):
+            return block_exact_values(self.codes, self.fmt)
+        out = np.empty(self.shape, dtype=object)
+        flat_codes, flat_out = self.codes.reshape(-1), out.reshape(-1)
+        for i in range(flat_codes.size):
+            flat_out[i] = decode_exact(int(flat_codes[i]), self.fmt)
+        return out
+
+
+# -- block formats: exact values and exact encoding --------------------------------------
+
+
+def block_scale_shape(shape: tuple[int, ...], fmt: BlockFormat) -> tuple[int, ...]:
+    if len(shape) == 0:
+        return ()
+    axis = _axis(fmt, len(shape))
+    return shape[:axis] + (-(-shape[axis] // fmt.block_size),) + shape[axis + 1:]
+
+
+def _axis(fmt: BlockFormat, ndim: int) -> int:
+    if not -ndim <= fmt.axis < ndim:
+        raise ValueError(f"block axis {fmt.axis} of {fmt.spec} is out of range for an array with {ndim} dimensions")
+    return fmt.axis % ndim
+
+
+def _blocks(shape: tuple[int, ...], fmt: BlockFormat):
+    """Yield (scale index, list of element indices) for every block of an array of ``shape``."""
+    if len(shape) == 0:
+        yield (), [()]
+        return
+    axis = _axis(fmt, len(shape))
+    n = shape[axis]
+    outer_shape = shape[:axis] + shape[axis + 1:]
+    for outer in np.ndindex(outer_shape):
+        for b, start in enumerate(range(0, n, fmt.block_size)):
+            scale_index = outer[:axis] + (b,) + outer[axis:]
+            members = [outer[:axis] + (j,) + outer[axis:] for j in range(start, min(start + fmt.block_size, n))]
+            yield scale_index, members
+
+
+def block_exact_values(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
+    """Exact values of block codes: element value * 2**E; every element of a NaN-scale block is NaN."""
+    out = np.empty(codes.elements.shape, dtype=object)
+    for scale_index, members in _blocks(codes.elements.shape, fmt):
+        scale_code = check_code(int(codes.scales[scale_index]), 0, fmt.scale_nan_code, fmt)
+        for idx in members:
+            if scale_code == fmt.scale_nan_code:
+                out[idx] = math.nan
+                continue
+            element = decode_exact(int(codes.elements[idx]), fmt.element)
+            if isinstance(element, float):  # zeros and specials do not scale
+                out[idx] = element
+            else:
+                out[idx] = element * Fraction(2) ** (scale_code - fmt.scale_bias)
+    return out
+
+
+def block_exponent_exact(block: list[ExactValue], fmt: BlockFormat) -> int | None:
+    """The shared exponent of exact values, by the codec's rule E = floor(log2 amax) - emax_element, clamped."""
+    if any(isinstance(v, float) and not math.isfinite(v) for v in block):
+        return None
+    magnitudes = [abs(v) for v in block if not isinstance(v, float)]
+    if not magnitudes:
+        return fmt.scale_emin
+    return min(max(floor_log2(max(magnitudes)) - fmt.element_emax, fmt.scale_emin), fmt.scale_emax)
+
+
+def encode_block_exact(values: np.ndarray, fmt: BlockFormat, rounding: Rounding, key: RandomKey, what: str) -> BlockCodes:
+    """Encode exact values into a block format (the codec's rule, on exact values instead of float64)."""
+    shape = values.shape
+    elements = np.zeros(shape, dtype=fmt.code_dtype)
+    scales = np.zeros(block_scale_shape(shape, fmt), dtype=fmt.scale_dtype)
+    flat_index = np.arange(values.size).reshape(shape)
+    for scale_index, members in _blocks(shape, fmt):
+        exponent = block_exponent_exact([values[idx] for idx in members], fmt)
+        if exponent is None:
+            scales[scale_index] = fmt.scale_nan_code
+            continue
+        scales[scale_index] = exponent + fmt.scale_bias
+        for idx in members:
+            v = values[idx]
+            scaled = v if isinstance(v, float) else exact_from_fraction(v / Fraction(2) ** exponent)
+            i = int(flat_index[idx])
+            elements[idx] = round_exact(scaled, fmt.element, rounding, key.element(rounding, i), f"{what} [{i}]")
+    return BlockCodes(elements=elements, scales=scales)
