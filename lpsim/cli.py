@@ -26,18 +26,132 @@ def _cmd_formats(args) -> int:
     return 0
 
 
+def _cmd_profiles(args) -> int:
+    from .studies.schema import available_profiles
+
+    profiles = available_profiles()
+    if profiles is None:
+        print("no hardware profiles: this lpsim has no lpsim.arith layer yet")
+        return 0
+    try:
+        from .arith import available_profiles as describe
+
+        found = describe()
+    except ImportError:  # pragma: no cover - checked above
+        found = {}
+    for name in sorted(profiles):
+        profile = found.get(name) if isinstance(found, dict) else None
+        print(f"{name:<22} {getattr(profile, 'summary', '')}".rstrip())
+    return 0
+
+
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    from .studies.executors import EXECUTORS
+
+    p.add_argument("--executor", choices=EXECUTORS, default=None,
+                   help="where runs execute: local processes, one per core (default), serial, or a Dask cluster")
+    p.add_argument("--workers", type=int, default=None, help="number of worker processes (default: one per core)")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the study's figures")
+
+
+def _executor(args) -> dict:
+    name = args.executor or ("dask" if args.scheduler else "processes")
+    if name == "dask" and not args.scheduler:
+        raise ValueError("--executor dask needs --scheduler ADDR (the address of a running Dask scheduler)")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    return dict(executor=name, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
+                plot=not args.no_plot)
+
+
+def _report(result, folder) -> int:
+    if result.failures:
+        print(f"{len(result.failures)} run(s) failed (not stored); fix the cause and run `lpsim resume {folder}`",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .studies import Study, run_study
+
+    study = Study.from_toml(args.study)
+    folder = args.out
+    result = run_study(study, folder, **_executor(args))
+    return _report(result, result.folder)
+
+
+def _cmd_resume(args) -> int:
+    from .studies import resume_study
+
+    result = resume_study(args.folder, **_executor(args))
+    return _report(result, result.folder)
+
+
+def _cmd_plot(args) -> int:
+    from .plots import plot_study
+    from .studies import ResultsStore
+
+    store = ResultsStore(args.folder)
+    study = store.load_study()
+    table = store.compact(study)
+    if not len(table):
+        raise ValueError(f"{args.folder}: no finished runs to plot yet")
+    if not study.plots:
+        raise ValueError(f"{args.folder}: the study declares no [[plot]] figures")
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    paths = plot_study(study, table, args.out or store.figures_dir, formats)
+    for path in paths:
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lpsim", description="Bit-exact low-precision arithmetic and training studies.")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run a study file (resumable: finished runs are kept)")
+    p.add_argument("study", help="study file, e.g. studies/error_vs_bits.toml")
+    p.add_argument("--out", default=None, metavar="DIR", help="results folder (default: results/STUDY_NAME)")
+    _executor_args(p)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("resume", help="finish an interrupted study in its results folder")
+    p.add_argument("folder", metavar="DIR")
+    _executor_args(p)
+    p.set_defaults(func=_cmd_resume)
+
+    p = sub.add_parser("plot", help="draw a study's figures from its results folder")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--format", default="png,pdf", help="comma-separated: png, pdf, svg (default: png,pdf)")
+    p.add_argument("--out", default=None, metavar="FIGDIR", help="where figures go (default: DIR/figures)")
+    p.set_defaults(func=_cmd_plot)
+
     p = sub.add_parser("formats", help="list registered formats and show a quantization table")
     p.set_defaults(func=_cmd_formats)
+
+    p = sub.add_parser("profiles", help="list hardware profiles (accumulators) a study may name")
+    p.set_defaults(func=_cmd_profiles)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        folder = getattr(args, "out", None) or getattr(args, "folder", None) or "the results folder"
+        print(f"\ninterrupted: finished runs are saved; `lpsim resume {folder}` continues", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, ImportError) as exc:
+        if args.command in ("formats",):
+            raise
+        print(f"lpsim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

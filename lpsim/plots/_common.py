@@ -1,0 +1,123 @@
+"""Shared pieces of every figure: which columns split lines, labels, colors, seed statistics, saving."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..studies.schema import FULL_PRECISION, PARAMS
+from ..studies.table import Table
+
+ALGORITHM_LABELS = {"sgd": "SGD", "svrg": "SVRG", "lpsgd": "LP-SGD", "lpsvrg": "LP-SVRG", "halp": "HALP"}
+ALGORITHM_COLORS = {"sgd": "0.55", "svrg": "black", "lpsgd": "tab:orange", "lpsvrg": "tab:green", "halp": "tab:blue"}
+METRIC_LABELS = {
+    "gap": r"objective gap $f(w) - f^*$",
+    "grad_norm": r"gradient norm $\|\nabla f(w)\|$",
+    "dist": r"distance to optimum $\|w - w^*\|$",
+    "scale": "quantization step",
+    "train_acc": "training accuracy",
+    "test_acc": "test accuracy",
+}
+PARAM_LABELS = {"bits": "bits per model value", "condition_number": r"condition number $\kappa$",
+                "epoch": "epoch", "step_size": r"step size $\alpha$"}
+LOG_METRICS = ("gap", "grad_norm", "dist", "scale")
+# Columns that never split lines: the seed is summarized by the band, the rest restate others.
+_NEVER_LINES = ("seed", "format", "exp_bits", "block_size", "model")
+_PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
+            "tab:olive", "tab:cyan", "0.4"]
+
+
+def line_columns(table: Table, exclude: Iterable[str] = ()) -> list[str]:
+    """Columns whose values tell the lines apart: those that vary and are not already
+    determined by the columns chosen before them (``format`` follows from family and bits)."""
+    exclude = set(exclude) | set(_NEVER_LINES)
+    order = ["algorithm", "family", "rounding", "bits"] + [c for c in PARAMS if c not in ("algorithm", "family", "rounding", "bits")]
+    chosen: list[str] = []
+    for column in order:
+        if column in exclude or column not in table.columns or len(table.unique(column)) < 2:
+            continue
+        groups = table.group(chosen) if chosen else {(): table}
+        if any(len(g.unique(column)) > 1 for g in groups.values()):
+            chosen.append(column)
+    return chosen
+
+
+def line_label(columns: Sequence[str], key: tuple) -> str:
+    values = dict(zip(columns, key))
+    head = ALGORITHM_LABELS.get(values.pop("algorithm", None), None)
+    parts = []
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name == "bits":
+            parts.append(f"{value} bits")
+        elif name in ("family", "rounding"):
+            parts.append(str(value))
+        else:
+            parts.append(f"{name}={_short(value)}")
+    if head is None:
+        return ", ".join(parts) or "all runs"
+    return f"{head} ({', '.join(parts)})" if parts else head
+
+
+def _short(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def is_full_precision(columns: Sequence[str], key: tuple) -> bool:
+    values = dict(zip(columns, key))
+    return values.get("algorithm") in FULL_PRECISION
+
+
+def line_style(columns: Sequence[str], key: tuple, index: int, by_algorithm: bool) -> dict:
+    values = dict(zip(columns, key))
+    algorithm = values.get("algorithm")
+    if by_algorithm and algorithm in ALGORITHM_COLORS:
+        color = ALGORITHM_COLORS[algorithm]
+    else:
+        color = _PALETTE[index % len(_PALETTE)]
+    style = {"color": color, "marker": "o", "markersize": 3.5, "linewidth": 1.6}
+    if algorithm in FULL_PRECISION:
+        style.update(linestyle="--", marker=None)
+    return style
+
+
+def seed_stats(values: Iterable) -> tuple[float, float, float]:
+    """Median, min and max of the finite values (NaN if none): the line and its seed band."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return math.nan, math.nan, math.nan
+    arr = np.asarray(finite)
+    return float(np.median(arr)), float(arr.min()), float(arr.max())
+
+
+def positive(value: float) -> float:
+    """Log axes cannot show values <= 0 (an exact optimum): such points are left out."""
+    return value if value > 0 else math.nan
+
+
+def metric_label(metric: str, final: bool = False) -> str:
+    label = METRIC_LABELS.get(metric, metric)
+    return f"final {label}" if final else label
+
+
+def save(fig, folder: Path, stem: str, formats: Sequence[str]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in formats:
+        path = folder / f"{stem}.{ext}"
+        fig.savefig(path, dpi=150 if ext == "png" else None, bbox_inches="tight")
+        paths.append(path)
+    return paths
+
+
+def new_figure(panels: int = 1, width: float = 6.4, height: float = 4.4):
+    """A figure outside pyplot's global state: no backend, no GUI, nothing to close; saving renders with Agg."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * panels, height), layout="constrained")
+    axes = fig.subplots(1, panels, squeeze=False)
+    return fig, list(axes[0])

@@ -1,0 +1,199 @@
+"""The three figures of a study, each drawn from a results table alone.
+
+error_vs_bits  final error vs bits, a line per algorithm (median over seeds, band = min..max),
+               full-precision runs as horizontal dashed lines, LP-SGD's predicted floor dotted.
+convergence    error vs epoch, a line per algorithm / precision setting.
+bits_needed    final error vs condition number per (algorithm, bits), and the fewest bits whose
+               final error is within ``tolerance`` x the full-precision reference's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from ..studies.table import Table
+from . import _common as c
+from .reference import FLOOR_METRICS, halp_bits_reference, lpsgd_floor
+
+
+def _numeric_sorted(values) -> list:
+    return sorted(v for v in values if v is not None)
+
+
+def _band(ax, xs, lo, hi, color):
+    if any(math.isfinite(a) and math.isfinite(b) and a != b for a, b in zip(lo, hi)):
+        ax.fill_between(xs, lo, hi, color=color, alpha=0.18, linewidth=0)
+
+
+def _series(group: Table, x: str, metric: str, prep) -> tuple[list, list, list, list]:
+    """x values (sorted) with the median, min and max over the runs at each x (seeds)."""
+    xs, med, lo, hi = [], [], [], []
+    for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
+        m, a, b = c.seed_stats(sub.column(metric))
+        xs.append(value[0])
+        med.append(prep(m))
+        lo.append(prep(a))
+        hi.append(prep(b))
+    return xs, med, lo, hi
+
+
+def _finish(ax, *, xlabel: str, ylabel: str, logy: bool, logx: bool = False, legend: bool = True):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", framealpha=0.85)
+
+
+def _seeds_note(table: Table) -> str:
+    if "seed" not in table.columns:
+        return ""
+    seeds = len(table.unique("seed"))
+    return f"median of {seeds} seeds, band = min..max" if seeds > 1 else ""
+
+
+def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x: str = "bits",
+                  lines: Sequence[str] | None = None, floor: bool = True, title: str | None = None,
+                  logx: bool = False):
+    """Final ``metric`` against ``x`` (bits); returns a matplotlib Figure."""
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    final = table.final()
+    lines = list(lines) if lines is not None else c.line_columns(final, exclude=(x,))
+    fig, axes = c.new_figure(len(metrics))
+    low_precision = final.where(**{x: [v for v in final.unique(x) if v is not None]})
+    xs_all = _numeric_sorted(low_precision.unique(x)) if len(low_precision) else []
+    by_algorithm = lines == ["algorithm"] or lines == []
+    for ax, name in zip(axes, metrics):
+        logy = name in c.LOG_METRICS
+        prep = c.positive if logy else (lambda v: v)
+        groups = final.group(lines) if lines else {(): final}
+        for index, (key, group) in enumerate(groups.items()):
+            style = c.line_style(lines, key, index, by_algorithm)
+            label = c.line_label(lines, key)
+            if all(v is None for v in group.column(x)):  # full precision: no bits axis
+                med, lo, hi = (prep(v) for v in c.seed_stats(group.column(name)))
+                if xs_all and math.isfinite(med):
+                    ax.plot([xs_all[0], xs_all[-1]], [med, med], label=label, **style)
+                    _band(ax, [xs_all[0], xs_all[-1]], [lo, lo], [hi, hi], style["color"])
+                continue
+            xs, med, lo, hi = _series(group, x, name, prep)
+            ax.plot(xs, med, label=label, **style)
+            _band(ax, xs, lo, hi, style["color"])
+            if floor and name in FLOOR_METRICS and dict(zip(lines, key)).get("algorithm") == "lpsgd":
+                _draw_floor(ax, group, name, x, style["color"])
+        _finish(ax, xlabel=c.PARAM_LABELS.get(x, x), ylabel=c.metric_label(name, final=True), logy=logy, logx=logx)
+        if x == "bits" and xs_all:
+            ax.set_xticks(xs_all if len(xs_all) <= 16 else xs_all[:: max(1, len(xs_all) // 12)])
+    _title(fig, title, table)
+    return fig
+
+
+def _draw_floor(ax, group: Table, metric: str, x: str, color: str):
+    """LP-SGD's predicted floor from each run's own grid step (recorded as ``scale``)."""
+    needed = ("scale", "step_size", "hessian_trace", "n_params", "rounding")
+    if any(col not in group.columns for col in needed):
+        return
+    if any(r != "stochastic" for r in group.unique("rounding")):
+        return  # the derivation assumes unbiased (stochastic) rounding
+    xs, ys = [], []
+    for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
+        predictions = [lpsgd_floor(metric, r["scale"], r["step_size"], r["hessian_trace"], r["n_params"])
+                       for r in sub.records()]
+        m, _, _ = c.seed_stats(predictions)
+        if math.isfinite(m):
+            xs.append(value[0])
+            ys.append(m)
+    if xs:
+        ax.plot(xs, ys, color=color, linestyle=":", linewidth=1.4, label="LP-SGD predicted floor")
+
+
+def convergence(table: Table, *, metric: str | Sequence[str] = "grad_norm", lines: Sequence[str] | None = None,
+                title: str | None = None):
+    """``metric`` against epoch, one panel per metric; returns a matplotlib Figure."""
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    lines = list(lines) if lines is not None else c.line_columns(table, exclude=("epoch",))
+    fig, axes = c.new_figure(len(metrics))
+    by_algorithm = lines == ["algorithm"] or lines == []
+    for ax, name in zip(axes, metrics):
+        logy = name in c.LOG_METRICS
+        prep = c.positive if logy else (lambda v: v)
+        groups = table.group(lines) if lines else {(): table}
+        for index, (key, group) in enumerate(groups.items()):
+            style = c.line_style(lines, key, index, by_algorithm)
+            style.update(marker=None)
+            xs, med, lo, hi = _series(group, "epoch", name, prep)
+            if any(math.isfinite(v) for v in med):
+                ax.plot(xs, med, label=c.line_label(lines, key), **style)
+                _band(ax, xs, lo, hi, style["color"])
+        _finish(ax, xlabel="epoch", ylabel=c.metric_label(name), logy=logy)
+    _title(fig, title, table)
+    return fig
+
+
+def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_number", tolerance: float = 10.0,
+                reference: str = "svrg", lines: Sequence[str] | None = None, title: str | None = None,
+                logx: bool = True):
+    """Left: final ``metric`` vs ``x`` per (algorithm, bits). Right: fewest bits whose median final
+    ``metric`` is within ``tolerance`` x the full-precision ``reference`` algorithm's at that ``x``."""
+    metric = metric if isinstance(metric, str) else metric[0]
+    final = table.final()
+    lines = list(lines) if lines is not None else c.line_columns(final, exclude=(x,))
+    if "bits" not in lines and len(final.unique("bits")) > 1:
+        lines.append("bits")
+    fig, (left, right) = c.new_figure(2)
+    by_algorithm = lines == ["algorithm"]
+    groups = final.group(lines) if lines else {(): final}
+    for index, (key, group) in enumerate(groups.items()):
+        style = c.line_style(lines, key, index, by_algorithm)
+        xs, med, lo, hi = _series(group, x, metric, c.positive)
+        left.plot(xs, med, label=c.line_label(lines, key), **style)
+        _band(left, xs, lo, hi, style["color"])
+    _finish(left, xlabel=c.PARAM_LABELS.get(x, x), ylabel=c.metric_label(metric, final=True), logy=True, logx=logx)
+
+    # fewest bits within tolerance of the reference, per low-precision line (bits folded in)
+    ref = final.where(algorithm=reference)
+    ref_median = {v[0]: c.seed_stats(g.column(metric))[0] for v, g in ref.group([x]).items()}
+    needed_lines = [col for col in lines if col != "bits"]
+    lp = final.where(algorithm=[a for a in final.unique("algorithm") if a not in c.FULL_PRECISION])
+    drawn = False
+    lp_groups = lp.group(needed_lines) if needed_lines else {(): lp}
+    for index, (key, group) in enumerate(lp_groups.items()):
+        xs, ys = [], []
+        for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
+            target = ref_median.get(value[0], math.nan)
+            if not math.isfinite(target):
+                continue
+            ok = [b for b_key, g in sub.group(["bits"]).items() for b in b_key
+                  if c.seed_stats(g.column(metric))[0] <= tolerance * max(target, 0.0)]
+            xs.append(value[0])
+            ys.append(min(ok) if ok else math.nan)
+        if xs:
+            style = c.line_style(needed_lines, key, index, needed_lines == ["algorithm"])
+            right.plot(xs, ys, label=c.line_label(needed_lines, key), drawstyle="steps-mid", **style)
+            drawn = True
+    if drawn and "n_params" in final.columns and x == "condition_number":
+        d = final.unique("n_params")[0]
+        kappas = _numeric_sorted(final.unique(x))
+        right.plot(kappas, [halp_bits_reference(k, d) for k in kappas], color="0.5", linestyle=":",
+                   label=r"$2^{b-1}-1 = \kappa\sqrt{d}$ (rough sufficient condition)")
+    fp_label = c.ALGORITHM_LABELS.get(reference, reference)
+    _finish(right, xlabel=c.PARAM_LABELS.get(x, x),
+            ylabel=f"bits needed (final error within {tolerance:g}x of {fp_label})", logy=False, logx=logx)
+    if not drawn:
+        right.text(0.5, 0.5, f"no {fp_label} reference runs in the table", ha="center", va="center",
+                   transform=right.transAxes)
+    _title(fig, title, table)
+    return fig
+
+
+def _title(fig, title: str | None, table: Table) -> None:
+    note = _seeds_note(table)
+    if title:
+        fig.suptitle(title + (f"\n{note}" if note else ""), fontsize="medium")
+    elif note:
+        fig.suptitle(note, fontsize="small")

@@ -1,0 +1,126 @@
+"""Run, resume and load studies: the study spec, an executor and the results store put together."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, TextIO
+
+import attrs
+
+from .executors import make_executor
+from .progress import Progress
+from .runner import run_one
+from .spec import RunSpec, Study
+from .store import ResultsStore
+from .table import Table
+
+DEFAULT_RESULTS = Path("results")
+
+
+@attrs.frozen
+class RunFailure:
+    run_id: str
+    params: dict
+    message: str
+
+
+@attrs.frozen
+class StudyResult:
+    """What a study session produced: where, the table, runs that failed, figures written."""
+
+    folder: Path
+    table: Table
+    total: int
+    ran: int
+    skipped: int
+    failures: tuple[RunFailure, ...]
+    figures: tuple[Path, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.failures and len(set(self.table.column("run_id"))) == self.total
+
+
+def default_folder(study: Study) -> Path:
+    return DEFAULT_RESULTS / study.name
+
+
+def run_study(study: Study | str | Path, out: str | Path | None = None, *, executor: str = "processes",
+              workers: int | None = None, scheduler: str | None = None, quiet: bool = False,
+              plot: bool = True, stream: TextIO | None = None, _run: Callable[[dict], dict] = run_one) -> StudyResult:
+    """Run every unfinished run of ``study`` into the results folder ``out`` (default results/NAME).
+
+    Runs already in the folder are skipped, so running again (or ``resume_study``) after an
+    interruption continues where it stopped. ``executor``: "processes" (default, one worker
+    per core, or ``workers``), "serial", or "dask" with ``scheduler`` = the scheduler address.
+    """
+    if not isinstance(study, Study):
+        study = Study.from_toml(study)
+    folder = Path(out) if out is not None else default_folder(study)
+    store = ResultsStore(folder)
+    store.prepare(study)
+    return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
+                    quiet=quiet, plot=plot, stream=stream, run=_run)
+
+
+def resume_study(folder: str | Path, *, executor: str = "processes", workers: int | None = None,
+                 scheduler: str | None = None, quiet: bool = False, plot: bool = True,
+                 stream: TextIO | None = None, _run: Callable[[dict], dict] = run_one) -> StudyResult:
+    """Finish the study saved in ``folder`` (after Ctrl-C, kill -9 or a crash)."""
+    store = ResultsStore(folder)
+    study = store.load_study()
+    store.remove_temporaries()
+    return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
+                    quiet=quiet, plot=plot, stream=stream, run=_run)
+
+
+def load_results(folder: str | Path) -> Table:
+    """The tidy table of a results folder, rebuilt from its run files (so always current)."""
+    store = ResultsStore(folder)
+    return store.compact(store.load_study())
+
+
+def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: bool, stream: TextIO | None,
+             run: Callable[[dict], dict]) -> StudyResult:
+    stream = sys.stderr if stream is None else stream
+    runs = study.runs()
+    finished = store.finished_ids()
+    todo = [spec for spec in runs if spec.id not in finished]
+    skipped = len(runs) - len(todo)
+    by_id: dict[str, RunSpec] = {spec.id: spec for spec in todo}
+    progress = Progress(len(runs), done=skipped, quiet=quiet, stream=stream)
+    if not quiet:
+        stream.write(f"study {study.name}: {len(runs)} runs, {skipped} already done, {len(todo)} to run "
+                     f"({executor.name}) -> {store.root}\n")
+    progress.start()
+    failures: list[RunFailure] = []
+    ran = 0
+    try:
+        for params, result in executor.map_unordered(run, [spec.params for spec in todo]):
+            spec = by_id[RunSpec(params=params).id]
+            if result.get("status") == "error":
+                failures.append(RunFailure(spec.id, spec.params, result.get("message", "")))
+                progress.update(failed=True)
+                continue
+            store.write_run(spec, result, study.name)
+            ran += 1
+            progress.update()
+    finally:
+        progress.close()
+        table = store.compact(study)
+    figures: tuple[Path, ...] = ()
+    if plot and study.plots and len(table):
+        from ..plots import plot_study
+
+        figures = tuple(plot_study(study, table, store.figures_dir))
+    if not quiet:
+        for failure in failures[:5]:
+            stream.write(f"run {failure.run_id} failed: {failure.message}\n")
+        if len(failures) > 5:
+            stream.write(f"... and {len(failures) - 5} more failed runs\n")
+        stream.write(f"table: {store.table_file} ({len(table)} rows)\n")
+        for path in figures:
+            stream.write(f"figure: {path}\n")
+    return StudyResult(folder=store.root, table=table, total=len(runs), ran=ran, skipped=skipped,
+                       failures=tuple(failures), figures=figures)

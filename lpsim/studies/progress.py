@@ -1,0 +1,83 @@
+"""A progress line on stderr: runs done of total, elapsed time and ETA. Quiet mode prints nothing.
+
+On a terminal the line redraws in place (at most ~10 times a second); into a file or
+pipe it prints a full line every 10% or 30 s, so logs stay short.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Progress:
+    def __init__(self, total: int, *, done: int = 0, quiet: bool = False, stream: TextIO | None = None,
+                 label: str = "runs", clock=time.monotonic):
+        self.total = total
+        self.skipped = done  # finished before this session: not part of the rate
+        self.done = done
+        self.failed = 0
+        self.quiet = quiet
+        self.stream = sys.stderr if stream is None else stream
+        self.label = label
+        self._clock = clock
+        self._start = clock()
+        self._last_draw = -1e9
+        self._last_fraction = -1.0
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def eta(self) -> float | None:
+        """Seconds left, from this session's rate; None before the first run finishes."""
+        ran = self.done - self.skipped
+        if ran <= 0:
+            return None
+        return (self._clock() - self._start) / ran * (self.total - self.done)
+
+    def text(self) -> str:
+        fraction = self.done / self.total if self.total else 1.0
+        width = 24
+        filled = int(round(width * fraction))
+        bar = "#" * filled + "-" * (width - filled)
+        eta = self.eta()
+        parts = [f"[{bar}] {self.done}/{self.total} {self.label}", f"{100 * fraction:3.0f}%",
+                 f"elapsed {_clock(self._clock() - self._start)}",
+                 "ETA " + ("?" if eta is None else _clock(eta))]
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        return "  ".join(parts)
+
+    def start(self) -> None:
+        self._draw(force=True)
+
+    def update(self, count: int = 1, *, failed: bool = False) -> None:
+        self.done += count
+        self.failed += int(failed)
+        self._draw(force=self.done >= self.total)
+
+    def _draw(self, force: bool = False) -> None:
+        if self.quiet:
+            return
+        now = self._clock()
+        fraction = self.done / self.total if self.total else 1.0
+        if self._tty:
+            if force or now - self._last_draw >= 0.1:
+                self.stream.write("\r" + self.text())
+                self.stream.flush()
+                self._last_draw = now
+        elif force or fraction - self._last_fraction >= 0.1 or now - self._last_draw >= 30:
+            self.stream.write(self.text() + "\n")
+            self.stream.flush()
+            self._last_draw, self._last_fraction = now, fraction
+
+    def close(self) -> None:
+        if not self.quiet and self._tty:
+            self.stream.write("\r" + self.text() + "\n")
+            self.stream.flush()

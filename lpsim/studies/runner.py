@@ -1,0 +1,119 @@
+"""One run: from a resolved run spec to its history. Runs in whatever process the executor picks.
+
+``run_one`` is a pure function of the spec: the data set comes from its own seed
+(``data_seed``), sampling and stochastic rounding from the run's ``seed``. It never
+raises for a failing run: the error comes back as status "error" with its message,
+so one bad grid point cannot kill a sweep (such runs are not stored; a resume retries them).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import math
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from .precision import resolve_format
+from .table import HISTORY_COLUMNS
+
+# The run parameters that map one to one onto TrainConfig fields.
+_TRAIN_FIELDS = ("algorithm", "step_size", "epochs", "epoch_length", "mu", "batch_size", "seed", "engine",
+                 "arithmetic", "rounding")
+_DATA_ARGS = {"data_seed": "seed"}  # study parameter -> generator keyword
+
+
+@functools.lru_cache(maxsize=8)
+def _problem(key: str):
+    """(model, problem constants) for a problem spec, cached per process: a worker that runs
+    many seeds and bit widths of one problem builds its data and optimum once."""
+    from ..data import make_dataset
+    from ..models import make_model
+    from .schema import DATASET_PARAMS
+
+    p = json.loads(key)
+    kwargs = {_DATA_ARGS.get(name, name): p[name] for name in DATASET_PARAMS[p["dataset"]]}
+    dataset = make_dataset(p["dataset"], **kwargs)
+    model = make_model(p["model"], dataset, l2=p["l2"], intercept=p["intercept"])
+    w_star, _ = model.optimum()
+    if model.kind == "least_squares":
+        # tr(X^T X / n) + l2 * dim, without forming the Hessian
+        trace = float(np.einsum("ij,ij->", model.X, model.X)) / model.n + model.l2 * model.dim
+    elif model.dim <= 4096:
+        trace = float(np.trace(model.hessian(w_star)))
+    else:
+        trace = math.nan
+    constants = {"model_mu": float(model.mu), "model_L": float(model.L), "hessian_trace": trace,
+                 "n_params": int(model.dim)}
+    return model, constants
+
+
+def problem_key(params: dict) -> str:
+    from .schema import ALL_DATASET_PARAMS
+
+    names = ("dataset", "model", "l2", "intercept", *ALL_DATASET_PARAMS)
+    return json.dumps({n: params[n] for n in names}, sort_keys=True)
+
+
+def train_config(params: dict):
+    """The algorithms' TrainConfig for a resolved run spec."""
+    from ..algorithms import TrainConfig
+
+    kwargs: dict[str, Any] = {name: params[name] for name in _TRAIN_FIELDS if params.get(name) is not None}
+    if params["algorithm"] not in ("sgd", "svrg"):
+        kwargs["fmt"] = resolve_format(params["family"], params["bits"], exp_bits=params["exp_bits"],
+                                       block_size=params["block_size"] or 32, format=params["format"])
+    if params.get("fixed_scale") is not None:
+        kwargs["scale"] = params["fixed_scale"]
+    if params.get("data_format") is not None:
+        kwargs["data_fmt"] = params["data_format"]
+        kwargs["data_rounding"] = params["data_rounding"]
+    accepted = _config_fields(TrainConfig)
+    if params.get("profile") is not None and "profile" in accepted:
+        kwargs["profile"] = params["profile"]
+    return TrainConfig(**{k: v for k, v in kwargs.items() if k in accepted})
+
+
+@functools.lru_cache(maxsize=None)
+def _config_fields(cls) -> frozenset:
+    try:
+        import attrs
+
+        return frozenset(f.name for f in attrs.fields(cls))
+    except Exception:
+        return frozenset(inspect.signature(cls).parameters)
+
+
+def _resolved(model, config) -> dict:
+    """The step size, epoch length and mu the algorithm used (defaults filled in), for plots."""
+    from ..algorithms.train import _resolve
+
+    alpha, T, mu = _resolve(model, config)
+    return {"resolved_step_size": float(alpha), "resolved_epoch_length": int(T), "resolved_mu": float(mu)}
+
+
+def run_one(params: dict) -> dict:
+    """Train one run; return {"status", "history", "problem", "seconds"[, "message"]}."""
+    from ..algorithms import train
+
+    start = time.perf_counter()
+    try:
+        model, constants = _problem(problem_key(params))
+        config = train_config(params)
+        result = train(model, config)
+        constants = {**constants, **_resolved(model, config)}
+    except Exception as exc:  # a failing run must not stop the sweep: report it
+        return {"status": "error", "message": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
+    history = {}
+    for name in HISTORY_COLUMNS:
+        values = result.history.get(name) if isinstance(result.history, dict) else None
+        if values is None:
+            continue
+        history[name] = [int(v) for v in values] if name == "epoch" else np.asarray(values, dtype=np.float64).ravel().tolist()
+    return {"status": str(result.status), "history": history, "problem": constants,
+            "seconds": time.perf_counter() - start}

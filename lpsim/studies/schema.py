@@ -1,0 +1,218 @@
+"""The whitelist of study parameters: every key a study file may use, its type, range and default.
+
+A study file is pure data. Nothing in it is evaluated: each value is checked against
+the declaration below (type, range or list of allowed names) and anything unknown is
+rejected. Adding a parameter means adding one ``Param`` here.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable
+
+import attrs
+
+ALGORITHMS = ("sgd", "svrg", "lpsgd", "lpsvrg", "halp")
+FULL_PRECISION = frozenset({"sgd", "svrg"})
+DATASETS = ("least_squares", "logistic", "digits", "breast_cancer", "mnist", "svmlight")
+MODELS = ("least_squares", "logistic", "softmax")
+DEFAULT_MODEL = {
+    "least_squares": "least_squares",
+    "logistic": "logistic",
+    "digits": "softmax",
+    "breast_cancer": "logistic",
+    "mnist": "softmax",
+    "svmlight": "logistic",
+}
+# The generator parameters each dataset takes; others are cleared for that dataset so that
+# they neither split runs nor change run ids.
+DATASET_PARAMS = {
+    "least_squares": ("n", "d", "condition_number", "noise", "n_test", "data_seed"),
+    "logistic": ("n", "d", "separable", "signal", "margin", "n_test", "data_seed"),
+    "digits": ("test_fraction", "data_seed"),
+    "breast_cancer": ("test_fraction", "data_seed"),
+    "mnist": ("path", "n", "n_test"),
+    "svmlight": ("path", "test_path"),
+}
+FAMILIES = ("fixed", "float", "bfp", "format")
+ENGINES = ("fast", "exact")
+METRICS = ("gap", "grad_norm", "dist", "loss", "scale", "train_acc", "test_acc")
+PLOT_KINDS = ("error_vs_bits", "convergence", "bits_needed")
+
+
+class SchemaError(ValueError):
+    """A value that the schema rejects; the study parser adds the file, line and key."""
+
+
+@attrs.frozen
+class Param:
+    name: str
+    section: str
+    kind: type  # int, float, str or bool
+    default: Any = None
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+    optional: bool = False  # None (key absent) is a legal value
+    positive: bool = False  # strictly greater than zero
+    doc: str = ""
+    normalize: Callable[[Any], Any] | None = None  # canonical form (e.g. rounding aliases)
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[self.kind]
+        if self.positive:
+            kind += " > 0"
+        elif self.low is not None or self.high is not None:
+            lo = "-inf" if self.low is None else f"{self.low:g}"
+            hi = "inf" if self.high is None else f"{self.high:g}"
+            kind += f" in [{lo}, {hi}]"
+        return kind
+
+    def check(self, value: Any) -> Any:
+        """Return the canonical value or raise SchemaError saying what is allowed."""
+        if value is None:
+            if self.optional:
+                return None
+            raise SchemaError(f"a value is required: {self.allowed()}")
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise SchemaError(f"expected true or false, got {value!r}")
+            return value
+        if self.kind is int:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    raise SchemaError(f"expected {self.allowed()}, got {value!r}")
+            value = int(value)
+        elif self.kind is float:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise SchemaError(f"expected {self.allowed()}, got {value!r}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise SchemaError(f"expected a finite number, got {value!r}")
+        elif self.kind is str:
+            if not isinstance(value, str):
+                raise SchemaError(f"expected {self.allowed()}, got {value!r} ({type(value).__name__})")
+        if self.normalize is not None:
+            value = self.normalize(value)
+        if self.choices is not None and value not in self.choices:
+            raise SchemaError(f"expected {self.allowed()}, got {value!r}")
+        if self.positive and value <= 0:
+            raise SchemaError(f"expected {self.allowed()}, got {value!r}")
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise SchemaError(f"expected {self.allowed()}, got {value!r}")
+        return value
+
+
+def _rounding(value: str) -> str:
+    from ..formats.rounding import as_rounding
+
+    try:
+        return str(as_rounding(value))
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(
+            "expected a rounding mode: nearest_even, nearest_away, toward_zero, toward_positive, "
+            f"toward_negative, to_odd, stochastic (or stochastic:R with R random bits); got {value!r}"
+        ) from exc
+
+
+def _format_spec(value: str) -> str:
+    from ..formats.registry import get_format
+
+    try:
+        get_format(value)
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"expected a format spec string (see `lpsim formats`): {exc}") from exc
+    return value.strip()
+
+
+def _arithmetic(value: str) -> str:
+    from ..algorithms import ARITHMETICS
+
+    if value not in ARITHMETICS:
+        raise SchemaError(f"expected one of {', '.join(ARITHMETICS)}, got {value!r}")
+    return value
+
+
+def _profile(value: str) -> str:
+    profiles = available_profiles()
+    if profiles is not None and value not in profiles:
+        raise SchemaError(f"expected one of {', '.join(sorted(profiles))} (see `lpsim profiles`), got {value!r}")
+    return value
+
+
+def available_profiles() -> list[str] | None:
+    """Hardware profile names from lpsim.arith, or None while that layer is absent."""
+    try:
+        from ..arith import available_profiles as profiles
+    except ImportError:
+        return None
+    found = profiles()
+    return list(found.keys() if isinstance(found, dict) else found)
+
+
+_P = Param
+PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        # -- problem: data set and model ------------------------------------------------------
+        _P("dataset", "problem", str, "least_squares", choices=DATASETS, doc="data set generator or loader"),
+        _P("model", "problem", str, None, choices=MODELS, optional=True, doc="loss (default: by data set)"),
+        _P("l2", "problem", float, 0.0, low=0.0, doc="L2 regularization strength lambda"),
+        _P("intercept", "problem", bool, False, doc="append a constant feature (regularized like the others)"),
+        _P("n", "problem", int, 1000, low=1, high=10_000_000, doc="number of samples (synthetic data; mnist: first n)"),
+        _P("d", "problem", int, 10, low=1, high=1_000_000, doc="dimension (synthetic data)"),
+        _P("condition_number", "problem", float, 10.0, low=1.0, doc="condition number kappa (least_squares)"),
+        _P("noise", "problem", float, 0.1, low=0.0, doc="label noise standard deviation (least_squares)"),
+        _P("separable", "problem", bool, False, doc="linearly separable labels (logistic)"),
+        _P("signal", "problem", float, 2.0, low=0.0, doc="label signal strength (logistic, not separable)"),
+        _P("margin", "problem", float, 0.0, low=0.0, doc="margin pushed around the plane (logistic, separable)"),
+        _P("n_test", "problem", int, 0, low=0, high=10_000_000, doc="held-out samples (synthetic data, mnist)"),
+        _P("test_fraction", "problem", float, 0.2, low=0.0, high=0.9, doc="held-out fraction (digits, breast_cancer)"),
+        _P("data_seed", "problem", int, 0, low=0, high=2**63 - 1, doc="seed of the data set (fixed across run seeds)"),
+        _P("path", "problem", str, None, optional=True, doc="data file or folder (mnist, svmlight)"),
+        _P("test_path", "problem", str, None, optional=True, doc="held-out data file (svmlight)"),
+        # -- training ---------------------------------------------------------------------------
+        _P("algorithm", "train", str, "halp", choices=ALGORITHMS, doc="optimizer"),
+        _P("step_size", "train", float, None, positive=True, optional=True, doc="step size alpha (default: 1 / (4 L), L the per-sample smoothness)"),
+        _P("epochs", "train", int, 10, low=1, high=100_000, doc="number of epochs"),
+        _P("epoch_length", "train", int, None, low=1, optional=True, doc="inner steps per epoch T (default: by algorithm)"),
+        _P("mu", "train", float, None, positive=True, optional=True, doc="mu of HALP's scale and the LP grids (default: the model's)"),
+        _P("batch_size", "train", int, 1, low=1, doc="minibatch size"),
+        _P("seed", "train", int, 0, low=0, high=2**63 - 1, doc="seed of sampling and stochastic rounding"),
+        _P("engine", "train", str, "fast", choices=ENGINES, doc="simulation engine"),
+        _P("arithmetic", "train", str, "float", normalize=_arithmetic, doc="inner-loop arithmetic (lpsim.algorithms.ARITHMETICS)"),
+        # -- precision --------------------------------------------------------------------------
+        _P("family", "precision", str, "fixed", choices=FAMILIES, doc="number format family of the model (w or z)"),
+        _P("bits", "precision", int, 8, low=2, high=32, doc="bits per model value"),
+        _P("exp_bits", "precision", int, None, low=1, high=8, optional=True, doc="exponent bits (family float)"),
+        _P("block_size", "precision", int, 32, low=1, high=65536, doc="values sharing one exponent (family bfp)"),
+        _P("format", "precision", str, None, optional=True, normalize=_format_spec, doc="explicit format spec (family format)"),
+        _P("rounding", "precision", str, "stochastic", normalize=_rounding, doc="rounding mode of the model"),
+        _P("fixed_scale", "precision", float, None, positive=True, optional=True, doc="grid step of LP-SGD/LP-SVRG (default: chosen by the algorithm)"),
+        _P("data_format", "precision", str, None, optional=True, normalize=_format_spec, doc="format of the data x_i (default: float64)"),
+        _P("data_rounding", "precision", str, "nearest_even", normalize=_rounding, doc="rounding of the data (with data_format)"),
+        _P("profile", "precision", str, None, optional=True, normalize=_profile, doc="hardware profile / accumulator (lpsim.arith)"),
+    )
+}
+SECTIONS = ("problem", "train", "precision")
+# Parameters a full-precision algorithm ignores: cleared so that SGD and SVRG run once per grid
+# point of the other axes instead of once per bit width.
+PRECISION_ONLY = ("family", "bits", "exp_bits", "block_size", "format", "rounding", "fixed_scale", "profile")
+
+
+def check_param(name: str, value: Any) -> Any:
+    return PARAMS[name].check(value)
+
+
+def params_in(section: str) -> list[str]:
+    return [name for name, p in PARAMS.items() if p.section == section]
+
+
+def defaults() -> dict[str, Any]:
+    return {name: p.default for name, p in PARAMS.items()}
+ALL_DATASET_PARAMS = tuple(dict.fromkeys(name for names in DATASET_PARAMS.values() for name in names))

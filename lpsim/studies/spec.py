@@ -1,0 +1,397 @@
+"""Study definitions: parse and validate a study (TOML file or dict), expand its grid into run specs.
+
+A study is pure data. ``tomllib`` parses the file (it evaluates nothing) and every key
+and value is checked against ``schema.PARAMS``; errors name the file, line, key and the
+allowed values. Each run is fully described by its resolved parameters (``RunSpec``),
+and keyed by a hash of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from . import schema
+from .precision import resolve_format
+from .schema import PARAMS, SchemaError
+
+# Bump when a change to lpsim alters the result of an unchanged run spec (algorithms,
+# data generators, rounding semantics): old results then get new ids and are rerun
+# instead of being mixed with new ones. Recorded in every run file.
+SEMANTICS_VERSION = 1
+TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
+STUDY_KEYS = ("name", "description", "record")
+PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "floor", "logx")
+
+
+class StudyError(ValueError):
+    """A malformed study: the message names the file, line, key and what is allowed."""
+
+
+# -- locating a key in the source text (for error messages) ------------------------------------
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _find_line(text: str | None, section: str | None, key: str | None, index: int | None = None) -> int | None:
+    """The 1-based line of ``key`` inside table ``section`` (the index-th one for arrays of tables)."""
+    if not text:
+        return None
+    lines = text.splitlines()
+    current, seen = None, -1
+    key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=") if key else None
+    header_line = None
+    for number, line in enumerate(lines, 1):
+        match = _HEADER.match(line)
+        if match:
+            current = match.group(1).replace('"', "").replace("'", "").replace(" ", "")
+            if current == section:
+                seen += 1
+                if index is None or seen == index:
+                    header_line = number
+            continue
+        if current == section and (index is None or seen == index) and key_re and key_re.match(line):
+            return number
+    if section is None and key_re:
+        for number, line in enumerate(lines, 1):
+            if key_re.match(line):
+                return number
+    return header_line
+
+
+@attrs.frozen
+class _Source:
+    path: str | None = None
+    text: str | None = None
+
+    def error(self, message: str, section: str | None = None, key: str | None = None,
+              index: int | None = None) -> StudyError:
+        where = []
+        line = _find_line(self.text, section, key, index)
+        prefix = self.path or "study"
+        if line is not None:
+            prefix += f", line {line}"
+        if section is not None:
+            label = f"[[{section}]] #{index + 1}" if index is not None else f"[{section}]"
+            where.append(label if key is None else f"{label} {key}")
+        elif key is not None:
+            where.append(key)
+        return StudyError(f"{prefix}: {' '.join(where)}{': ' if where else ''}{message}")
+
+
+# -- run specs ------------------------------------------------------------------------------------
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+@attrs.frozen(eq=False)
+class RunSpec:
+    """One run: every resolved parameter (None where it does not apply). Equal specs, equal ids."""
+
+    params: dict = attrs.field(repr=False)
+    id: str = attrs.field(init=False)
+
+    @id.default
+    def _hash(self) -> str:
+        # None means "does not apply": leaving those out keeps ids stable when a new parameter
+        # (whose default is None, i.e. the old behaviour) joins the schema.
+        given = {k: v for k, v in self.params.items() if v is not None}
+        text = canonical_json({"semantics": SEMANTICS_VERSION, "params": given})
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def __eq__(self, other):
+        return isinstance(other, RunSpec) and other.id == self.id
+
+    def __hash__(self):
+        return hash(self.id)
+
+    def __getitem__(self, name: str):
+        return self.params[name]
+
+
+def resolve_run(params: dict[str, Any]) -> RunSpec:
+    """Fill defaults that depend on other parameters and clear the ones that do not apply.
+
+    Clearing matters: a full-precision SGD run is the same run at every bit width, so it
+    must get the same id (run once, one row set in the table).
+    """
+    p = dict(params)
+    if p["model"] is None:
+        p["model"] = schema.DEFAULT_MODEL[p["dataset"]]
+    for name in schema.ALL_DATASET_PARAMS:
+        if name not in schema.DATASET_PARAMS[p["dataset"]]:
+            p[name] = None
+    if p["dataset"] in ("mnist", "svmlight") and p["path"] is None:
+        raise SchemaError(f'dataset "{p["dataset"]}" needs path = "FILE"')
+    if p["data_format"] is None:
+        p["data_rounding"] = None
+    if p["algorithm"] in schema.FULL_PRECISION:
+        p["mu"] = None
+        for name in schema.PRECISION_ONLY:
+            p[name] = None
+        return RunSpec(params=p)
+    if p["algorithm"] == "halp":
+        p["fixed_scale"] = None  # HALP sets its scale each epoch
+    family = p["family"]
+    fmt = resolve_format(family, p["bits"], exp_bits=p["exp_bits"], block_size=p["block_size"], format=p["format"])
+    if family == "float" and p["exp_bits"] is None:
+        p["exp_bits"] = fmt.exp_bits
+    if family != "float":
+        p["exp_bits"] = None
+    if family != "bfp":
+        p["block_size"] = None
+    p["bits"] = fmt.bits
+    p["format"] = fmt.spec
+    return RunSpec(params=p)
+
+
+# -- plots ----------------------------------------------------------------------------------------
+@attrs.frozen(kw_only=True)
+class PlotSpec:
+    kind: str
+    metric: tuple[str, ...] = ("grad_norm",)
+    where: dict = attrs.field(factory=dict)
+    lines: tuple[str, ...] | None = None
+    title: str | None = None
+    name: str | None = None
+    x: str = "bits"
+    tolerance: float = 10.0
+    reference: str = "svrg"
+    floor: bool = True
+    logx: bool | None = None
+
+    @property
+    def stem(self) -> str:
+        return self.name or self.kind
+
+
+def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
+    section = "plot"
+
+    def fail(msg, key=None):
+        return src.error(msg, section, key, index)
+
+    if not isinstance(raw, dict):
+        raise fail("each [[plot]] must be a table")
+    for key in raw:
+        if key not in PLOT_KEYS:
+            raise fail(f"unknown key; allowed keys: {', '.join(PLOT_KEYS)}", key)
+    kind = raw.get("kind")
+    if kind not in schema.PLOT_KINDS:
+        raise fail(f"expected one of {', '.join(schema.PLOT_KINDS)}, got {kind!r}", "kind")
+    metric = raw.get("metric", "grad_norm")
+    metrics = (metric,) if isinstance(metric, str) else metric
+    if not isinstance(metrics, (list, tuple)) or not metrics or any(m not in schema.METRICS for m in metrics):
+        raise fail(f"expected one of {', '.join(schema.METRICS)} (or a list of them), got {metric!r}", "metric")
+    where = raw.get("where", {})
+    if not isinstance(where, dict):
+        raise fail("expected an inline table {column = value or [values]}", "where")
+    clean_where = {}
+    for name, value in where.items():
+        if name not in PARAMS:
+            raise fail(f"unknown column {name!r}; columns are the study parameters: {', '.join(PARAMS)}", "where")
+        values = value if isinstance(value, list) else [value]
+        try:
+            clean_where[name] = tuple(PARAMS[name].check(v) for v in values)
+        except SchemaError as exc:
+            raise fail(f"{name}: {exc}", "where") from None
+    lines = raw.get("lines")
+    if lines is not None:
+        if not isinstance(lines, list) or any(c not in PARAMS for c in lines):
+            raise fail(f"expected a list of study parameters ({', '.join(PARAMS)}), got {lines!r}", "lines")
+        lines = tuple(lines)
+    x = raw.get("x", "condition_number" if kind == "bits_needed" else "bits")
+    if x not in PARAMS or PARAMS[x].kind not in (int, float):
+        numeric = [n for n, p in PARAMS.items() if p.kind in (int, float)]
+        raise fail(f"expected a numeric study parameter ({', '.join(numeric)}), got {x!r}", "x")
+    tolerance = raw.get("tolerance", 10.0)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 1:
+        raise fail(f"expected a number >= 1 (factor over the reference's final value), got {tolerance!r}", "tolerance")
+    reference = raw.get("reference", "svrg")
+    if reference not in schema.ALGORITHMS:
+        raise fail(f"expected one of {', '.join(schema.ALGORITHMS)}, got {reference!r}", "reference")
+    for key in ("floor", "logx"):
+        if key in raw and not isinstance(raw[key], bool):
+            raise fail(f"expected true or false, got {raw[key]!r}", key)
+    for key in ("title", "name"):
+        if key in raw and not isinstance(raw[key], str):
+            raise fail(f"expected a string, got {raw[key]!r}", key)
+    if "name" in raw and not re.fullmatch(r"[A-Za-z0-9_\-]+", raw["name"]):
+        raise fail(f"expected a file stem of letters, digits, _ and -, got {raw['name']!r}", "name")
+    return PlotSpec(kind=kind, metric=tuple(metrics), where=clean_where, lines=lines, title=raw.get("title"),
+                    name=raw.get("name"), x=x, tolerance=float(tolerance), reference=reference,
+                    floor=raw.get("floor", True), logx=raw.get("logx"))
+
+
+# -- the study --------------------------------------------------------------------------------------
+@attrs.frozen(kw_only=True, eq=False)
+class Study:
+    """A validated study: fixed parameters, grid axes, per-algorithm overrides, records, plots."""
+
+    name: str
+    description: str
+    fixed: dict
+    grid: dict  # axis name -> tuple of values, in file order
+    overrides: dict  # algorithm -> {param: value}
+    record: tuple[str, ...]
+    plots: tuple[PlotSpec, ...]
+    raw: dict = attrs.field(repr=False)  # the validated input, for saving and resuming
+    source: str | None = None
+
+    # -- constructors --------------------------------------------------------------------------
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "Study":
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise StudyError(f"{path}: cannot read study file: {exc.strerror or exc}") from None
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise StudyError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_dict(raw, source=str(path), text=text)
+
+    @classmethod
+    def from_dict(cls, raw: dict, *, source: str | None = None, text: str | None = None) -> "Study":
+        return _parse(raw, _Source(source, text))
+
+    @classmethod
+    def create(cls, name: str, *, description: str = "", problem: dict | None = None, train: dict | None = None,
+               precision: dict | None = None, grid: dict | None = None, overrides: dict | None = None,
+               plots: list[dict] | None = None, record: list[str] | None = None) -> "Study":
+        """The Python form of a study file: the same sections as keyword arguments."""
+        raw: dict[str, Any] = {"study": {"name": name, "description": description}}
+        if record is not None:
+            raw["study"]["record"] = list(record)
+        for key, value in (("problem", problem), ("train", train), ("precision", precision), ("grid", grid),
+                           ("overrides", overrides), ("plot", plots)):
+            if value is not None:
+                raw[key] = value
+        return cls.from_dict(raw)
+
+    # -- use -----------------------------------------------------------------------------------
+    def runs(self) -> list[RunSpec]:
+        """Every distinct run of the grid, in grid order (first axis slowest). Duplicates collapse."""
+        names = list(self.grid)
+        out: dict[str, RunSpec] = {}
+        for combo in itertools.product(*(self.grid[n] for n in names)):
+            params = dict(self.fixed)
+            params.update(zip(names, combo))
+            params.update(self.overrides.get(params["algorithm"], {}))
+            try:
+                spec = resolve_run(params)
+            except (SchemaError, ValueError, TypeError) as exc:
+                point = ", ".join(f"{n} = {v!r}" for n, v in zip(names, combo))
+                raise SchemaError(f"at {{{point}}}: {exc}") from None
+            out.setdefault(spec.id, spec)
+        return list(out.values())
+
+    def to_json(self) -> str:
+        return json.dumps(self.raw, indent=1, sort_keys=True)
+
+
+def _parse(raw: Any, src: _Source) -> Study:
+    if not isinstance(raw, dict):
+        raise src.error("a study must be a table of sections")
+    for key in raw:
+        if key not in TOP_LEVEL:
+            raise src.error(f"unknown section {key!r}; allowed sections: {', '.join(TOP_LEVEL)}", None, None)
+    head = raw.get("study", {})
+    if not isinstance(head, dict):
+        raise src.error("expected a table [study]", "study")
+    for key in head:
+        if key not in STUDY_KEYS:
+            raise src.error(f"unknown key; allowed keys: {', '.join(STUDY_KEYS)}", "study", key)
+    name = head.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+        raise src.error(f"expected a name of letters, digits, _ and - (it names the results folder), got {name!r}",
+                        "study", "name")
+    description = head.get("description", "")
+    if not isinstance(description, str):
+        raise src.error(f"expected a string, got {description!r}", "study", "description")
+    record = head.get("record", list(schema.METRICS))
+    if not isinstance(record, list) or not record or any(m not in schema.METRICS for m in record):
+        raise src.error(f"expected a non-empty list of {', '.join(schema.METRICS)}, got {record!r}", "study", "record")
+
+    fixed = schema.defaults()
+    for section in schema.SECTIONS:
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            raise src.error(f"expected a table [{section}]", section)
+        allowed = schema.params_in(section)
+        for key, value in table.items():
+            if key not in allowed:
+                hint = f" (it belongs in [{PARAMS[key].section}])" if key in PARAMS else ""
+                raise src.error(f"unknown key{hint}; allowed keys: {', '.join(allowed)}", section, key)
+            if isinstance(value, list):
+                raise src.error(f"a list sweeps a parameter: put it in [grid] ({key} = {value!r})", section, key)
+            try:
+                fixed[key] = PARAMS[key].check(value)
+            except SchemaError as exc:
+                raise src.error(str(exc), section, key) from None
+
+    grid_raw = raw.get("grid", {})
+    if not isinstance(grid_raw, dict):
+        raise src.error("expected a table [grid] of parameter = [values]", "grid")
+    grid: dict[str, tuple] = {}
+    for key, values in grid_raw.items():
+        if key not in PARAMS:
+            raise src.error(f"unknown parameter; allowed: {', '.join(PARAMS)}", "grid", key)
+        if not isinstance(values, list) or not values:
+            raise src.error(f"expected a non-empty list of values, got {values!r}", "grid", key)
+        checked = []
+        for value in values:
+            try:
+                checked.append(PARAMS[key].check(value))
+            except SchemaError as exc:
+                raise src.error(str(exc), "grid", key) from None
+        if len(set(checked)) != len(checked):
+            raise src.error(f"repeated values in {values!r}", "grid", key)
+        grid[key] = tuple(checked)
+
+    over_raw = raw.get("overrides", {})
+    if not isinstance(over_raw, dict):
+        raise src.error("expected tables [overrides.ALGORITHM]", "overrides")
+    overrides: dict[str, dict] = {}
+    for algorithm, table in over_raw.items():
+        section = f"overrides.{algorithm}"
+        if algorithm not in schema.ALGORITHMS:
+            raise src.error(f"unknown algorithm; allowed: {', '.join(schema.ALGORITHMS)}", section)
+        if not isinstance(table, dict):
+            raise src.error("expected a table of parameter = value", section)
+        allowed = schema.params_in("train") + schema.params_in("precision")
+        allowed.remove("algorithm")
+        overrides[algorithm] = {}
+        for key, value in table.items():
+            if key not in allowed:
+                raise src.error(f"unknown key; allowed keys: {', '.join(allowed)}", section, key)
+            try:
+                overrides[algorithm][key] = PARAMS[key].check(value)
+            except SchemaError as exc:
+                raise src.error(str(exc), section, key) from None
+
+    plots_raw = raw.get("plot", [])
+    if not isinstance(plots_raw, list):
+        raise src.error("expected an array of tables [[plot]]", "plot")
+    plots = tuple(_plot_spec(p, i, src) for i, p in enumerate(plots_raw))
+    stems = [p.stem for p in plots]
+    for i, stem in enumerate(stems):
+        if stem in stems[:i]:
+            raise src.error(f"two plots would both be saved as {stem!r}; give one a name = \"...\"", "plot", "name", i)
+
+    study = Study(name=name, description=description, fixed=fixed, grid=grid, overrides=overrides,
+                  record=tuple(record), plots=plots, raw=raw, source=src.path)
+    try:
+        runs = study.runs()
+    except (SchemaError, ValueError, TypeError) as exc:
+        raise src.error(f"a grid point is invalid: {exc}", "grid") from None
+    if not runs:
+        raise src.error("the grid has no runs", "grid")
+    return study

@@ -1,0 +1,232 @@
+"""Study files: parsing, validation with helpful errors, grid expansion, stable run ids."""
+
+import json
+import textwrap
+
+import pytest
+
+from lpsim.formats import BlockFormat, FixedPoint, FloatFormat
+from lpsim.studies import PARAMS, SEMANTICS_VERSION, Study, StudyError, resolve_format
+from lpsim.studies.schema import SchemaError
+from lpsim.studies.spec import canonical_json
+
+
+def write(tmp_path, text):
+    path = tmp_path / "s.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def error_of(tmp_path, text) -> str:
+    with pytest.raises(StudyError) as info:
+        Study.from_toml(write(tmp_path, text))
+    return str(info.value)
+
+
+# -- parsing and expansion ----------------------------------------------------------------------
+def test_small_study_expands_to_its_grid(small_study_file):
+    study = Study.from_toml(small_study_file)
+    runs = study.runs()
+    # svrg is full precision: one run per seed, not per bit width; lpsgd and halp: 2 bits x 2 seeds
+    assert len(runs) == 2 + 2 * 2 * 2
+    assert len({r.id for r in runs}) == len(runs)
+    svrg = [r for r in runs if r["algorithm"] == "svrg"]
+    assert all(r["bits"] is None and r["format"] is None and r["rounding"] is None for r in svrg)
+    halp = [r for r in runs if r["algorithm"] == "halp"]
+    assert {r["format"] for r in halp} == {"fixed4_f0", "fixed8_f0"}
+    assert all(r["fixed_scale"] is None for r in halp)
+    # irrelevant dataset parameters are cleared, relevant ones resolved from defaults
+    assert all(r["separable"] is None and r["test_fraction"] is None for r in runs)
+    assert all(r["n"] == 32 and r["noise"] == PARAMS["noise"].default for r in runs)
+
+
+def test_grid_order_first_axis_slowest(small_study_file):
+    runs = Study.from_toml(small_study_file).runs()
+    assert [r["algorithm"] for r in runs] == ["svrg"] * 2 + ["lpsgd"] * 4 + ["halp"] * 4
+    assert [r["seed"] for r in runs[2:6]] == [0, 1, 0, 1]
+
+
+def test_python_api_equals_toml(small_study_file):
+    from_file = Study.from_toml(small_study_file)
+    from_python = Study.create(
+        "small", description="a tiny sweep for tests",
+        problem={"dataset": "least_squares", "n": 32, "d": 4, "condition_number": 4.0},
+        train={"epochs": 3}, grid={"algorithm": ["svrg", "lpsgd", "halp"], "bits": [4, 8], "seed": [0, 1]},
+        plots=[{"kind": "error_vs_bits", "metric": "grad_norm"}])
+    assert [r.id for r in from_file.runs()] == [r.id for r in from_python.runs()]
+    assert from_file.to_json() == from_python.to_json()
+
+
+def test_run_id_is_hash_of_canonical_spec():
+    study = Study.create("a", problem={"n": 32, "d": 4, "condition_number": 10}, grid={"algorithm": ["halp"]})
+    same = Study.create("b", problem={"n": 32.0, "d": 4, "condition_number": 10.0}, grid={"algorithm": ["halp"]})
+    (run,), (other,) = study.runs(), same.runs()
+    assert run.id == other.id  # 10 and 10.0 are the same value; the study name is not part of a run
+    import hashlib
+
+    given = {k: v for k, v in run.params.items() if v is not None}
+    text = canonical_json({"semantics": SEMANTICS_VERSION, "params": given})
+    assert run.id == hashlib.sha256(text.encode()).hexdigest()[:16]
+    changed = Study.create("a", problem={"n": 32, "d": 4, "condition_number": 10}, train={"seed": 1},
+                           grid={"algorithm": ["halp"]})
+    assert changed.runs()[0].id != run.id
+
+
+def test_run_id_is_stable_across_versions():
+    # A golden id: if this changes, results folders made by earlier versions stop resuming.
+    # Change it only together with SEMANTICS_VERSION (when a run's results change meaning).
+    study = Study.create("golden", problem={"n": 64, "d": 8}, train={"epochs": 5, "seed": 3},
+                         precision={"bits": 8, "family": "fixed"}, grid={"algorithm": ["halp"]})
+    (run,) = study.runs()
+    assert SEMANTICS_VERSION == 1
+    assert run.id == "ad622f65486ff102", run.params
+
+
+def test_overrides_apply_per_algorithm():
+    study = Study.create("o", train={"step_size": 0.1}, grid={"algorithm": ["sgd", "halp"]},
+                         overrides={"sgd": {"step_size": 0.01}})
+    by_alg = {r["algorithm"]: r for r in study.runs()}
+    assert by_alg["sgd"]["step_size"] == 0.01 and by_alg["halp"]["step_size"] == 0.1
+
+
+def test_families_map_to_formats():
+    assert resolve_format("fixed", 8) == FixedPoint(bits=8, frac_bits=0)
+    assert resolve_format("float", 8) == FloatFormat(exp_bits=4, man_bits=3, specials="none", overflow="saturate")
+    assert resolve_format("float", 16).man_bits == 10
+    assert resolve_format("float", 4).spec.startswith("e2m1")
+    assert resolve_format("float", 8, exp_bits=5).man_bits == 2
+    assert resolve_format("bfp", 8, block_size=16) == BlockFormat.bfp(mantissa_bits=8, block_size=16)
+    assert resolve_format("format", 8, format="e5m2").spec == "e5m2"
+    with pytest.raises(SchemaError, match="exp_bits"):
+        resolve_format("float", 4, exp_bits=4)
+
+
+def test_format_family_takes_bits_from_the_format():
+    study = Study.create("f", precision={"family": "format", "format": "e5m2"}, grid={"algorithm": ["halp"]})
+    assert study.runs()[0]["bits"] == 8
+
+
+def test_irrelevant_precision_keys_do_not_split_runs():
+    # exp_bits only matters for floats: sweeping it over fixed point gives one run, not three
+    study = Study.create("e", grid={"algorithm": ["halp"], "exp_bits": [2, 3, 4]})
+    assert len(study.runs()) == 1
+
+
+def test_saved_study_round_trips(small_study_file):
+    study = Study.from_toml(small_study_file)
+    again = Study.from_dict(json.loads(study.to_json()))
+    assert [r.id for r in again.runs()] == [r.id for r in study.runs()]
+
+
+# -- malformed files: line, key and allowed values -----------------------------------------------
+def test_toml_syntax_error_names_line(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [grid]
+        bits = [2, 4,, 8]
+        """)
+    assert "s.toml" in message and "not valid TOML" in message and "line 4" in message
+
+
+def test_unknown_key_names_line_and_allowed_keys(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+
+        [train]
+        epochs = 3
+        learning_rate = 0.1
+        """)
+    assert "line 6" in message and "[train] learning_rate" in message
+    assert "allowed keys" in message and "step_size" in message
+
+
+def test_key_in_wrong_section_says_where_it_belongs(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [train]
+        bits = 8
+        """)
+    assert "line 4" in message and "belongs in [precision]" in message
+
+
+def test_bad_value_names_allowed_values(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [grid]
+        algorithm = ["halp", "adam"]
+        """)
+    assert "line 4" in message and "[grid] algorithm" in message
+    assert "one of sgd, svrg, lpsgd, lpsvrg, halp" in message and "'adam'" in message
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("bits = [1, 8]", "in [2, 32]"),
+    ("bits = [8.5]", "an integer"),
+    ("bits = []", "non-empty list"),
+    ("bits = 8", "non-empty list"),
+    ("bits = [8, 8]", "repeated values"),
+    ("rounding = ['sideways']", "rounding mode"),
+    ("family = ['posit']", "one of fixed, float, bfp, format"),
+    ("step_size = [0.0]", "> 0"),
+    ("profile = ['no_such_profile']", "lpsim profiles"),
+])
+def test_bad_grid_values(tmp_path, line, expected):
+    message = error_of(tmp_path, f"[study]\nname = \"x\"\n[grid]\n{line}\n")
+    assert "line 4" in message and expected in message
+
+
+def test_list_outside_grid_is_rejected(tmp_path):
+    message = error_of(tmp_path, "[study]\nname = \"x\"\n[precision]\nbits = [4, 8]\n")
+    assert "line 4" in message and "put it in [grid]" in message
+
+
+def test_unknown_section_and_bad_name(tmp_path):
+    assert "unknown section 'run'" in error_of(tmp_path, "[study]\nname = \"x\"\n[run]\nx = 1\n")
+    assert "name" in error_of(tmp_path, "[study]\nname = \"../../etc\"\n")
+
+
+def test_invalid_grid_point_is_named(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [precision]
+        family = "float"
+        exp_bits = 5
+        [grid]
+        algorithm = ["halp"]
+        bits = [4, 8]
+        """)
+    assert "bits = 4" in message and "exp_bits" in message
+
+
+def test_plot_errors(tmp_path):
+    message = error_of(tmp_path, "[study]\nname = \"x\"\n[[plot]]\nkind = \"pie\"\n")
+    assert "line 4" in message and "error_vs_bits, convergence, bits_needed" in message
+    message = error_of(tmp_path, "[study]\nname = \"x\"\n[[plot]]\nkind = \"convergence\"\n"
+                                 "[[plot]]\nkind = \"convergence\"\nmetric = \"accuracy\"\n")
+    assert "line 7" in message and "[[plot]] #2 metric" in message
+    message = error_of(tmp_path, "[study]\nname = \"x\"\n[[plot]]\nkind = \"convergence\"\n[[plot]]\nkind = \"convergence\"\n")
+    assert "both be saved" in message
+
+
+def test_study_file_cannot_execute_code(tmp_path):
+    # Values are data: a string that looks like code is just an unknown name, never evaluated.
+    for line in ('algorithm = ["__import__(\'os\').system(\'touch pwned\')"]',
+                 'dataset = ["!!python/object:os.system"]'):
+        message = error_of(tmp_path, f"[study]\nname = \"x\"\n[grid]\n{line}\n")
+        assert "expected one of" in message
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(StudyError, match="cannot read study file"):
+        Study.from_toml(tmp_path / "absent.toml")
+
+
+def test_study_from_dict_needs_a_table():
+    with pytest.raises(StudyError, match="table of sections"):
+        Study.from_dict(["not", "a", "table"])
