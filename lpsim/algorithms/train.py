@@ -106,12 +106,15 @@ class _Recorder:
             has_test = m.X_test is not None
             rows["test_acc"].append(m.accuracy(w, m.X_test, m.y_test) if has_test and finite else math.nan)
 
-    def diverged(self, w: np.ndarray) -> bool:
+    def divergence(self, w: np.ndarray) -> str:
+        """Why w counts as diverged, or "" if it does not."""
         if not np.all(np.isfinite(w)):
-            return True
-        if self.w_star is None:
-            return False
-        return float(np.linalg.norm(w - self.w_star)) > self.bound
+            return "w holds NaN or inf"
+        if self.w_star is not None:
+            dist = float(np.linalg.norm(w - self.w_star))
+            if dist > self.bound:
+                return f"||w - w*|| = {dist:.3g} exceeds the divergence bound {self.bound:.3g}"
+        return ""
 
     def history(self) -> dict:
         return {k: np.asarray(v, dtype=np.float64) for k, v in self.rows.items()}
@@ -191,8 +194,8 @@ def train(model, config: TrainConfig) -> TrainResult:
         seconds += time.perf_counter() - start
         w = state.w
         recorder.record(epoch, w, state.scale, seconds)
-        if failed is not None or recorder.diverged(w):
-            status = "diverged"
-            message = f"epoch {epoch}: " + (failed or "w is not finite or ||w - w*|| exceeds the divergence bound")
+        failed = failed or recorder.divergence(w)
+        if failed:
+            status, message = "diverged", f"epoch {epoch}: {failed}"
             break
     return TrainResult(status=status, history=recorder.history(), w=state.w.copy(), config=config, message=message)
