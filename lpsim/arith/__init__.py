@@ -9,6 +9,7 @@ from .profiles import (
     available_profiles,
     get_profile,
     register_profile,
+    unregister_profile,
 )
 from .registers import EXACT, ExactRegister, FloatRegister, IntRegister, Register, RegisterKind
 
@@ -16,5 +17,5 @@ __all__ = [
     "IntRegister", "FloatRegister", "ExactRegister", "EXACT", "Register", "RegisterKind",
     "Order", "Summation", "SEQUENTIAL", "PAIRWISE", "Accumulator", "EXACT_ACCUMULATOR",
     "DotPlan", "plan_dot", "product_format", "code_product_range",
-    "HardwareProfile", "register_profile", "get_profile", "available_profiles", "as_accumulator",
+    "HardwareProfile", "register_profile", "unregister_profile", "get_profile", "available_profiles", "as_accumulator",
 ]

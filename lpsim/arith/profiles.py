@@ -60,6 +60,12 @@ def register_profile(profile: HardwareProfile, *, replace: bool = False) -> Hard
     return profile
 
 
+def unregister_profile(name: str) -> None:
+    """Remove a profile by name (for tests and interactive sessions); unknown names raise ValueError."""
+    get_profile(name)
+    del _PROFILES[name.strip().lower()]
+
+
 def get_profile(name: str) -> HardwareProfile:
     if not isinstance(name, str):
         raise TypeError(f"profile name must be a string, got {type(name).__name__}")
