@@ -1,5 +1,12 @@
-"""The fast engine: compiled Numba kernels with the exact engine's semantics, bit for bit."""
+"""The fast engine: compiled Numba kernels with the exact engine's semantics, bit for bit.
 
+Importing this package registers the built-in formats' kernels (lpsim/fast/codec.py);
+a plugin format registers its own with ``register_kernels`` (see docs/plugins.md).
+"""
+
+from . import codec as _codec
 from .registry import kernels_for, register_kernels
+
+_codec.register_builtin_kernels(register_kernels)
 
 __all__ = ["kernels_for", "register_kernels"]

@@ -1,0 +1,313 @@
+"""The fast engine's encode/decode for the built-in formats: validate, convert, call kernels.
+
+Same signatures as the exact engine (lpsim/exact/registry.py):
+encode(x: float64 ndarray, fmt, rounding, seed, stream, offset) -> codes (BlockCodes for
+blocks); decode(codes, fmt) -> float64 ndarray. The kernels (``_codec_kernels``) see flat
+arrays and parameter tuples built here once per format (and rounding). When a kernel
+rejects an element, that element goes through the exact engine, which raises its own
+exception: both engines fail alike, message included.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ..exact import codec as exact_codec
+from ..exact.rounding import ElementRandom
+from ..formats.block import BlockCodes, BlockFormat
+from ..formats.fixed import FixedPoint
+from ..formats.floating import FloatFormat
+from ..formats.rounding import Rounding
+from . import _codec_kernels as K
+
+_TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every code
+
+
+# -- parameters for kernels ------------------------------------------------------------
+
+
+def round_params(rounding: Rounding, seed: int, stream: int, offset: int) -> K.RoundParams:
+    return K.RoundParams(
+        mode=rounding.mode.code,
+        random_bits=0 if rounding.random_bits is None else int(rounding.random_bits),
+        seed=np.uint64(seed),
+        stream=np.uint64(stream),
+        offset=np.uint64(offset),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def fixed_params(fmt: FixedPoint) -> K.FixedParams:
+    mantissa, exponent = math.frexp(fmt.step)
+    pow2 = fmt.is_power_of_two_scale
+    return K.FixedParams(
+        signed=bool(fmt.signed),
+        code_max=np.uint64(fmt.code_max),
+        neg_limit=np.uint64(-fmt.code_min),
+        mask=np.uint64((1 << fmt.bits) - 1),
+        overflow=fmt.overflow.code,
+        pow2=bool(pow2),
+        frac_bits=int(1 - exponent) if pow2 else 0,  # step == 2**-frac_bits
+        step=float(fmt.step),
+        significand=np.uint64(int(mantissa * 2.0**53)),
+        step_exp=int(exponent - 53),
+    )
+
+
+def _code_or_error(make_code, *errors) -> tuple[bool, int]:
+    try:
+        return False, int(make_code())
+    except errors:
+        return True, 0
+
+
+@functools.lru_cache(maxsize=512)
+def float_params(fmt: FloatFormat, rounding: Rounding) -> K.FloatParams:
+    """Kernel parameters; special codes come from the exact engine's own functions."""
+    overflow_error, overflow_pos = _code_or_error(lambda: exact_codec.float_overflow_code(False, fmt, rounding, ""), OverflowError)
+    _, overflow_neg = _code_or_error(lambda: exact_codec.float_overflow_code(True, fmt, rounding, ""), OverflowError)
+    nan_error, nan_pos = _code_or_error(lambda: exact_codec.nan_code(False, fmt), ValueError)
+    _, nan_neg = _code_or_error(lambda: exact_codec.nan_code(True, fmt), ValueError)
+    inf_error, inf_pos = _code_or_error(
+        lambda: exact_codec.encode_float_element(math.inf, fmt, rounding, None), OverflowError, ValueError
+    )
+    _, inf_neg = _code_or_error(lambda: exact_codec.encode_float_element(-math.inf, fmt, rounding, None), OverflowError, ValueError)
+    return K.FloatParams(
+        man_bits=int(fmt.man_bits),
+        emin=int(fmt.emin),
+        qmin=int(fmt.emin - fmt.man_bits),
+        qmax=int(fmt.emax - fmt.man_bits),
+        subnormals=bool(fmt.subnormals),
+        max_code=np.uint64(fmt.max_code),
+        sign_mask=np.uint64(fmt.sign_mask),
+        negative_zero=bool(fmt.has_negative_zero),
+        overflow_error=overflow_error,
+        overflow_pos=np.uint64(overflow_pos),
+        overflow_neg=np.uint64(overflow_neg),
+        nan_ok=not nan_error,
+        nan_pos=np.uint64(nan_pos),
+        nan_neg=np.uint64(nan_neg),
+        inf_error=inf_error,
+        inf_pos=np.uint64(inf_pos),
+        inf_neg=np.uint64(inf_neg),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def float_layout(fmt: FloatFormat) -> K.FloatLayout:
+    return K.FloatLayout(
+        man_bits=int(fmt.man_bits),
+        exp_bits=int(fmt.exp_bits),
+        bias=int(fmt.effective_bias),
+        emin=int(fmt.emin),
+        subnormals=bool(fmt.subnormals),
+        specials=fmt.specials.code,
+        sign_mask=np.uint64(fmt.sign_mask),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def block_params(fmt: BlockFormat) -> K.BlockParams:
+    return K.BlockParams(
+        block_size=int(fmt.block_size),
+        element_emax=int(fmt.element_emax),
+        scale_emin=int(fmt.scale_emin),
+        scale_emax=int(fmt.scale_emax),
+        scale_bias=int(fmt.scale_bias),
+        scale_nan=int(fmt.scale_nan_code),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _decode_table(fmt: FloatFormat) -> np.ndarray:
+    codes = np.arange(1 << fmt.bits, dtype=np.uint64)
+    table = np.empty(codes.size, dtype=np.float64)
+    K.decode_float(codes, table, float_layout(fmt), np.uint64(fmt.n_codes - 1))
+    table.setflags(write=False)
+    return table
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _flat_float64(x) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+
+
+def _check_index_range(size: int, rounding: Rounding, offset: int) -> None:
+    if rounding.is_stochastic and offset + size > 1 << 64:
+        raise ValueError(f"offset + size must be at most 2**64 (random-bit indices are 64-bit), got {offset} + {size}")
+
+
+def _raise_as_exact(encode_element, value: float, fmt, rounding: Rounding, seed: int, stream: int, index: int):
+    """Re-run one rejected element through the exact engine so that it raises its own exception."""
+    random = ElementRandom(seed, stream, index) if rounding.is_stochastic else None
+    encode_element(float(value), fmt, rounding, random)
+    raise AssertionError(f"the fast engine rejected {value!r} that the exact engine encodes in {fmt.spec}; please report")
+
+
+def _raise_decode_as_exact(decode_element, code, *args):
+    """Re-run one rejected code through the exact engine so that it raises its own exception."""
+    decode_element(int(code), *args)
+    raise AssertionError(f"the fast engine rejected code {int(code)} that the exact engine decodes; please report")
+
+
+def _normalize_axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"block axis {axis} is out of range for an array with {ndim} dimensions")
+    return axis % ndim
+
+
+# -- fixed point -------------------------------------------------------------------
+
+
+def _encode_elementwise(kernel, params, exact_element, x, fmt, rounding, seed, stream, offset) -> np.ndarray:
+    flat = _flat_float64(x)
+    _check_index_range(flat.size, rounding, offset)
+    out = np.empty(flat.size, dtype=fmt.code_dtype)
+    bad = kernel(flat, out, params, round_params(rounding, seed, stream, offset))
+    if bad >= 0:
+        _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
+    return out.reshape(np.shape(x))
+
+
+def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    params = fixed_params(fmt)
+    return _encode_elementwise(K.encode_fixed, params, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
+
+
+def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
+    flat = np.ascontiguousarray(codes).reshape(-1)
+    out = np.empty(flat.size, dtype=np.float64)
+    bad = K.decode_fixed(flat, out, fixed_params(fmt))
+    if bad >= 0:
+        _raise_decode_as_exact(exact_codec.decode_fixed_element, flat[bad], fmt)
+    return out.reshape(np.shape(codes))
+
+
+# -- floating point ------------------------------------------------------------------
+
+
+def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    params = float_params(fmt, rounding)
+    return _encode_elementwise(K.encode_float, params, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
+
+
+def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
+    flat = np.ascontiguousarray(codes).reshape(-1)
+    out = np.empty(flat.size, dtype=np.float64)
+    if fmt.bits <= _TABLE_MAX_BITS:
+        bad = K.decode_by_table(flat, out, _decode_table(fmt))
+    else:
+        bad = K.decode_float(flat, out, float_layout(fmt), np.uint64(fmt.n_codes - 1))
+    if bad >= 0:
+        _raise_decode_as_exact(exact_codec.decode_float_element, flat[bad], fmt)
+    return out.reshape(np.shape(codes))
+
+
+# -- block formats -------------------------------------------------------------------
+
+
+def _rows(a: np.ndarray, axis: int) -> np.ndarray:
+    """a with ``axis`` moved last, as a C-contiguous 2-D array of rows."""
+    moved = np.moveaxis(a, axis, -1)
+    n_rows = math.prod(moved.shape[:-1])
+    return np.ascontiguousarray(moved).reshape(n_rows, moved.shape[-1])
+
+
+def _row_first_index(shape: tuple[int, ...], axis: int) -> np.ndarray:
+    """Flat C-order index of element 0 of every row (rows as in ``_rows``)."""
+    strides = [math.prod(shape[d + 1:]) for d in range(len(shape))]
+    outer = [d for d in range(len(shape)) if d != axis]
+    first = np.zeros(tuple(shape[d] for d in outer), dtype=np.int64)
+    for position, d in enumerate(outer):
+        along = [1] * len(outer)
+        along[position] = shape[d]
+        first += (np.arange(shape[d], dtype=np.int64) * strides[d]).reshape(along)
+    return first.reshape(-1)
+
+
+def _unrows(rows: np.ndarray, moved_shape: tuple[int, ...], axis: int) -> np.ndarray:
+    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+
+
+def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> BlockCodes:
+    x = np.asarray(x, dtype=np.float64)
+    scalar = x.ndim == 0
+    if scalar:
+        x = x.reshape(1)
+    _check_index_range(x.size, rounding, offset)
+    axis = _normalize_axis(fmt.axis, x.ndim)
+    rows = _rows(x, axis)
+    n = rows.shape[1]
+    n_blocks = -(-n // fmt.block_size)
+    rows = rows.view(np.uint64)
+    B = block_params(fmt)
+    scales = np.empty((rows.shape[0], n_blocks), dtype=fmt.scale_dtype)
+    exponents = np.empty(scales.shape, dtype=np.int64)
+    K.block_scales(rows, scales, exponents, B)
+    elements = np.zeros(rows.shape, dtype=fmt.code_dtype)
+    first = _row_first_index(x.shape, axis)
+    stride = math.prod(x.shape[axis + 1:])
+    R = round_params(rounding, seed, stream, offset)
+    if isinstance(fmt.element, FixedPoint):
+        K.encode_block_fixed(rows, exponents, elements, first, stride, fixed_params(fmt.element), B, R)
+    else:
+        K.encode_block_float(rows, exponents, elements, first, stride, float_params(fmt.element, rounding), B, R)
+    moved_shape = np.moveaxis(x, axis, -1).shape
+    elements = _unrows(elements, moved_shape, axis)
+    scales = _unrows(scales, moved_shape[:-1] + (n_blocks,), axis)
+    if scalar:
+        elements, scales = elements.reshape(()), scales.reshape(())
+    return BlockCodes(elements=elements, scales=scales)
+
+
+def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
+    elements = np.asarray(codes.elements)
+    scales = np.asarray(codes.scales)
+    scalar = elements.ndim == 0
+    if scalar:
+        elements, scales = elements.reshape(1), scales.reshape(1)
+    axis = _normalize_axis(fmt.axis, elements.ndim)
+    moved_shape = np.moveaxis(elements, axis, -1).shape
+    n_blocks = -(-moved_shape[-1] // fmt.block_size)
+    expected = moved_shape[:-1] + (n_blocks,)
+    if np.moveaxis(scales, axis, -1).shape != expected:
+        raise ValueError(
+            f"block scales have shape {scales.shape}, expected {np.moveaxis(np.empty(expected), -1, axis).shape} "
+            f"for elements of shape {elements.shape} and block_size {fmt.block_size}"
+        )
+    element_rows = _rows(elements, axis)
+    scale_rows = _rows(scales, axis)
+    out = np.empty(element_rows.shape, dtype=np.float64)
+    B = block_params(fmt)
+    exponents = np.empty(scale_rows.shape, dtype=np.int64)
+    K.decode_scales(scale_rows, exponents, B)
+    if isinstance(fmt.element, FixedPoint):
+        bad, row, position = K.decode_block_fixed(element_rows, exponents, out, fixed_params(fmt.element), B)
+    else:
+        code_max = np.uint64(fmt.element.n_codes - 1)
+        bad, row, position = K.decode_block_float(element_rows, exponents, out, float_layout(fmt.element), code_max, B)
+    if bad == K.BAD_SCALE:
+        exact_codec.check_code(int(scale_rows[row, position]), 0, fmt.scale_nan_code, fmt)
+    if bad:
+        exponent = int(scale_rows[row, position // fmt.block_size]) - fmt.scale_bias
+        _raise_decode_as_exact(exact_codec.decode_block_element, element_rows[row, position], exponent, fmt)
+    out = _unrows(out, moved_shape, axis)
+    return out.reshape(()) if scalar else out
+
+
+def register_builtin_kernels(register) -> None:
+    """Register the fast codecs of FixedPoint, FloatFormat and BlockFormat with ``register``."""
+    register(FixedPoint, encode=encode_fixed, decode=decode_fixed)
+    register(FloatFormat, encode=encode_float, decode=decode_float)
+    register(BlockFormat, encode=encode_block, decode=decode_block)
+
+
+__all__ = [
+    "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
+    "fixed_params", "float_layout", "float_params", "register_builtin_kernels", "round_params",
+]
