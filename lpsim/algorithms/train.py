@@ -63,7 +63,17 @@ def quantize_features(X: np.ndarray, config: TrainConfig, stream: int, scale: fl
 
 
 def quantized_model(model, config: TrainConfig):
-    """The model over features quantized once by config.data_fmt (one scale for train and test)."""
+    """The model over features quantized once by config.data_fmt (one scale for train and test).
+
+    Cached on the original model (with its optimum), keyed by everything that changes the bits."""
+    seed = config.seed if config.data_rounding.is_stochastic else None
+    key = ("quantized", config.data_fmt, config.data_rounding, config.data_scale, seed)
+    if key not in model._cache:
+        model._cache[key] = _quantize_data(model, config)
+    return model._cache[key]
+
+
+def _quantize_data(model, config: TrainConfig):
     ds = model.dataset
     top = float(np.max(np.abs(ds.X)))
     scale = config.data_scale or (top / grid_max(config.data_fmt) if top > 0 else 1.0)
@@ -120,12 +130,16 @@ class _Recorder:
         return {k: np.asarray(v, dtype=np.float64) for k, v in self.rows.items()}
 
 
-def _resolve(model, config: TrainConfig):
-    """Step size, epoch length and mu (documented defaults in TrainConfig)."""
+def resolve_hyperparameters(model, config: TrainConfig) -> tuple[float, int, float]:
+    """(step size, epoch length T, mu) with TrainConfig's documented defaults filled in from ``model``
+    (the model as given to ``train``, before any data quantization)."""
     alpha = config.step_size if config.step_size is not None else 1.0 / (4.0 * model.L)
     T = config.epoch_length if config.epoch_length is not None else 2 * -(-model.n // config.batch_size)
     mu = config.mu if config.mu is not None else model.mu
     return alpha, T, mu
+
+
+_resolve = resolve_hyperparameters  # the name lpsim.studies first used
 
 
 def _need_mu(mu: float, config: TrainConfig, why: str) -> None:
@@ -146,10 +160,10 @@ def train(model, config: TrainConfig) -> TrainResult:
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    alpha, T, mu = resolve_hyperparameters(model, config)
     if config.data_fmt is not None:
         model = quantized_model(model, config)
     recipe = RECIPES[config.algorithm]
-    alpha, T, mu = _resolve(model, config)
     run_epoch = EPOCH_RUNNERS[config.arithmetic]
     grid = None
     if recipe.storage is not Storage.FLOAT:
