@@ -78,9 +78,9 @@ def _report(result, folder) -> int:
 def _cmd_run(args) -> int:
     from .studies import Study, run_study
 
+    options = _executor(args)
     study = Study.from_toml(args.study)
-    folder = args.out
-    result = run_study(study, folder, **_executor(args))
+    result = run_study(study, args.out, **options)
     return _report(result, result.folder)
 
 

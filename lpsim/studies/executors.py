@@ -118,7 +118,7 @@ class DaskExecutor:
             futures = client.map(fn, items, pure=False)
             index = {future.key: i for i, future in enumerate(futures)}
             try:
-                for future in as_completed(futures):
+                for future in as_completed(futures, loop=client.loop):
                     yield items[index[future.key]], future.result()
             finally:
                 client.cancel(futures)

@@ -52,12 +52,28 @@ def _format_cell(value: Any) -> str:
     return str(value)
 
 
-@attrs.frozen
+def _same(a: Any, b: Any) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+@attrs.frozen(eq=False)
 class Table:
-    """Rows of a results table (tuples, in ``columns`` order). Small helpers for plotting."""
+    """Rows of a results table (tuples, in ``columns`` order). Small helpers for plotting.
+
+    Two tables are equal when they have the same columns and the same cells, NaN equal to NaN
+    (a run's missing metric is NaN in every executor).
+    """
 
     columns: tuple[str, ...]
     rows: tuple[tuple, ...]
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return (self.columns == other.columns and len(self.rows) == len(other.rows)
+                and all(len(a) == len(b) and all(map(_same, a, b)) for a, b in zip(self.rows, other.rows)))
+
+    __hash__ = None
 
     @classmethod
     def from_records(cls, records: Iterable[dict], columns: Iterable[str] | None = None) -> "Table":

@@ -1,0 +1,135 @@
+"""Figures from synthetic results tables: what is drawn, labelled and saved (no training here)."""
+
+import math
+
+import pytest
+
+from lpsim.plots import bits_needed, convergence, draw, error_vs_bits, plot_study
+from lpsim.plots._common import line_columns
+from lpsim.plots.reference import SR_VARIANCE, halp_bits_reference, lpsgd_floor
+from lpsim.studies import PARAMS, Study, Table
+
+BITS = [2, 4, 6, 8, 10]
+SEEDS = [0, 1, 2]
+
+
+def row(**values):
+    base = {name: None for name in PARAMS}
+    base.update(status="ok", hessian_trace=4.0, n_params=8, step_size=0.05)
+    base.update(values)
+    return base
+
+
+def synthetic_table(kappas=(10.0,)) -> Table:
+    """LP-SGD and HALP at each bit width, SVRG at full precision; three seeds, three epochs."""
+    rows = []
+    for kappa in kappas:
+        for alg in ("svrg", "lpsgd", "halp"):
+            for bits in ([None] if alg == "svrg" else BITS):
+                for seed in SEEDS:
+                    run = f"{alg}-{bits}-{seed}-{kappa}"
+                    delta = 2.0 ** -(bits - 1) if bits else None
+                    for epoch in range(3):
+                        if alg == "lpsgd":
+                            value = 2 ** -bits * (1 + 0.1 * seed)
+                        elif alg == "halp":
+                            value = 1e-10 * (kappa if bits < 8 else 1) * (1 + seed)
+                        else:
+                            value = 1e-10 * (1 + seed)
+                        rows.append(row(run_id=run, algorithm=alg, bits=bits, seed=seed, epoch=epoch,
+                                        condition_number=kappa, grad_norm=value * 10 ** (2 - epoch),
+                                        gap=value ** 2, scale=delta, family=None if alg == "svrg" else "fixed",
+                                        rounding=None if alg == "svrg" else "stochastic"))
+    return Table.from_records(rows)
+
+
+def lines_by_label(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_error_vs_bits_draws_median_per_algorithm_and_full_precision_reference():
+    fig = error_vs_bits(synthetic_table(), metric="grad_norm")
+    (ax,) = fig.axes
+    lines = lines_by_label(ax)
+    assert {"SVRG", "LP-SGD", "HALP", "LP-SGD predicted floor"} <= set(lines)
+    assert ax.get_yscale() == "log" and "bits" in ax.get_xlabel() and "gradient norm" in ax.get_ylabel()
+    lp = lines["LP-SGD"]
+    assert list(lp.get_xdata()) == BITS
+    # median over seeds of the final epoch: seeds give factors 1.0, 1.1, 1.2 -> median 1.1
+    assert lp.get_ydata()[0] == pytest.approx(2 ** -2 * 1.1 * 1.0)
+    svrg = lines["SVRG"]  # full precision: a horizontal line across the bit range
+    assert list(svrg.get_xdata()) == [2, 10] and svrg.get_ydata()[0] == svrg.get_ydata()[1] == pytest.approx(2e-10)
+    assert svrg.get_linestyle() == "--"
+    assert len(ax.collections) >= 3  # seed bands
+    assert "median of 3 seeds" in fig._suptitle.get_text()
+
+
+def test_predicted_floor_halves_per_bit():
+    fig = error_vs_bits(synthetic_table(), metric="grad_norm")
+    floor = lines_by_label(fig.axes[0])["LP-SGD predicted floor"]
+    ys = floor.get_ydata()
+    for (b0, y0), (b1, y1) in zip(zip(floor.get_xdata(), ys), zip(floor.get_xdata()[1:], ys[1:])):
+        assert y1 / y0 == pytest.approx(2.0 ** -(b1 - b0))
+    # value: delta * sqrt(tr(H) / (12 alpha)) with delta = 2^-(b-1)
+    assert ys[0] == pytest.approx(0.5 * math.sqrt(4.0 / (12 * 0.05)))
+
+
+def test_floor_formula():
+    assert lpsgd_floor("grad_norm", 0.1, 0.05, 4.0, 8) == pytest.approx(math.sqrt(SR_VARIANCE * 0.01 * 4.0 / 0.1))
+    assert lpsgd_floor("gap", 0.1, 0.05, 4.0, 8) == pytest.approx(SR_VARIANCE * 0.01 * 8 / 0.2)
+    assert math.isnan(lpsgd_floor("grad_norm", None, 0.05, 4.0, 8))
+    assert math.isnan(lpsgd_floor("dist", 0.1, 0.05, 4.0, 8))
+    assert 2 ** (halp_bits_reference(1000.0, 16) - 1) - 1 == pytest.approx(4000.0)
+
+
+def test_no_floor_for_nearest_rounding():
+    table = Table.from_records([dict(r, rounding="nearest_even") if r["algorithm"] == "lpsgd" else r
+                                for r in synthetic_table().records()])
+    assert "LP-SGD predicted floor" not in lines_by_label(error_vs_bits(table).axes[0])
+
+
+def test_convergence_panels_per_metric():
+    fig = convergence(synthetic_table().where(bits=[None, 8]), metric=["grad_norm", "gap"])
+    assert len(fig.axes) == 2
+    lines = lines_by_label(fig.axes[0])
+    assert set(lines) == {"SVRG", "LP-SGD", "HALP"}
+    assert list(lines["HALP"].get_xdata()) == [0, 1, 2] and fig.axes[0].get_xlabel() == "epoch"
+
+
+def test_lines_split_by_every_varying_setting():
+    table = synthetic_table()
+    assert line_columns(table, exclude=("bits",)) == ["algorithm"]
+    assert line_columns(table) == ["algorithm", "bits"]
+    mixed = Table.from_records([dict(r, rounding="nearest_even", run_id=r["run_id"] + "n")
+                                for r in table.records() if r["algorithm"] == "lpsgd"] + table.records())
+    assert line_columns(mixed, exclude=("bits",)) == ["algorithm", "rounding"]
+    labels = set(lines_by_label(error_vs_bits(mixed).axes[0]))
+    assert {"LP-SGD (stochastic)", "LP-SGD (nearest_even)"} <= labels
+
+
+def test_bits_needed():
+    table = synthetic_table(kappas=(10.0, 1000.0))
+    fig = bits_needed(table, tolerance=10.0)
+    left, right = fig.axes
+    assert left.get_xscale() == "log" and left.get_yscale() == "log"
+    needed = lines_by_label(right)
+    # HALP is within 10x of SVRG from 2 bits at kappa 10, from 8 bits at kappa 1000
+    assert list(needed["HALP"].get_xdata()) == [10.0, 1000.0] and list(needed["HALP"].get_ydata()) == [2, 8]
+    assert all(math.isnan(v) for v in needed["LP-SGD"].get_ydata())  # never close to SVRG
+    assert any("sufficient condition" in label for label in needed)
+
+
+def test_plot_study_saves_png_pdf_svg(tmp_path):
+    study = Study.create("p", grid={"algorithm": ["svrg", "lpsgd", "halp"], "bits": BITS, "seed": SEEDS},
+                         plots=[{"kind": "error_vs_bits"}, {"kind": "convergence", "where": {"bits": [8]}, "name": "conv8"}])
+    paths = plot_study(study, synthetic_table(), tmp_path, formats=("png", "pdf", "svg"))
+    assert sorted(p.name for p in paths) == sorted(f"{s}.{e}" for s in ("error_vs_bits", "conv8") for e in ("png", "pdf", "svg"))
+    assert (tmp_path / "error_vs_bits.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="figure format"):
+        plot_study(study, synthetic_table(), tmp_path, formats=("jpg",))
+
+
+def test_plot_where_matching_nothing_is_an_error():
+    study = Study.create("p", grid={"algorithm": ["halp"]}, plots=[{"kind": "convergence", "where": {"bits": [16]}}])
+    with pytest.raises(ValueError, match="no rows match"):
+        draw(study.plots[0], synthetic_table())
