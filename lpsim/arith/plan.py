@@ -148,6 +148,7 @@ def plan_dot(accumulator: Accumulator, a_fmt: Format, b_fmt: Format, *, op: str 
             )
     plan = DotPlan(accumulator=accumulator, a_fmt=a_fmt, b_fmt=b_fmt, op=op, unit=unit, product_low=low, product_high=high)
     for register in accumulator.registers:
-        plan.register_format(register)  # raises if an integer register's step is not a float64 number
+        if isinstance(register, IntRegister):
+            plan.register_format(register)  # raises if the product step is not a float64 number
     return plan
 

@@ -45,8 +45,13 @@ def test_incompatible_formats():
         dot(q([1.0], E4M3), q([1.0], E4M3), "exact")
     with pytest.raises(TypeError, match=r"operand b must be a QArray, got ndarray"):
         multiply(q([1.0], BINARY16), np.ones(1))
+    a01, a03 = q([1.0], FixedPoint(bits=8, scale=0.1)), q([1.0], FixedPoint(bits=8, scale=0.3))
     with pytest.raises(ValueError, match=r"product step .* is not a float64 number"):
-        dot(q([0.1], FixedPoint(bits=8, scale=0.1)), q([0.3], FixedPoint(bits=8, scale=0.3)), "vnni_int8_int32")
+        dot(a01, a03, "vnni_int8_int32")
+    with pytest.raises(ValueError, match=r"product step .* is not a float64 number"):
+        dot(a01, a03, "exact")  # the exact register's default storage is an integer count of that step
+    # with an explicit output format it works: (10 * fl(0.1)) * (3 * fl(0.3)) is 0.9 up to float64 error: 14.4 sixteenths -> 14
+    assert dot(a01, a03, "exact", out=FixedPoint(bits=8, frac_bits=4)).to_float() == 0.875
 
 
 def test_accumulator_narrower_than_one_product():
