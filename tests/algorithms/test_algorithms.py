@@ -52,15 +52,31 @@ def test_exact_and_fast_engines_agree(tiny_ls, algorithm, rounding):
     _same_history(train(tiny_ls, attrs.evolve(config, engine="exact")), train(tiny_ls, attrs.evolve(config, engine="fast")))
 
 
+def _three_classes():
+    rng = np.random.default_rng(8)
+    X, X_test = rng.standard_normal((90, 3)), rng.standard_normal((30, 3))
+    W = rng.standard_normal((3, 3)) * 2
+    y = (X @ W + rng.gumbel(size=(90, 3))).argmax(axis=1)
+    y_test = (X_test @ W).argmax(axis=1)
+    return Dataset(X=X, y=y, X_test=X_test, y_test=y_test, n_classes=3, name="three")
+
+
+CLASSIFIERS = {
+    "logistic": lambda: make_model("logistic", make_dataset("logistic", n=80, d=3, seed=4, n_test=40), l2=0.05),
+    "softmax": lambda: make_model("softmax", _three_classes(), l2=0.3),
+}
+
+
+@pytest.mark.parametrize("kind", CLASSIFIERS)
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_converges_with_minibatches_on_logistic_regression(algorithm):
-    ds = make_dataset("logistic", n=80, d=3, seed=4, n_test=40)
-    model = make_model("logistic", ds, l2=0.05)
+def test_converges_with_minibatches_on_classifiers(algorithm, kind):
+    model = CLASSIFIERS[kind]()
     res = train(model, TrainConfig(algorithm=algorithm, epochs=6, batch_size=4, step_size=1.0 / model.L))
     h = res.history
     assert res.status == "ok" and h["epoch"].size == 7 and h["epoch"][-1] == 6
-    # Constant-step SGD stalls at its gradient-noise floor; variance reduction goes further.
-    assert h["gap"][-1] < (1e-3 if algorithm in ("svrg", "lpsvrg", "halp") else 0.2) * h["gap"][0]
+    # Constant-step SGD stalls at its gradient-noise floor, LP-SVRG at its 8-bit grid's; SVRG and HALP go on.
+    reduction = {"sgd": 0.2, "lpsgd": 0.2, "lpsvrg": 1e-2, "svrg": 1e-4, "halp": 1e-4}[algorithm]
+    assert h["gap"][-1] < reduction * h["gap"][0]
     assert h["train_acc"][-1] > 0.6 and 0.0 <= h["test_acc"][-1] <= 1.0
     assert h["train_acc"][-1] == model.accuracy(res.w)
 
