@@ -9,7 +9,6 @@ import attrs
 import numpy as np
 
 from ..codec import quantize
-from ..data.dataset import Dataset
 from .config import TrainConfig, grid_max
 from .parts import (
     DATA_STREAM,
@@ -80,8 +79,7 @@ def _quantize_data(model, config: TrainConfig):
     X = quantize_features(ds.X, config, DATA_STREAM, scale)
     X_test = None if ds.X_test is None else quantize_features(ds.X_test, config, TEST_DATA_STREAM, scale)
     params = dict(ds.params, data_fmt=config.data_fmt.spec, data_scale=scale)
-    qds = Dataset(X=X, y=ds.y, X_test=X_test, y_test=ds.y_test, n_classes=ds.n_classes, classes=ds.classes,
-                  name=ds.name, params=params)
+    qds = attrs.evolve(ds, X=X, X_test=X_test, params=params)
     return model.with_dataset(qds)
 
 

@@ -77,10 +77,6 @@ class Dataset:
     def d(self) -> int:
         return self.X.shape[1]
 
-    def with_features(self, X, X_test=None) -> "Dataset":
-        """The same labels with replaced features (e.g. quantized copies)."""
-        return attrs.evolve(self, X=X, X_test=X_test if X_test is not None else self.X_test)
-
 
 def encode_labels(raw) -> tuple[np.ndarray, tuple]:
     """Map arbitrary class labels to indices 0..K-1 in sorted label order."""
