@@ -21,7 +21,7 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 def draw(spec: PlotSpec, table: Table):
     """The Figure a ``[[plot]]`` entry describes, from ``table``."""
     if spec.where:
-        table = table.where(**spec.where)
+        table = table.where(keep_none=True, **spec.where)
     if not len(table):
         raise ValueError(f"plot {spec.stem!r}: no rows match where = {spec.where}")
     if spec.kind == "error_vs_bits":

@@ -84,6 +84,7 @@ def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x:
             xs, med, lo, hi = _series(group, x, name, prep)
             ax.plot(xs, med, label=label, **style)
             _band(ax, xs, lo, hi, style["color"])
+            _mark_diverged(ax, group, x, xs, med)
             if floor and name in FLOOR_METRICS and dict(zip(lines, key)).get("algorithm") == "lpsgd":
                 _draw_floor(ax, group, name, x, style["color"])
         _finish(ax, xlabel=c.PARAM_LABELS.get(x, x), ylabel=c.metric_label(name, final=True), logy=logy, logx=logx)
@@ -93,16 +94,30 @@ def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x:
     return fig
 
 
+def _mark_diverged(ax, group: Table, x: str, xs: list, med: list) -> None:
+    """A cross on points where most seeds diverged: their value is where the run blew up."""
+    if "status" not in group.columns:
+        return
+    status = {v[0]: sub.column("status") for v, sub in group.group([x]).items()}
+    bad = [(a, m) for a, m in zip(xs, med)
+           if math.isfinite(m) and sum(s == "diverged" for s in status[a]) * 2 > len(status[a])]
+    if bad:
+        seen = any(h.get_label() == "diverged (most seeds)" for h in ax.collections)
+        ax.scatter([a for a, _ in bad], [m for _, m in bad], marker="x", s=60, color="crimson", zorder=5,
+                   label=None if seen else "diverged (most seeds)")
+
+
 def _draw_floor(ax, group: Table, metric: str, x: str, color: str):
     """LP-SGD's predicted floor from each run's own grid step (recorded as ``scale``)."""
-    needed = ("scale", "step_size", "hessian_trace", "n_params", "rounding")
+    step = "resolved_step_size" if "resolved_step_size" in group.columns else "step_size"
+    needed = ("scale", step, "hessian_trace", "n_params", "rounding")
     if any(col not in group.columns for col in needed):
         return
     if any(r != "stochastic" for r in group.unique("rounding")):
         return  # the derivation assumes unbiased (stochastic) rounding
     xs, ys = [], []
     for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
-        predictions = [lpsgd_floor(metric, r["scale"], r["step_size"], r["hessian_trace"], r["n_params"])
+        predictions = [lpsgd_floor(metric, r["scale"], r[step], r["hessian_trace"], r["n_params"])
                        for r in sub.records()]
         m, _, _ = c.seed_stats(predictions)
         if math.isfinite(m):

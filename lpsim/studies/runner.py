@@ -90,9 +90,9 @@ def _config_fields(cls) -> frozenset:
 
 def _resolved(model, config) -> dict:
     """The step size, epoch length and mu the algorithm used (defaults filled in), for plots."""
-    from ..algorithms.train import _resolve
+    from ..algorithms.train import resolve_hyperparameters
 
-    alpha, T, mu = _resolve(model, config)
+    alpha, T, mu = resolve_hyperparameters(model, config)
     return {"resolved_step_size": float(alpha), "resolved_epoch_length": int(T), "resolved_mu": float(mu)}
 
 

@@ -102,15 +102,16 @@ class Table:
         """Distinct values of a column in order of first appearance."""
         return list(dict.fromkeys(self.column(name)))
 
-    def where(self, **conditions) -> "Table":
-        """Rows whose column equals the value (or is in the tuple/list of values)."""
+    def where(self, keep_none: bool = False, **conditions) -> "Table":
+        """Rows whose column equals the value (or is in the tuple/list of values). With ``keep_none``
+        rows where the column is None (does not apply, e.g. the bits of full-precision SGD) stay."""
         tests = []
         for name, value in conditions.items():
             i = self.columns.index(name) if name in self.columns else None
             if i is None:
                 raise KeyError(f"no column {name!r}; columns: {', '.join(self.columns)}")
             allowed = tuple(value) if isinstance(value, (list, tuple, set)) else (value,)
-            tests.append((i, allowed))
+            tests.append((i, allowed + (None,) if keep_none else allowed))
         keep = tuple(r for r in self.rows if all(r[i] in allowed for i, allowed in tests))
         return Table(self.columns, keep)
 
