@@ -3,6 +3,7 @@
 from .config import ALGORITHMS, ARITHMETICS, DEFAULT_FORMAT, TrainConfig, grid_max
 from .parts import RECIPES, Anchor, Grid, IterateState, Recipe, Storage, bit_center, float_epoch, make_anchor
 from .train import HISTORY_KEYS, STATUSES, TrainResult, train
+from . import integer  # registers arithmetic="integer" (the integer inner loop)
 
 __all__ = [
     "TrainConfig", "TrainResult", "train", "ALGORITHMS", "ARITHMETICS", "DEFAULT_FORMAT", "HISTORY_KEYS", "STATUSES",

@@ -17,6 +17,8 @@ LOW_PRECISION = ("lpsgd", "lpsvrg", "halp")
 # Inner-loop arithmetic. "float": gradients in float64, only stored numbers are quantized.
 # The integer inner loop of the spec (integer x_i . z, scalar and axpy) registers as "integer".
 ARITHMETICS = ["float"]
+# Cross-field checks of an arithmetic (name -> check(config)), run at construction; lpsim.algorithms.integer adds its own.
+ARITHMETIC_CHECKS: dict = {}
 
 DEFAULT_FORMAT = FixedPoint(bits=8, frac_bits=0)
 
@@ -124,6 +126,8 @@ class TrainConfig:
             check_grid_format(self.fmt, "fmt")
         if self.data_fmt is not None:
             check_grid_format(self.data_fmt, "data_fmt")
+        if self.arithmetic in ARITHMETIC_CHECKS:
+            ARITHMETIC_CHECKS[self.arithmetic](self)
 
     @property
     def low_precision(self) -> bool:

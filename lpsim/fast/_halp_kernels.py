@@ -1,0 +1,466 @@
+"""Compiled integer inner loop of HALP / LP-SVRG / LP-SGD for linear models (one whole epoch per call).
+
+The semantics (what is quantized where, the random-bit mapping) are defined in
+docs/algorithms.md, section "Integer inner loop", and implemented step by step on the
+exact engine in lpsim/algorithms/integer.py; this module computes the same integers.
+
+Per inner step t (global step g = step0 + t), with rows i_b = rows[t, b]:
+
+  D_b = X[i_b] . Z                          integer dot (accumulator: see ``row_dot``)
+  A_b = sat(round(a_b * 2**K))               the scalar, quantized to its own scale
+        linear: a_b * 2**K = C * (D_b - Dref[i_b]) * 2**(K - E)        (exact integers)
+        float:  a_b = fl(diff * kappa), diff = dl(m0 + tau * D_b, y) - l0  (float64)
+  v_j = Z_j * 2**K - sum_b A_b X[i_b, j] - Gq_j - Lq * (Z_j - Zref_j)   (exact in int32)
+  Z_j = overflow(round(v_j / 2**K))          rounding mode of the iterate
+
+The plan (lpsim/algorithms/integer.py) proves |v_j| < 2**31 for every input, so v is
+computed in int32 lanes with the ``*32`` intrinsics below: Numba types every int32
+operation as int64, and LLVM does not narrow the 64-bit lanes back (see
+docs/performance.md, "HALP integer epoch"). Wrapping int32 arithmetic is exact here
+because the true result fits.
+
+Random bits of the update (stochastic rounding): one Philox4x32-10 call (block 0 of
+``index``) gives 128 bits, cut into slots of ``slot_bits`` (8 or 16) bits, most
+significant first. Element j of step g uses call index g * calls + j // per_call, slot
+j % per_call (per_call = 128 // slot_bits, calls = ceil(dim / per_call)) on the update
+stream; the rounding compares the slot's first r bits (r <= slot_bits). The scalars use
+the codec's mapping: index g * B + b on the scalar stream.
+
+Kernels never raise: they return a status (OK, or FAILED with the step where a NaN
+scalar or an overflow under the 'error' policy stopped them).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import types
+from numba.extending import intrinsic
+
+from ._config import jit
+from ._rng_kernels import element_block
+from ._round_kernels import (
+    NEAREST_EVEN,
+    STOCHASTIC,
+    TO_ODD,
+    TOWARD_NEGATIVE,
+    TOWARD_POSITIVE,
+    TOWARD_ZERO,
+    round_scaled,
+    split_float,
+)
+
+OK = 0
+FAILED = 1
+
+# overflow policies (Overflow.code)
+SATURATE = 0
+WRAP = 1
+ERROR = 2
+
+# loss codes of the float scalar path
+LEAST_SQUARES = 0
+LOGISTIC = 1
+
+# accumulator kinds of the dot
+ACC_EXACT = 0  # exact integer sum
+ACC_WRAP = 1  # a wrapping register of acc_bits (associative: the exact sum wrapped once)
+ACC_REGISTER = 2  # a saturating / erroring register, sequential (optionally chunked into a final register)
+
+
+# -- int32 arithmetic that stays int32 (Numba would widen every int32 operation to int64) -----------
+
+
+def _int32_binop(name):
+    @intrinsic
+    def op(typingctx, a, b):
+        def codegen(context, builder, signature, args):
+            x, y = (context.cast(builder, v, t, types.int32) for v, t in zip(args, signature.args))
+            return getattr(builder, name)(x, y)
+
+        return types.int32(a, b), codegen
+
+    return op
+
+
+add32 = _int32_binop("add")  # wraps mod 2**32
+sub32 = _int32_binop("sub")
+mul32 = _int32_binop("mul")  # low 32 bits of the product
+shl32 = _int32_binop("shl")  # shift count must be in [0, 31]
+sar32 = _int32_binop("ashr")  # arithmetic (floor) shift, count in [0, 31]
+shr32 = _int32_binop("lshr")
+and32 = _int32_binop("and_")
+
+
+# -- random slots ------------------------------------------------------------------------------------
+
+
+@jit(inline="always")
+def _bswap32(w):
+    w = np.uint32(w)
+    return np.uint32((w >> np.uint32(24)) | ((w >> np.uint32(8)) & np.uint32(0xFF00))
+                     | ((w << np.uint32(8)) & np.uint32(0xFF0000)) | (w << np.uint32(24)))
+
+
+@jit(inline="always")
+def _rot16(w):
+    w = np.uint32(w)
+    return np.uint32((w >> np.uint32(16)) | (w << np.uint32(16)))
+
+
+@jit
+def fill_slots(seed, stream, first_call, n_calls, slot_bits, words):
+    """words[4c:4c+4] = Philox block 0 of index first_call + c, stored so that the uint8 (slot_bits 8),
+    uint16 (16) or uint32 (32) view of ``words`` lists the slots in order, most significant first
+    (little-endian storage: bytes swapped for 8-bit slots, halves swapped for 16-bit slots)."""
+    base = np.uint64(first_call)
+    for c in range(n_calls):
+        w0, w1, w2, w3 = element_block(seed, stream, base + np.uint64(c), 0)
+        if slot_bits == 8:
+            w0, w1, w2, w3 = _bswap32(w0), _bswap32(w1), _bswap32(w2), _bswap32(w3)
+        elif slot_bits == 16:
+            w0, w1, w2, w3 = _rot16(w0), _rot16(w1), _rot16(w2), _rot16(w3)
+        words[4 * c] = w0
+        words[4 * c + 1] = w1
+        words[4 * c + 2] = w2
+        words[4 * c + 3] = w3
+
+
+# -- the dot ---------------------------------------------------------------------------------------
+
+
+@jit(inline="always")
+def dot_chunk32(x, z, start, stop):
+    """sum x[j] z[j] over [start, stop) where the caller proved it fits int32: summed in int64 and
+    truncated, which lets LLVM use 32-bit lanes (vpmaddwd for 8- and 16-bit codes)."""
+    acc = np.int64(0)
+    for j in range(start, stop):
+        acc += np.int64(x[j]) * np.int64(z[j])
+    return np.int64(np.int32(acc))
+
+
+@jit(inline="always")
+def dot_exact(x, z, chunk):
+    """The exact integer dot product, in int32 chunks of ``chunk`` terms (each chunk's sum fits int32)."""
+    n = x.shape[0]
+    total = np.int64(0)
+    if chunk >= 16:
+        for start in range(0, n, chunk):
+            total += dot_chunk32(x, z, start, min(start + chunk, n))
+    else:
+        for j in range(n):
+            total += np.int64(x[j]) * np.int64(z[j])
+    return total
+
+
+@jit(inline="always")
+def register_enter(v, bits, overflow, lo, hi):
+    """(value, ok): an exact integer brought into an integer register of ``bits`` bits."""
+    if lo <= v and v <= hi:
+        return v, True
+    if overflow == SATURATE:
+        return (hi if v > hi else lo), True
+    if overflow == WRAP:
+        mask = np.uint64(0xFFFFFFFFFFFFFFFF) if bits >= 64 else (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+        return np.int64(((np.uint64(v) - np.uint64(lo)) & mask) + np.uint64(lo)), True
+    return v, False
+
+
+@jit
+def dot_register(x, z, acc_bits, acc_overflow, acc_lo, acc_hi, chunk, fin_bits, fin_overflow, fin_lo, fin_hi):
+    """A sequential sum in an integer register (chunk > 0: sequential inside chunks of ``chunk``
+    products, then the chunk sums sequentially in the final register). Products are exact.
+    Returns (value, ok)."""
+    n = x.shape[0]
+    size = chunk if chunk > 0 else max(n, 1)
+    total = np.int64(0)
+    for start in range(0, n, size):
+        part = np.int64(0)
+        for j in range(start, min(start + size, n)):
+            p = np.int64(x[j]) * np.int64(z[j])
+            if j == start:
+                part, ok = register_enter(p, acc_bits, acc_overflow, acc_lo, acc_hi)
+            else:
+                part, ok = register_enter(part + p, acc_bits, acc_overflow, acc_lo, acc_hi)
+            if not ok:
+                return np.int64(0), False
+        if chunk <= 0:
+            return part, True
+        if start == 0:
+            total, ok = register_enter(part, fin_bits, fin_overflow, fin_lo, fin_hi)
+        else:
+            total, ok = register_enter(total + part, fin_bits, fin_overflow, fin_lo, fin_hi)
+        if not ok:
+            return np.int64(0), False
+    return total, True
+
+
+@jit(inline="always")
+def row_dot(x, z, acc):
+    """(D, ok) of one row by the accumulator description ``acc`` (a tuple, see lpsim/algorithms/integer.py)."""
+    kind, exact_chunk, acc_bits, acc_overflow, acc_lo, acc_hi, chunk, fin_bits, fin_overflow, fin_lo, fin_hi = acc
+    if kind == ACC_REGISTER:
+        return dot_register(x, z, acc_bits, acc_overflow, acc_lo, acc_hi, chunk, fin_bits, fin_overflow, fin_lo, fin_hi)
+    total = dot_exact(x, z, exact_chunk)
+    if kind == ACC_WRAP:
+        return register_enter(total, acc_bits, WRAP, acc_lo, acc_hi)
+    return total, True
+
+
+# -- the scalar ------------------------------------------------------------------------------------
+
+
+def logistic_dloss(m, y):
+    """d/dm log(1 + exp(-s m)), s = 2y - 1: -s * sigmoid(-s m), from math.exp (the exact engine runs
+    this Python function, the kernel its compiled twin; both call the C library's exp)."""
+    s = 2.0 * y - 1.0
+    t = -s * m
+    if t >= 0.0:
+        sig = 1.0 / (1.0 + math.exp(-t))
+    else:
+        e = math.exp(t)
+        sig = e / (1.0 + e)
+    return -s * sig
+
+
+def squared_dloss(m, y):
+    """d/dm (m - y)^2 / 2."""
+    return m - y
+
+
+logistic_dloss_jit = jit(inline="always")(logistic_dloss)
+squared_dloss_jit = jit(inline="always")(squared_dloss)
+
+
+@jit(inline="always")
+def dloss(loss, m, y):
+    if loss == LOGISTIC:
+        return logistic_dloss_jit(m, y)
+    return squared_dloss_jit(m, y)
+
+
+@jit(inline="always")
+def saturate_code(negative, magnitude, big, lo, hi):
+    """The signed code of a rounded magnitude, clamped to [lo, hi] (the scalar format saturates)."""
+    if negative:
+        if big or magnitude > np.uint64(-lo):
+            return lo
+        return -np.int64(magnitude)
+    if big or magnitude > np.uint64(hi):
+        return hi
+    return np.int64(magnitude)
+
+
+@jit(inline="always")
+def scalar_linear(dd, C, shift, mode, rbits, seed, stream, index, lo, hi):
+    """round(C * dd * 2**shift) saturated to [lo, hi] (|C * dd| < 2**63, checked by the plan)."""
+    product = np.int64(C) * dd
+    negative = product < 0
+    magnitude = np.uint64(-product) if negative else np.uint64(product)
+    q, big = round_scaled(negative, magnitude, shift, mode, True, rbits, seed, stream, index)
+    return saturate_code(negative, q, big, lo, hi)
+
+
+@jit(inline="always")
+def scalar_float(value, K, mode, rbits, seed, stream, index, lo, hi, scratch):
+    """round(value * 2**K) saturated to [lo, hi], the codec's fixed-point rounding of a float64; (code, ok)."""
+    scratch[0] = value
+    bits = scratch.view(np.uint64)[0]
+    if (bits & np.uint64(0x7FF0000000000000)) == np.uint64(0x7FF0000000000000):
+        return np.int64(0), False  # NaN or inf: the step failed
+    negative, M, e = split_float(bits)
+    q, big = round_scaled(negative, M, e + K, mode, True, rbits, seed, stream, index)
+    return saturate_code(negative, q, big, lo, hi), True
+
+
+# -- the update ------------------------------------------------------------------------------------
+
+
+@jit(inline="always")
+def _finish(t, K, lo, hi, overflow):
+    """(code, ok) of t = v + bias: floor(t / 2**K) brought into [lo, hi]."""
+    q = np.int64(sar32(t, K))
+    if q < lo or q > hi:
+        if overflow == SATURATE:
+            return (lo if q < lo else hi), True
+        if overflow == WRAP:
+            span = hi - lo + 1
+            return (q - lo) % span + lo, True
+        return q, False
+    return q, True
+
+
+@jit(inline="always")
+def update_stochastic_row(Z, x, A, Gq, K, keep, c1, up, down, vlo, vhi, slots):
+    """B = 1, no l2, saturating iterate, stochastic rounding: the fused loop the benchmark times.
+
+    v = Z * 2**K - A x - Gq; bias = c1 - slot bits (the first r, placed at fraction bit K - 1 down);
+    clamping v + bias to [lo * 2**K, (hi + 1) * 2**K - 1] before the shift saturates the code."""
+    for j in range(Z.shape[0]):
+        v = sub32(sub32(shl32(Z[j], K), mul32(A, x[j])), Gq[j])
+        bias = sub32(c1, shr32(shl32(and32(slots[j], keep), up), down))
+        t = add32(v, bias)
+        t = min(max(t, vlo), vhi)
+        Z[j] = sar32(t, K)
+
+
+@jit(inline="always")
+def update_nearest_row(Z, x, A, Gq, K, half1, vlo, vhi):
+    """As update_stochastic_row with nearest-even rounding: bias = 2**(K-1) - 1 + (floor(v / 2**K) & 1)."""
+    one = np.int32(1)
+    for j in range(Z.shape[0]):
+        v = sub32(sub32(shl32(Z[j], K), mul32(A, x[j])), Gq[j])
+        t = add32(add32(v, half1), and32(sar32(v, K), one))
+        t = min(max(t, vlo), vhi)
+        Z[j] = sar32(t, K)
+
+
+@jit(inline="always")
+def accumulate_update(acc32, x, A):
+    """acc32 += A x (int32 lanes)."""
+    for j in range(acc32.shape[0]):
+        acc32[j] = add32(acc32[j], mul32(A, x[j]))
+
+
+@jit(inline="always")
+def add_l2(acc32, Z, Zref, Lq):
+    """acc32 += Lq (Z - Zref)."""
+    for j in range(acc32.shape[0]):
+        acc32[j] = add32(acc32[j], mul32(Lq, sub32(Z[j], Zref[j])))
+
+
+@jit(inline="always")
+def generic_bias(mode, v, K, slot_value, keep, c1, up, down):
+    """bias so that floor((v + bias) / 2**K) is v / 2**K rounded by ``mode`` (K >= 1); to_odd is
+    handled by the caller."""
+    half = np.int32(1) << np.int32(K - 1)
+    full = sub32(shl32(np.int32(1), K), np.int32(1))
+    negative = v < 0
+    if mode == STOCHASTIC:
+        return sub32(c1, shr32(shl32(and32(slot_value, keep), up), down))
+    if mode == NEAREST_EVEN:
+        return add32(half - 1, and32(sar32(v, K), np.int32(1)))
+    if mode == TOWARD_NEGATIVE:
+        return np.int32(0)
+    if mode == TOWARD_POSITIVE:
+        return full
+    if mode == TOWARD_ZERO:
+        return full if negative else np.int32(0)
+    # NEAREST_AWAY: ties move away from zero
+    return half if not negative else np.int32(half - 1)
+
+
+@jit(inline="always")
+def update_general(Z, acc32, K, mode, slots, keep, c1, up, down, lo, hi, overflow):
+    """Z_j = overflow(round((Z_j * 2**K - acc32_j) / 2**K)) for any mode and policy; returns ok."""
+    vlo = np.int32(lo << K)
+    vhi = np.int32(((hi + 1) << K) - 1)
+    if overflow == SATURATE and mode == STOCHASTIC:
+        for j in range(Z.shape[0]):
+            v = sub32(shl32(Z[j], K), acc32[j])
+            bias = sub32(c1, shr32(shl32(and32(slots[j], keep), up), down))
+            t = min(max(add32(v, bias), vlo), vhi)
+            Z[j] = sar32(t, K)
+        return True
+    if overflow == SATURATE and mode == NEAREST_EVEN and K > 0:
+        half1 = np.int32((1 << (K - 1)) - 1)
+        for j in range(Z.shape[0]):
+            v = sub32(shl32(Z[j], K), acc32[j])
+            t = min(max(add32(add32(v, half1), and32(sar32(v, K), np.int32(1))), vlo), vhi)
+            Z[j] = sar32(t, K)
+        return True
+    mask = sub32(shl32(np.int32(1), K), np.int32(1))
+    for j in range(Z.shape[0]):
+        v = sub32(shl32(Z[j], K), acc32[j])
+        if K == 0:
+            t = v
+        elif mode == TO_ODD:
+            t = v if (sar32(v, K) & 1) == 1 or and32(v, mask) == 0 else add32(v, shl32(np.int32(1), K))
+        else:
+            t = add32(v, generic_bias(mode, v, K, slots[j] if mode == STOCHASTIC else np.int32(0), keep, c1, up, down))
+        q, ok = _finish(t, K, lo, hi, overflow)
+        if not ok:
+            return False
+        Z[j] = q
+    return True
+
+
+# -- the epoch -----------------------------------------------------------------------------------
+
+
+@jit
+def integer_epoch(X, Z, rows, acc, linear, C, c_shift, Dref, loss, m0, l0, y, tau, kappa,
+                  A_lo, A_hi, K, Gq, Lq, Zref, lo, hi, overflow, mode, rbits, slot_bits,
+                  seed, scalar_stream, update_stream, step0, words, slots, acc32, A_buf):
+    """Run len(rows) inner steps on the codes Z in place. Returns (status, steps done).
+
+    X (n, d) data codes; Z (d,) iterate codes; rows (T, B) int64; acc: the dot's accumulator tuple;
+    linear: the scalar is C (D - Dref[i]) 2**c_shift (least squares, variance reduced), else
+    fl(kappa * (dl(m0[i] + tau D, y[i]) - l0[i])) * 2**K; [A_lo, A_hi]: the scalar's code range;
+    Gq (d,) int32, Lq: the g~ and l2 terms (units 2**-K); Zref (d,) the l2 reference codes;
+    [lo, hi], overflow: the iterate's codes and policy; mode, rbits (0 = exact): its rounding;
+    slot_bits: random slot width; words (uint32) / slots (its view of slot_bits): random scratch;
+    acc32 (d,) int32 and A_buf (B,) int64: scratch.
+    """
+    T, B = rows.shape
+    d = Z.shape[0]
+    stochastic = mode == STOCHASTIC and K > 0
+    per_call = 128 // slot_bits
+    calls = (d + per_call - 1) // per_call
+    r = K if rbits == 0 else min(rbits, K)
+    keep = np.int32(((1 << r) - 1) << (slot_bits - r)) if stochastic else np.int32(0)
+    c1 = np.int32(((1 << r) - 1) << (K - r)) if stochastic else np.int32(0)
+    up = np.int32(K - slot_bits) if K > slot_bits else np.int32(0)
+    down = np.int32(slot_bits - K) if K < slot_bits else np.int32(0)
+    vlo = np.int32(lo << K)
+    vhi = np.int32(((hi + 1) << K) - 1)
+    K32 = np.int32(K)
+    fused = B == 1 and Lq == 0 and overflow == SATURATE and K > 0 and (mode == STOCHASTIC or mode == NEAREST_EVEN)
+    half1 = np.int32((1 << (K - 1)) - 1) if K > 0 else np.int32(0)
+    scratch = np.empty(1, dtype=np.float64)
+    for t in range(T):
+        g = np.uint64(step0 + t)
+        for b in range(B):
+            i = rows[t, b]
+            D, ok = row_dot(X[i], Z, acc)
+            if not ok:
+                return FAILED, t
+            index = g * np.uint64(B) + np.uint64(b)
+            if linear:
+                A_buf[b] = scalar_linear(D - Dref[i], C, c_shift, mode, rbits, seed, scalar_stream, index, A_lo, A_hi)
+            else:
+                diff = dloss(loss, m0[i] + tau * np.float64(D), y[i]) - l0[i]
+                A_buf[b], ok = scalar_float(diff * kappa, K, mode, rbits, seed, scalar_stream, index, A_lo, A_hi,
+                                            scratch)
+                if not ok:
+                    return FAILED, t
+        if stochastic:
+            fill_slots(seed, update_stream, g * np.uint64(calls), calls, slot_bits, words)
+        if fused:
+            x = X[rows[t, 0]]
+            A = np.int32(A_buf[0])
+            if mode == STOCHASTIC:
+                update_stochastic_row(Z, x, A, Gq, K32, keep, c1, up, down, vlo, vhi, slots)
+            else:
+                update_nearest_row(Z, x, A, Gq, K32, half1, vlo, vhi)
+            continue
+        for j in range(d):
+            acc32[j] = Gq[j]
+        for b in range(B):
+            accumulate_update(acc32, X[rows[t, b]], np.int32(A_buf[b]))
+        if Lq != 0:
+            add_l2(acc32, Z, Zref, np.int32(Lq))
+        if not update_general(Z, acc32, K32, mode, slots, keep, c1, up, down, lo, hi, overflow):
+            return FAILED, t
+    return OK, T
+
+
+@jit
+def row_dots(X, Z, acc, out):
+    """out[i] = X[i] . Z by the accumulator (LP-SVRG's per-epoch reference dots); returns ok."""
+    for i in range(X.shape[0]):
+        out[i], ok = row_dot(X[i], Z, acc)
+        if not ok:
+            return False
+    return True
