@@ -118,22 +118,26 @@ def encode_float_magnitude(
     k = round_magnitude(magnitude / Fraction(2) ** q, negative, rounding, random)
     if k == 0:
         return sign
-    value = k * Fraction(2) ** q
-    if value > Fraction(fmt.max):
+    code = float_magnitude_code(k, q, fmt)
+    if code > fmt.max_code:  # codes grow with the magnitude, past max too (the field is not truncated)
         return float_overflow_code(negative, fmt, rounding, what)
-    return (fmt.sign_mask if negative else 0) | float_magnitude_code(value, fmt)
+    return (fmt.sign_mask if negative else 0) | code
 
 
-def float_magnitude_code(value: Fraction, fmt: FloatFormat) -> int:
-    """Code bits (sign clear) of an exactly representable positive value."""
-    if value < Fraction(fmt.smallest_normal):
-        mantissa = value / Fraction(2) ** (fmt.emin - fmt.man_bits)
-        assert mantissa.denominator == 1 and fmt.subnormals
-        return int(mantissa)
-    e = math.frexp(float(value))[1] - 1
-    mantissa = value / Fraction(2) ** (e - fmt.man_bits) - (1 << fmt.man_bits)
-    assert mantissa.denominator == 1
-    return ((e + fmt.effective_bias) << fmt.man_bits) | int(mantissa)
+def float_magnitude_code(k: int, q: int, fmt: FloatFormat) -> int:
+    """Code bits (sign clear) of the magnitude k * 2**q (k > 0) produced by rounding at step 2**q.
+
+    The exponent field may exceed its width when the value is past ``max``: the result is
+    then larger than ``fmt.max_code``, which is how the caller detects overflow.
+    """
+    m = fmt.man_bits
+    if k == 1 << (m + 1):  # rounding carried into the next binade
+        k, q = k >> 1, q + 1
+    elif k < 1 << m and q > fmt.emin - m:  # no subnormals: k == 1 at step 2**emin is the smallest normal
+        k, q = k << m, q - m
+    if k < 1 << m:  # subnormal (q == emin - man_bits)
+        return k
+    return ((q + m + fmt.effective_bias) << m) | (k - (1 << m))
 
 
 def encode_float_element(x: float, fmt: FloatFormat, rounding: Rounding, random: ElementRandom | None) -> int:
