@@ -4,9 +4,11 @@ Importing this package registers the built-in formats' kernels (lpsim/fast/codec
 a plugin format registers its own with ``register_kernels`` (see docs/plugins.md).
 """
 
+from . import _codec_kernels, _config
 from . import codec as _codec
 from .registry import kernels_for, register_kernels
 
+_config.drop_stale_cache(_codec_kernels.encode_fixed)
 _codec.register_builtin_kernels(register_kernels)
 
 __all__ = ["kernels_for", "register_kernels"]

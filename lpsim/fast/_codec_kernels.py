@@ -45,9 +45,12 @@ FNUZ = 2
 RoundParams = namedtuple("RoundParams", "mode random_bits seed stream offset")
 RoundParams.__doc__ = """mode: RoundingMode.code; random_bits: r or 0 for None; seed, stream, offset: uint64."""
 
-FixedParams = namedtuple("FixedParams", "signed code_max neg_limit mask overflow pow2 frac_bits step significand step_exp")
+FixedParams = namedtuple(
+    "FixedParams", "signed code_max neg_limit mask store_mask overflow pow2 frac_bits step significand step_exp"
+)
 FixedParams.__doc__ = """A FixedPoint for kernels. code_max / neg_limit: largest code and largest negative
-magnitude (uint64); mask: the low ``bits`` bits; pow2: step == 2**-frac_bits; step = significand * 2**step_exp."""
+magnitude (uint64); mask: the low ``bits`` bits; store_mask: the bits of the code dtype (kernels store
+codes through an unsigned view of the output); pow2: step == 2**-frac_bits; step = significand * 2**step_exp."""
 
 FloatParams = namedtuple(
     "FloatParams",
@@ -85,7 +88,7 @@ def fixed_code(negative, magnitude, big, P):
 
 @jit
 def encode_fixed(x, out, P, R):
-    """out[i] = code of x[i] (flat arrays); returns the first rejected index or -1."""
+    """out[i] = code of x[i] (flat arrays, out unsigned); returns the first rejected index or -1."""
     bits = x.view(np.uint64)
     scratch = np.empty(1, dtype=np.float64)
     scratch_bits = scratch.view(np.uint64)
@@ -98,7 +101,7 @@ def encode_fixed(x, out, P, R):
             if magnitude_bits == INF_BITS:
                 if P.overflow != SATURATE:
                     return i
-                out[i] = (U0 - P.neg_limit) if (b >> np.uint64(63)) else P.code_max
+                out[i] = ((U0 - P.neg_limit) if (b >> np.uint64(63)) else P.code_max) & P.store_mask
                 continue
             negative, M, e = split_float(b)
             e += P.frac_bits
@@ -108,7 +111,7 @@ def encode_fixed(x, out, P, R):
             if math.isinf(v):
                 if P.overflow != SATURATE:
                     return i
-                out[i] = (U0 - P.neg_limit) if v < 0 else P.code_max
+                out[i] = ((U0 - P.neg_limit) if v < 0 else P.code_max) & P.store_mask
                 continue
             scratch[0] = v
             negative, M, e = split_float(scratch_bits[0])
@@ -118,7 +121,7 @@ def encode_fixed(x, out, P, R):
         code, ok = fixed_code(negative, magnitude, big, P)
         if not ok:
             return i
-        out[i] = code
+        out[i] = code & P.store_mask
     return -1
 
 
@@ -317,7 +320,8 @@ def encode_block_fixed(x_bits, exponents, elements, row_first_index, axis_stride
                 magnitude, big = round_scaled(
                     negative, M, e - E + P.frac_bits, R.mode, True, R.random_bits, R.seed, R.stream, index
                 )
-                elements[row, j], _ = fixed_code(negative, magnitude, big, P)
+                code, _ = fixed_code(negative, magnitude, big, P)
+                elements[row, j] = code & P.store_mask
 
 
 @jit

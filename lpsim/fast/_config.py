@@ -11,6 +11,9 @@ to the caller (studies run many independent jobs at once).
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numba
 
 JIT_OPTIONS = {
@@ -29,3 +32,36 @@ def jit(function=None, **overrides):
     if function is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(function)
+
+
+def kernel_sources() -> list[Path]:
+    """The files whose code compiled kernels may contain: this one and every ``_*kernels.py``."""
+    here = Path(__file__).resolve().parent
+    return sorted([Path(__file__).resolve(), *here.glob("_*kernels.py")])
+
+
+def drop_stale_cache(dispatcher) -> bool:
+    """Delete this package's cached machine code if any kernel source changed since it was cached.
+
+    Numba checks only the source file of the cached function itself, so a kernel would
+    keep the old code of a helper it inlined from another module. A digest of every
+    kernel source, stamped next to the cache, catches that. Returns True if it dropped files.
+    """
+    cache_dir = getattr(getattr(dispatcher, "_cache", None), "_cache_path", None)
+    if cache_dir is None:
+        return False
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in kernel_sources())).hexdigest()
+    stamp = Path(cache_dir) / "lpsim-kernel-sources.sha256"
+    try:
+        if stamp.read_text() == digest:
+            return False
+    except OSError:
+        pass
+    try:
+        for cached in Path(cache_dir).glob("*.nb[ic]"):
+            cached.unlink(missing_ok=True)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only install: Numba then compiles in memory anyway
+        return False
+    return True

@@ -222,11 +222,11 @@ def round_to_float64(negative, high, low, e):
             half = U1 << np.uint64(drop - 1)
             if rest > half or (rest == half and (mantissa & U1) != U0):
                 mantissa += U1
-    value = math.ldexp(np.float64(mantissa), ulp)
+    value = math.ldexp(np.float64(mantissa), int(ulp))
     return -value if negative else value
 
 
 @jit(inline="always")
 def power_of_two(p):
     """2.0**p for p in [-1074, 1023] (exact)."""
-    return math.ldexp(1.0, p)
+    return math.ldexp(1.0, int(p))

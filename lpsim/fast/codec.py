@@ -48,6 +48,7 @@ def fixed_params(fmt: FixedPoint) -> K.FixedParams:
         code_max=np.uint64(fmt.code_max),
         neg_limit=np.uint64(-fmt.code_min),
         mask=np.uint64((1 << fmt.bits) - 1),
+        store_mask=np.uint64((1 << (8 * fmt.code_dtype.itemsize)) - 1),
         overflow=fmt.overflow.code,
         pow2=bool(pow2),
         frac_bits=int(1 - exponent) if pow2 else 0,  # step == 2**-frac_bits
@@ -137,6 +138,11 @@ def _flat_float64(x) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
 
 
+def _unsigned_view(codes: np.ndarray) -> np.ndarray:
+    """Kernels write two's-complement code bits through an unsigned view of the output."""
+    return codes.view(np.dtype(f"u{codes.dtype.itemsize}"))
+
+
 def _check_index_range(size: int, rounding: Rounding, offset: int) -> None:
     if rounding.is_stochastic and offset + size > 1 << 64:
         raise ValueError(f"offset + size must be at most 2**64 (random-bit indices are 64-bit), got {offset} + {size}")
@@ -168,7 +174,7 @@ def _encode_elementwise(kernel, params, exact_element, x, fmt, rounding, seed, s
     flat = _flat_float64(x)
     _check_index_range(flat.size, rounding, offset)
     out = np.empty(flat.size, dtype=fmt.code_dtype)
-    bad = kernel(flat, out, params, round_params(rounding, seed, stream, offset))
+    bad = kernel(flat, _unsigned_view(out), params, round_params(rounding, seed, stream, offset))
     if bad >= 0:
         _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
     return out.reshape(np.shape(x))
@@ -254,7 +260,7 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     stride = math.prod(x.shape[axis + 1:])
     R = round_params(rounding, seed, stream, offset)
     if isinstance(fmt.element, FixedPoint):
-        K.encode_block_fixed(rows, exponents, elements, first, stride, fixed_params(fmt.element), B, R)
+        K.encode_block_fixed(rows, exponents, _unsigned_view(elements), first, stride, fixed_params(fmt.element), B, R)
     else:
         K.encode_block_float(rows, exponents, elements, first, stride, float_params(fmt.element, rounding), B, R)
     moved_shape = np.moveaxis(x, axis, -1).shape
