@@ -52,14 +52,18 @@ def _broadcast_shape(operands: dict[str, QArray], op: str) -> tuple[int, ...]:
         raise ValueError(f"{op}: operand shapes do not broadcast: {_describe(operands)}") from None
 
 
-def _elementwise(op: str, compute: Callable, operands: dict[str, QArray], out, rounding, seed, stream, offset) -> QArray:
-    """Apply ``compute`` to the exact values of every output element, then round once (index offset + flat i)."""
+def prepare_elementwise(op: str, operands: dict[str, QArray], out, rounding, seed, stream, offset):
+    """The checks of an elementwise op, shared with the fast engine: (rounding, key, format, shape)."""
     for name, q in operands.items():
         _operand(q, name, op)
     rounding = as_rounding(rounding)
     key = RandomKey.checked(seed, stream, offset)
-    fmt = _output_format(out, operands, op)
-    shape = _broadcast_shape(operands, op)
+    return rounding, key, _output_format(out, operands, op), _broadcast_shape(operands, op)
+
+
+def _elementwise(op: str, compute: Callable, operands: dict[str, QArray], out, rounding, seed, stream, offset) -> QArray:
+    """Apply ``compute`` to the exact values of every output element, then round once (index offset + flat i)."""
+    rounding, key, fmt, shape = prepare_elementwise(op, operands, out, rounding, seed, stream, offset)
     values = [np.broadcast_to(q.exact_values(), shape) for q in operands.values()]
     results = np.empty(shape, dtype=object)
     for idx in np.ndindex(shape):
@@ -129,8 +133,8 @@ def _terms(q: QArray, plan: DotPlan) -> np.ndarray:
     return q.exact_values()
 
 
-def _reduce(op: str, a: QArray, b: QArray, pairs, out_shape, accumulator, out, rounding, seed, stream, offset) -> QArray:
-    """Shared body of dot / matvec / matmul. ``pairs(a_terms, b_terms, index)`` gives the two rows of output ``index``."""
+def prepare_reduction(op: str, a: QArray, b: QArray, out_shape, accumulator, out, rounding, seed, stream, offset):
+    """The checks of dot / matvec / matmul, shared with the fast engine: (rounding, key, plan, format)."""
     rounding = as_rounding(rounding)
     key = RandomKey.checked(seed, stream, offset)
     plan = plan_dot(as_accumulator(accumulator), a.fmt, b.fmt, op=op)
@@ -141,10 +145,17 @@ def _reduce(op: str, a: QArray, b: QArray, pairs, out_shape, accumulator, out, r
     if not isinstance(fmt, Format):
         raise TypeError(f"{op}: out must be an lpsim Format, got {type(fmt).__name__}")
     n_outputs = int(np.prod(out_shape, dtype=np.int64))
-    a_terms, b_terms = _terms(a, plan), _terms(b, plan)
     n = a.shape[-1]
     if (key.offset + n_outputs) * max(n, 1) > MAX_INDEX:
         raise ValueError(f"{op}: random indices (offset + outputs) * n = ({key.offset} + {n_outputs}) * {n} exceed 2**64 - 1")
+    return rounding, key, plan, fmt
+
+
+def _reduce(op: str, a: QArray, b: QArray, pairs, out_shape, accumulator, out, rounding, seed, stream, offset) -> QArray:
+    """Shared body of dot / matvec / matmul. ``pairs(a_terms, b_terms, index)`` gives the two rows of output ``index``."""
+    rounding, key, plan, fmt = prepare_reduction(op, a, b, out_shape, accumulator, out, rounding, seed, stream, offset)
+    n_outputs = int(np.prod(out_shape, dtype=np.int64))
+    a_terms, b_terms = _terms(a, plan), _terms(b, plan)
     results = np.empty(out_shape, dtype=object)
     for o, idx in enumerate(np.ndindex(out_shape)):
         row, col = pairs(a_terms, b_terms, idx)

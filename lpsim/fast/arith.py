@@ -1,0 +1,433 @@
+"""The fast engine's arithmetic on QArrays: the exact engine's signatures, checks and bits.
+
+Every function validates exactly as lpsim.exact.arith (the same checks, in the same order,
+so both engines raise the same exceptions), converts operands to arrays, and runs a
+compiled kernel (``_arith_kernels``):
+
+* fixed-point reductions whose registers are all integer or exact run on int64 codes
+  (wrapping accumulators in sequential or pairwise order as one vectorizable sum);
+* everything else with compiled support runs on exact *wide* values (see the kernels'
+  docstring): float, block or fixed-point operands, float registers in every rounding
+  mode, exact registers, and the rounding of results into fixed-point or float formats.
+
+An output (or element) a kernel cannot settle, or that fails, is recomputed by the exact
+engine: it then raises its own exception, message included, or supplies the exact value.
+A combination without compiled support (block-format results, fixed-point formats whose
+step is not a power of two where rounding needs it, integer accumulators feeding a float
+final register, exact products wider than 127 bits) runs on the exact engine, with one
+``FastArithmeticFallbackWarning`` per kind of combination.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+
+import numpy as np
+
+from ..arith.accumulator import Order
+from ..arith.plan import DotPlan
+from ..arith.registers import ExactRegister, FloatRegister, IntRegister
+from ..exact import arith as exact_arith
+from ..exact.accumulate import dot_one, register_value_as_exact
+from ..exact.arith import _check_dims, _check_inner, _describe, _operand
+from ..exact.qarray import MAX_INDEX, QArray, RandomKey
+from ..exact.values import exact_add, exact_mul, exact_negate, round_exact
+from ..formats.base import Format
+from ..formats.block import BlockFormat
+from ..formats.fixed import FixedPoint
+from ..formats.floating import FloatFormat
+from ..formats.presets import BINARY16
+from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, as_rounding
+from . import _arith_kernels as K
+from .codec import fixed_params, float_layout, float_params
+from .registry import kernels_for
+
+
+class FastArithmeticFallbackWarning(UserWarning):
+    """An arithmetic combination has no compiled kernel; the exact engine computes it (slowly)."""
+
+
+_warned: set[str] = set()
+
+
+def _fallback(reason: str, exact_function, *args, **kwargs):
+    if reason not in _warned:
+        _warned.add(reason)
+        warnings.warn(f"fast engine: {reason} has no compiled kernel; using the exact engine (slow)",
+                      FastArithmeticFallbackWarning, stacklevel=3)
+    return exact_function(*args, **kwargs)
+
+
+# -- kernel parameters -----------------------------------------------------------------------
+
+_PLACEHOLDER_FIXED = FixedPoint.integer(8)
+_PLACEHOLDER_FLOAT = BINARY16
+
+
+@functools.lru_cache(maxsize=512)
+def target(fmt: Format, rounding: Rounding) -> K.Target | None:
+    """Kernel parameters for rounding into ``fmt``; None where no kernel rounds into it."""
+    mode, r = rounding.mode.code, 0 if rounding.random_bits is None else int(rounding.random_bits)
+    if isinstance(fmt, FloatFormat):
+        return K.Target(is_float=True, fixed=fixed_params(_PLACEHOLDER_FIXED), frac_bits=0,
+                        float_params=float_params(fmt, rounding), layout=float_layout(fmt), mode=mode, random_bits=r)
+    if isinstance(fmt, FixedPoint) and fmt.is_power_of_two_scale and (fmt.signed or fmt.bits < 64):
+        params = fixed_params(fmt)
+        return K.Target(is_float=False, fixed=params, frac_bits=int(params.frac_bits),
+                        float_params=float_params(_PLACEHOLDER_FLOAT, rounding), layout=float_layout(_PLACEHOLDER_FLOAT),
+                        mode=mode, random_bits=r)
+    return None
+
+
+def _exact_float64(q: QArray) -> np.ndarray | None:
+    """The operand's values as float64 where every one is exact, else None."""
+    fmt = q.fmt
+    element = fmt.element if isinstance(fmt, BlockFormat) else fmt
+    if isinstance(element, FixedPoint) and not (element.is_power_of_two_scale and element.bits <= 53):
+        return None
+    # float formats are float64 values; block values are inside float64's range by validation
+    _, decode = kernels_for(fmt)
+    return np.asarray(decode(q.codes, fmt), dtype=np.float64)
+
+
+def _log2_unit(plan: DotPlan) -> int | None:
+    unit = plan.unit
+    n, d = unit.numerator, unit.denominator
+    if n & (n - 1) == 0 and d & (d - 1) == 0:
+        return n.bit_length() - d.bit_length()
+    return None
+
+
+# -- reductions -------------------------------------------------------------------------------
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _int_register(register) -> K.IntReg | None:
+    if isinstance(register, IntRegister):
+        if not register.signed and register.bits == 64:
+            return None  # its codes do not fit int64
+        return K.IntReg(kind=K.KIND_INT, bits=register.bits, overflow=register.overflow.code,
+                        code_min=register.code_min, code_max=register.code_max)
+    return K.IntReg(kind=K.KIND_EXACT, bits=64, overflow=0, code_min=_INT64_MIN, code_max=_INT64_MAX)
+
+
+def _wide_register(register) -> K.WideReg:
+    if isinstance(register, FloatRegister):
+        return K.WideReg(kind=K.KIND_FLOAT, target=target(register.fmt, register.rounding))
+    # an integer product register always holds the exact product (plan_dot), so it acts as exact
+    return K.WideReg(kind=K.KIND_EXACT, target=target(_PLACEHOLDER_FLOAT, NEAREST_EVEN))
+
+
+def _integer_family(plan: DotPlan) -> bool:
+    accumulator = plan.accumulator
+    return (plan.fixed_operands and not any(isinstance(r, FloatRegister) for r in accumulator.registers)
+            and _INT64_MIN <= plan.product_low and plan.product_high <= _INT64_MAX
+            and all(_int_register(r) is not None for r in accumulator.registers))
+
+
+def _wide_support(plan: DotPlan, a: QArray, b: QArray) -> str | None:
+    """Why the wide kernel cannot run this reduction, or None if it can."""
+    accumulator = plan.accumulator
+    for register in (accumulator.accumulator, accumulator.summation.final):
+        if isinstance(register, IntRegister):
+            return "an integer accumulator with a float final register"
+    if plan.fixed_operands:
+        if _log2_unit(plan) is None:
+            return "float registers over fixed-point operands whose product step is not a power of two"
+        if max(a.fmt.bits, b.fmt.bits) > 63:
+            return "fixed-point operands of 64 bits with float registers"
+    elif _exact_float64(a) is None or _exact_float64(b) is None:
+        return "fixed-point operands wider than 53 bits or with a step that is not a power of two"
+    return None
+
+
+def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out, rounding, seed, stream, offset):
+    rounding, key, plan, fmt = exact_arith.prepare_reduction(op, a, b, out_shape, accumulator, out, rounding, seed,
+                                                             stream, offset)
+    n_outputs = math.prod(out_shape)
+    exact_call = functools.partial(getattr(exact_arith, op), a, b, accumulator, out, rounding,
+                                   seed=seed, stream=stream, offset=offset)
+    output_rounding = rounding if out is not None else NEAREST_EVEN
+    integer = _integer_family(plan)
+    direct = integer and out is None  # the result register's integers are the result codes
+    if not direct:
+        if target(fmt, output_rounding) is None:
+            return _fallback(f"{op} into {type(fmt).__name__} {fmt.spec}", exact_call)
+        if plan.fixed_operands and _log2_unit(plan) is None:
+            return _fallback(f"{op} of fixed-point operands with a step that is not a power of two into out=", exact_call)
+    if not integer:
+        reason = _wide_support(plan, a, b)
+        if reason is not None:
+            return _fallback(f"{op} with {reason}", exact_call)
+
+    m = a.shape[0] if a.ndim == 2 else 1
+    p = b_rows.shape[0]
+    summation = plan.accumulator.summation
+    order, chunk = summation.order.code, int(summation.chunk or 1)
+    status = np.zeros((m, p), dtype=np.int64)
+    shift = _log2_unit(plan) if plan.fixed_operands else 0
+    if integer:
+        values = _integer_reduce(plan, np.atleast_2d(a.element_codes), b_rows, status)
+        wide = None
+    else:
+        wide = _wide_reduce(plan, a, b, b_rows, status, key)
+        values = None
+
+    patched: dict[int, object] = {}
+    exact_terms: list = []
+
+    def exact_output(o: int):
+        """The exact engine's register value of output o (it raises where the exact engine raises)."""
+        if not exact_terms:
+            exact_terms.extend([exact_arith._terms(a, plan), exact_arith._terms(b, plan)])
+        idx = np.unravel_index(o, out_shape) if out_shape else ()
+        idx = tuple(int(i) for i in idx)
+        row, col = pairs(exact_terms[0], exact_terms[1], idx)
+        what = f"{op} output {idx} of {a.fmt.spec} x {b.fmt.spec} with {plan.accumulator.spec}"
+        return dot_one(list(row), list(col), plan, key.seed, key.stream, key.offset + o, what)
+
+    flat_status = status.reshape(-1)
+    for o in np.flatnonzero(flat_status):
+        value = exact_output(int(o))
+        if flat_status[o] == K.FAILED:
+            raise AssertionError(f"fast {op}: output {o} failed in the kernel but not in the exact engine; please report")
+        patched[int(o)] = value
+
+    if direct:
+        codes = values.reshape(-1).copy()
+        what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
+        for o, value in patched.items():
+            # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
+            codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what} [{o}]")
+        return _result(codes, out_shape, fmt)
+
+    if integer:
+        flat = values.reshape(-1)
+        cls = np.where(flat == 0, K.ZERO, K.FINITE).astype(np.int64)
+        negative = flat < 0
+        lo = np.abs(flat).astype(np.uint64)  # abs(-2**63) wraps to itself, which is its magnitude as uint64
+        wide = (cls, negative, np.zeros_like(lo), lo, np.zeros(flat.shape, dtype=np.int64))
+    else:
+        wide = tuple(w.reshape(-1) for w in wide)
+    for o in patched:
+        wide[0][o] = K.ZERO  # a placeholder the kernel rounds without failing; the exact value replaces it
+    codes = np.zeros(n_outputs, dtype=np.int64)
+    out_status = np.zeros(n_outputs, dtype=np.int64)
+    T = target(fmt, output_rounding)
+    first = 0
+    what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
+    while first < n_outputs:
+        stop = K.round_wide_array(*wide, shift, codes, out_status, T, np.uint64(key.seed), np.uint64(key.stream),
+                                  np.uint64(key.offset), first)
+        end = n_outputs if stop < 0 else stop + 1
+        for o in range(first, end):
+            if out_status[o] != K.OK or o in patched:
+                if o in patched:
+                    value = register_value_as_exact(patched[o], plan)
+                else:
+                    value = _wide_exact(tuple(w[o] for w in wide), shift)
+                codes[o] = round_exact(value, fmt, output_rounding, key.element(output_rounding, o), f"{what} [{o}]")
+                if o == stop:
+                    raise AssertionError(f"fast {op}: rounding output {o} failed in the kernel but not in the exact engine; please report")
+        first = end
+    return _result(codes, out_shape, fmt)
+
+
+def _wide_exact(value, shift: int):
+    """The exact value (Fraction or float) of one wide value in units of 2**shift."""
+    from fractions import Fraction
+
+    cls, negative, hi, lo, e = (int(v) for v in value)
+    if cls == K.NAN:
+        return math.nan
+    if cls == K.INF:
+        return -math.inf if negative else math.inf
+    if cls == K.ZERO:
+        return -0.0 if negative else 0.0
+    magnitude = Fraction((hi << 64) | lo) * Fraction(2) ** (e + shift)
+    return -magnitude if negative else magnitude
+
+
+def _result(codes: np.ndarray, shape, fmt: Format) -> QArray:
+    return QArray(codes=np.asarray(codes).reshape(shape), fmt=fmt)
+
+
+def _integer_reduce(plan: DotPlan, a_codes: np.ndarray, b_rows: np.ndarray, status: np.ndarray) -> np.ndarray:
+    accumulator = plan.accumulator
+    m, n = a_codes.shape
+    out = np.zeros((m, b_rows.shape[0]), dtype=np.int64)
+    if m == 0 or b_rows.shape[0] == 0:
+        return out
+    order = accumulator.summation.order
+    acc = accumulator.accumulator
+    bound = max(abs(plan.product_low), abs(plan.product_high)) * max(n, 1)
+    if order is not Order.CHUNKED and n > 0:
+        if isinstance(acc, IntRegister) and acc.overflow is Overflow.WRAP:
+            narrow = a_codes.dtype.itemsize <= 2 and b_rows.dtype.itemsize <= 2 and acc.bits <= 32
+            kernel = K.int_dot_wrap32 if narrow and plan.product_high < (1 << 31) and plan.product_low >= -(1 << 31) else K.int_dot_wrap
+            kernel(a_codes, b_rows, out, acc.bits, acc.code_min)
+            return out
+        if isinstance(acc, ExactRegister) and bound <= _INT64_MAX:
+            # no partial sum leaves int64, so the exact sum is the plain sum
+            K.int_dot_wrap(a_codes, b_rows, out, 64, _INT64_MIN)
+            return out
+    registers = [_int_register(r) for r in (accumulator.product, acc, accumulator.summation.final or acc)]
+    K.int_reduce(np.ascontiguousarray(a_codes), np.ascontiguousarray(b_rows), out, status, *registers,
+                 order.code, int(accumulator.summation.chunk or 1))
+    return out
+
+
+def _wide_reduce(plan: DotPlan, a: QArray, b: QArray, b_rows, status, key: RandomKey):
+    accumulator = plan.accumulator
+    m = status.shape[0]
+    p = status.shape[1]
+    empty_int = np.zeros((1, 1), dtype=np.int64)
+    empty_float = np.zeros((1, 1), dtype=np.float64)
+    if plan.fixed_operands:
+        A = np.ascontiguousarray(np.atleast_2d(a.element_codes), dtype=np.int64)
+        B = np.ascontiguousarray(b_rows, dtype=np.int64)
+        Af, Bf = empty_float, empty_float
+        shift = _log2_unit(plan)
+    else:
+        values_a, values_b = _exact_float64(a), _exact_float64(b)
+        Af = np.ascontiguousarray(np.atleast_2d(values_a))
+        Bf = np.ascontiguousarray(values_b.reshape(1, -1) if b.ndim == 1 else values_b.T)
+        A, B = empty_int, empty_int
+        shift = 0
+    shape = (m, p)
+    cls = np.zeros(shape, dtype=np.int64)
+    negative = np.zeros(shape, dtype=np.bool_)
+    hi = np.zeros(shape, dtype=np.uint64)
+    lo = np.zeros(shape, dtype=np.uint64)
+    e = np.zeros(shape, dtype=np.int64)
+    if m and p:
+        registers = [_wide_register(r) for r in (accumulator.product, accumulator.accumulator,
+                                                      accumulator.summation.final or accumulator.accumulator)]
+        summation = accumulator.summation
+        K.wide_reduce(A, B, Af, Bf, plan.fixed_operands, cls, negative, hi, lo, e, status, *registers,
+                      summation.order.code, int(summation.chunk or 1), np.uint64(key.seed), np.uint64(key.stream),
+                      np.uint64(key.offset), shift)
+    return cls, negative, hi, lo, e
+
+
+def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+        seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.dot, compiled."""
+    _check_dims("dot", {"a": a, "b": b}, {"a": 1, "b": 1})
+    _check_inner("dot", "a", a, "b", b, 0, 0)
+    return _reduce("dot", a, b, np.atleast_2d(b.element_codes), lambda at, bt, idx: (at, bt), (), accumulator, out,
+                   rounding, seed, stream, offset)
+
+
+def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+           seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.matvec, compiled."""
+    _check_dims("matvec", {"a": a, "x": x}, {"a": 2, "x": 1})
+    _check_inner("matvec", "a", a, "x", x, 1, 0)
+    return _reduce("matvec", a, x, np.atleast_2d(x.element_codes), lambda at, xt, idx: (at[idx[0]], xt),
+                   (a.shape[0],), accumulator, out, rounding, seed, stream, offset)
+
+
+def matmul(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+           seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.matmul, compiled."""
+    _check_dims("matmul", {"a": a, "b": b}, {"a": 2, "b": 2})
+    _check_inner("matmul", "a", a, "b", b, 1, 0)
+    return _reduce("matmul", a, b, np.ascontiguousarray(b.element_codes.T), lambda at, bt, idx: (at[idx[0]], bt[:, idx[1]]),
+                   (a.shape[0], b.shape[1]), accumulator, out, rounding, seed, stream, offset)
+
+
+# -- elementwise ----------------------------------------------------------------------------------
+
+_EXACT_OPS = {
+    K.OP_ADD: lambda rnd: (lambda x, y: exact_add(x, y, rnd)),
+    K.OP_SUBTRACT: lambda rnd: (lambda x, y: exact_add(x, exact_negate(y), rnd)),
+    K.OP_MULTIPLY: lambda rnd: exact_mul,
+    K.OP_FMA: lambda rnd: (lambda x, y, z: exact_add(exact_mul(x, y), z, rnd)),
+    K.OP_IDENTITY: lambda rnd: (lambda v: v),
+}
+
+
+def _elementwise(op: str, code: int, operands: dict, out, rounding, seed, stream, offset, exact_call) -> QArray:
+    rounding, key, fmt, shape = exact_arith.prepare_elementwise(op, operands, out, rounding, seed, stream, offset)
+    size = math.prod(shape)
+    T = target(fmt, rounding)
+    if T is None:
+        return _fallback(f"{op} into {type(fmt).__name__} {fmt.spec}", exact_call)
+    values = [_exact_float64(q) for q in operands.values()]
+    if any(v is None for v in values):
+        return _fallback(f"{op} of fixed-point operands wider than 53 bits or with a step that is not a power of two",
+                         exact_call)
+    if rounding.is_stochastic and size and key.offset + size - 1 > MAX_INDEX:
+        return exact_call()  # the exact engine raises at the first index past 2**64 - 1
+    flat = [np.ascontiguousarray(np.broadcast_to(v, shape)).reshape(-1) for v in values]
+    flat += [flat[0]] * (3 - len(flat))
+    codes = np.zeros(size, dtype=np.int64)
+    status = np.zeros(size, dtype=np.int64)
+    stop = K.elementwise(code, flat[0], flat[1], flat[2], codes, status, T, np.uint64(key.seed),
+                         np.uint64(key.stream), np.uint64(key.offset))
+    redo = np.flatnonzero(status)
+    if redo.size:
+        exact_values = [np.broadcast_to(q.exact_values(), shape).reshape(-1) for q in operands.values()]
+        compute = _EXACT_OPS[code](rounding)
+        what = f"{op} of {_describe(operands)} into {fmt.spec}"
+        for i in redo:
+            i = int(i)
+            value = compute(*(v[i] for v in exact_values))
+            codes[i] = round_exact(value, fmt, rounding, key.element(rounding, i), f"{what} [{i}]")
+            if i == stop:
+                raise AssertionError(f"fast {op}: element {i} failed in the kernel but not in the exact engine; please report")
+    return _result(codes, shape, fmt)
+
+
+def add(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+        seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.add, compiled."""
+    call = functools.partial(exact_arith.add, a, b, out, rounding, seed=seed, stream=stream, offset=offset)
+    return _elementwise("add", K.OP_ADD, {"a": a, "b": b}, out, rounding, seed, stream, offset, call)
+
+
+def subtract(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+             seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.subtract, compiled."""
+    call = functools.partial(exact_arith.subtract, a, b, out, rounding, seed=seed, stream=stream, offset=offset)
+    return _elementwise("subtract", K.OP_SUBTRACT, {"a": a, "b": b}, out, rounding, seed, stream, offset, call)
+
+
+def multiply(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+             seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.multiply, compiled."""
+    call = functools.partial(exact_arith.multiply, a, b, out, rounding, seed=seed, stream=stream, offset=offset)
+    return _elementwise("multiply", K.OP_MULTIPLY, {"a": a, "b": b}, out, rounding, seed, stream, offset, call)
+
+
+def fma(a: QArray, b: QArray, c: QArray, out: Format | None = None, rounding="nearest_even", *,
+        seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.fma, compiled."""
+    call = functools.partial(exact_arith.fma, a, b, c, out, rounding, seed=seed, stream=stream, offset=offset)
+    return _elementwise("fma", K.OP_FMA, {"a": a, "b": b, "c": c}, out, rounding, seed, stream, offset, call)
+
+
+def axpy(alpha: QArray, x: QArray, y: QArray, out: Format | None = None, rounding="nearest_even", *,
+         seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
+    """As lpsim.exact.axpy, compiled: alpha * x + y rounded once."""
+    call = functools.partial(exact_arith.axpy, alpha, x, y, out, rounding, seed=seed, stream=stream, offset=offset)
+    _operand(y, "y", "axpy")
+    return _elementwise("axpy", K.OP_FMA, {"alpha": alpha, "x": x, "y": y}, y.fmt if out is None else out, rounding,
+                        seed, stream, offset, call)
+
+
+def requantize(a: QArray, out: Format, rounding="nearest_even", *, seed: int = 0, stream: int = 0,
+               offset: int = 0) -> QArray:
+    """As lpsim.exact.requantize, compiled."""
+    if out is None:
+        raise ValueError("requantize: out (the target format) is required")
+    call = functools.partial(exact_arith.requantize, a, out, rounding, seed=seed, stream=stream, offset=offset)
+    return _elementwise("requantize", K.OP_IDENTITY, {"a": a}, out, rounding, seed, stream, offset, call)
+
+
+__all__ = ["FastArithmeticFallbackWarning", "add", "subtract", "multiply", "fma", "axpy", "requantize", "dot",
+           "matvec", "matmul", "target"]
