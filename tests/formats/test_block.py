@@ -155,11 +155,11 @@ def test_scale_range_clamps():
     assert q[0] == 127 / 64 * 2.0**7  # E clamped to 7, element saturates
     assert q[1] == 0.0
     assert q[2] == 0.0  # alone it would get E = -20; its pair's E = 7 makes it underflow
+    assert q[3] == 0.0
     q = lpsim.quantize(np.array([1e-6, 0.0]), fmt, engine="exact")
     assert q[0] == 0.0  # E clamped to -7: element step 2**-6 * 2**-7 = 2**-13, 1e-6 rounds to 0
     q = lpsim.quantize(np.array([3 * 2.0**-14, 0.0]), fmt, engine="exact")
     assert q[0] == 2.0**-12  # 1.5 steps of 2**-13 -> 2 steps (ties to even)
-    assert q[3] == 0.0
 
 
 def test_bfp_named_constructor():
