@@ -132,18 +132,20 @@ def fill_slots(seed, stream, first_call, n_calls, slot_bits, words):
 
 @jit(inline="always")
 def dot_chunk32(x, z, start, stop):
-    """sum x[j] z[j] over [start, stop) where the caller proved it fits int32: summed in int64 and
-    truncated, which lets LLVM use 32-bit lanes (vpmaddwd for 8- and 16-bit codes)."""
-    acc = np.int64(0)
+    """sum x[j] z[j] over [start, stop) where the caller proved it fits int32, accumulated in int32
+    lanes through the intrinsics: LLVM turns this into vpmaddwd (8- and 16-bit codes)."""
+    acc = np.int32(0)
     for j in range(start, stop):
-        acc += np.int64(x[j]) * np.int64(z[j])
-    return np.int64(np.int32(acc))
+        acc = add32(acc, mul32(x[j], z[j]))
+    return np.int64(acc)
 
 
 @jit(inline="always")
 def dot_exact(x, z, chunk):
     """The exact integer dot product, in int32 chunks of ``chunk`` terms (each chunk's sum fits int32)."""
     n = x.shape[0]
+    if chunk >= n:
+        return dot_chunk32(x, z, 0, n)
     total = np.int64(0)
     if chunk >= 16:
         for start in range(0, n, chunk):

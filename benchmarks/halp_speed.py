@@ -1,0 +1,283 @@
+"""One epoch of integer HALP against full-precision SVRG on a CPU (issue 7).
+
+    NUMBA_NUM_THREADS=1 /tmp/venv/bin/python benchmarks/halp_speed.py [--quick] [--epochs 5]
+        [--rounding stochastic:8]
+
+Least squares, f(w) = (1/2n) ||X w - y||^2 + (l2/2) ||w||^2, with d in {256, 1024, 2048} and
+n chosen twice: the float64 features fit in the last-level cache (half of it), and they are
+8x larger than it (read from /sys or lscpu). Every method solves the same problem: the
+features are 8-bit codes times a power-of-two unit, held as float64 (SVRG float64), float32
+(SVRG float32, exact), int8 codes (LP-SVRG 8, HALP 8) or int16 codes (HALP 16).
+
+One epoch = the full-gradient pass over all n rows + T = n inner steps (rows sampled
+uniformly, the same rows for every method). Timed: the median epoch of ``--epochs`` epochs
+after a compile warm-up, single thread. Elements/s = (n + T) d / seconds. The gradient
+norm is ||grad f(w)|| in float64 after the same epochs, from the same start w = 0.
+
+The SVRG baselines are compiled Numba loops (vectorized with reassociated float sums, no
+per-sample Python); a numpy/BLAS per-step variant is timed on a slice of the steps and the
+faster of the two is used. A STREAM-like copy and triad measure the memory bandwidth the
+baselines' throughput is compared with.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import glob  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from lpsim.algorithms.integer import (  # noqa: E402
+    IntegerData,
+    accumulator_tuple,
+    epoch_plan,
+    fast_epoch,
+)
+from lpsim.algorithms.parts import Anchor, IterateState  # noqa: E402
+from lpsim.arith import EXACT_ACCUMULATOR  # noqa: E402
+from lpsim.fast import _halp_kernels as hk  # noqa: E402
+from lpsim.fast import _svrg_kernels as sk  # noqa: E402
+from lpsim.fast._config import jit  # noqa: E402
+from lpsim.formats import FixedPoint  # noqa: E402
+from lpsim.formats.rounding import as_rounding  # noqa: E402
+
+UNIT = 2.0**-5  # feature unit: N(0, sigma^2) features, sigma <= 1, on an 8-bit grid (|x| <= 3.97)
+L2 = 0.1  # keeps every configuration strongly convex (n < d in the in-cache d = 2048 case)
+SEED = 0
+
+
+# -- the machine --------------------------------------------------------------------------------
+
+
+def last_level_cache_bytes() -> int:
+    best = 0
+    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
+        try:
+            kind = open(f"{index}/type").read().strip()
+            size = open(f"{index}/size").read().strip()
+        except OSError:
+            continue
+        if kind == "Instruction":
+            continue
+        unit = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1], 1)
+        best = max(best, int(size.rstrip("KMG")) * unit)
+    if best:
+        return best
+    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    match = re.search(r"L3 cache:\s*([\d.]+)\s*([KMG])i?B", out)
+    return int(float(match.group(1)) * {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[match.group(2)]) if match else 32 << 20
+
+
+@jit
+def _copy(a, b):
+    for i in range(a.shape[0]):
+        b[i] = a[i]
+
+
+@jit
+def _triad(a, b, c, s):
+    for i in range(a.shape[0]):
+        a[i] = b[i] + s * c[i]
+
+
+def stream_bandwidth(llc: int) -> dict:
+    """Bytes/s of copy (read + write) and triad (2 reads + write) on arrays 4x the LLC each."""
+    n = 4 * llc // 8
+    a, b, c = np.ones(n), np.ones(n), np.ones(n)
+    _copy(a[:16], b[:16])
+    _triad(a[:16], b[:16], c[:16], 3.0)
+    result = {}
+    for name, run, moved in (("copy", lambda: _copy(a, b), 16 * n), ("triad", lambda: _triad(a, b, c, 3.0), 24 * n)):
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        result[name] = moved / min(times)
+    return result
+
+
+# -- the problem -------------------------------------------------------------------------------------
+
+
+def make_codes(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """int8 codes of N(0, sigma_j^2) features (sigma_j log-spaced in [0.5, 1]) and targets y."""
+    rng = np.random.default_rng(seed)
+    sigma = np.logspace(0.0, np.log10(0.5), d).astype(np.float32) / np.float32(UNIT)
+    codes = np.empty((n, d), dtype=np.int8)
+    for start in range(0, n, 4096):
+        block = rng.standard_normal((min(4096, n - start), d), dtype=np.float32) * sigma
+        codes[start:start + block.shape[0]] = np.clip(np.rint(block), -127, 127)
+    w_true = rng.standard_normal(d) / np.sqrt(d)
+    y = np.empty(n)
+    for start in range(0, n, 4096):
+        y[start:start + 4096] = (codes[start:start + 4096] @ w_true) * UNIT
+    y += 0.1 * rng.standard_normal(n)
+    return codes, y
+
+
+class Problem:
+    def __init__(self, n: int, d: int):
+        self.n, self.d = n, d
+        self.codes, self.y = make_codes(n, d, SEED + d)
+        self.L = UNIT**2 * float(np.max(np.einsum("ij,ij->i", self.codes, self.codes, dtype=np.int64))) + L2
+        self.alpha = 1.0 / (4.0 * self.L)
+        self.mu = L2  # a lower bound on the strong convexity (the data term adds lambda_min(X^T X / n) >= 0)
+        self._margins = np.empty(n)
+        self._grad = np.empty(d)
+
+    def gradient(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sk.full_gradient_codes(self.codes, UNIT, self.y, w, L2, self._margins, self._grad)
+        return self._margins, self._grad
+
+    def grad_norm(self, w: np.ndarray) -> float:
+        return float(np.linalg.norm(self.gradient(np.asarray(w, dtype=np.float64))[1]))
+
+
+# -- methods: each returns (seconds per epoch list, final w) ----------------------------------------------
+
+
+def run_svrg_numba(p: Problem, dtype, row_draws) -> tuple[list, np.ndarray]:
+    X = (p.codes.astype(dtype) * dtype(UNIT))
+    y = p.y.astype(dtype)
+    w = np.zeros(p.d, dtype=dtype)
+    margins, grad = np.empty(p.n, dtype=dtype), np.empty(p.d, dtype=dtype)
+    times = []
+    for rows in row_draws:
+        start = time.perf_counter()
+        sk.full_gradient(X, y, w, dtype(L2), margins, grad)
+        anchor = w.copy()
+        sk.svrg_epoch(X, w, anchor, margins, grad, rows, dtype(p.alpha), dtype(L2))
+        times.append(time.perf_counter() - start)
+    return times, w
+
+
+def time_svrg_numpy(p: Problem, rows: np.ndarray, steps: int = 1500) -> float:
+    """Seconds per epoch of a numpy/BLAS SVRG (BLAS full pass; per-step numpy), from ``steps`` steps."""
+    X = p.codes.astype(np.float64) * UNIT
+    w = np.zeros(p.d)
+    start = time.perf_counter()
+    margins = X @ w
+    grad = X.T @ (margins - p.y) / p.n + L2 * w
+    full = time.perf_counter() - start
+    anchor, ag, c = w.copy(), p.alpha * grad, p.alpha * L2
+    start = time.perf_counter()
+    for i in rows[:steps]:
+        x = X[i]
+        w -= (p.alpha * (x @ w - margins[i])) * x + ag + c * (w - anchor)
+    return full + (time.perf_counter() - start) * len(rows) / min(steps, len(rows))
+
+
+def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding) -> tuple[list, np.ndarray]:
+    """HALP (bit-centered z) or LP-SVRG (w on the fixed grid) with int``bits`` data and iterate codes."""
+    dtype = np.int8 if bits == 8 else np.int16
+    data_fmt = FixedPoint(bits=bits, frac_bits=0)
+    data = IntegerData.from_codes(p.codes, UNIT, data_fmt)
+    fmt = FixedPoint(bits=bits, frac_bits=0)
+    z_fmt = fmt
+    acc = accumulator_tuple(EXACT_ACCUMULATOR, data, z_fmt)
+    rounding = as_rounding(rounding)
+    w = np.zeros(p.d)
+    step = 0
+    lp_scale = p.grad_norm(w) / (p.mu * fmt.max)  # LP-SVRG's fixed grid: covers ||w*|| <= ||grad f(0)|| / mu
+    times = []
+    for rows in row_draws:
+        start = time.perf_counter()
+        margins, grad = p.gradient(w)
+        anchor = Anchor(w=w.copy(), grad=grad.copy(), margins=margins, dloss=margins - p.y)
+        if algorithm == "halp":
+            scale = np.linalg.norm(grad) / (p.mu * fmt.max)
+            state = IterateState(z=np.zeros(p.d), center=anchor.w, scale=scale, anchor=anchor, step=step)
+            z_ref = d_ref = None
+            Z = np.zeros(p.d, dtype=dtype)
+        else:
+            scale = lp_scale
+            Z = np.ascontiguousarray(np.rint(w / scale).astype(dtype))
+            state = IterateState(z=w, center=None, scale=scale, anchor=anchor, step=step)
+            z_ref, d_ref = Z.copy(), np.empty(p.n, dtype=np.int64)
+            hk.row_dots(data.codes, z_ref, acc, d_ref)
+        plan = epoch_plan(data, "least_squares", p.y, L2, state, p.alpha, 1, fmt, rounding, SEED,
+                          EXACT_ACCUMULATOR, "fast", z_ref, d_ref)
+        status, done = fast_epoch(data, plan, Z, rows.reshape(-1, 1), step, SEED, acc)
+        step += done
+        w = (anchor.w if algorithm == "halp" else 0.0) + plan.s_z * Z.astype(np.float64)
+        times.append(time.perf_counter() - start)
+        if status != hk.OK:
+            raise RuntimeError(f"{algorithm}{bits}: the integer epoch failed")
+    return times, w
+
+
+# -- the table ----------------------------------------------------------------------------------------------
+
+
+def configurations(llc: int, quick: bool):
+    dims = (256, 1024) if quick else (256, 1024, 2048)
+    for d in dims:
+        yield d, "in LLC", max(256, (llc // 2) // (8 * d))
+        if not quick:
+            yield d, "8x LLC", (8 * llc) // (8 * d)
+
+
+def warm_up(rounding) -> None:
+    """Compile every kernel once on a tiny problem so timings exclude compilation."""
+    p = Problem(64, 32)
+    draws = [np.random.default_rng(1).integers(0, 64, 64)]
+    run_svrg_numba(p, np.float64, draws)
+    run_svrg_numba(p, np.float32, draws)
+    for bits in (8, 16):
+        run_integer(p, draws, bits, "halp", rounding)
+    run_integer(p, draws, 8, "lpsvrg", rounding)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="in-cache configurations with d <= 1024 only")
+    parser.add_argument("--rounding", default="stochastic:8",
+                        help="rounding of the integer methods' iterate and scalars (default: stochastic, 8 random bits)")
+    args = parser.parse_args()
+    llc = last_level_cache_bytes()
+    print(f"NUMBA_NUM_THREADS={os.environ['NUMBA_NUM_THREADS']}, last-level cache {llc >> 20} MiB, "
+          f"integer rounding {args.rounding}, {args.epochs} epochs, T = n, l2 = {L2}")
+    warm_up(args.rounding)
+    bandwidth = stream_bandwidth(llc)
+    print(f"memory bandwidth (numba, arrays 4x LLC): copy {bandwidth['copy'] / 1e9:.1f} GB/s, "
+          f"triad {bandwidth['triad'] / 1e9:.1f} GB/s")
+    header = (f"{'d':>5} {'n':>7} {'data':>7} {'method':>11} {'MB':>6} {'s/epoch':>8} {'Gelem/s':>8} "
+              f"{'GB/s':>6} {'vs f64':>7} {'vs f32':>7} {'grad norm':>10}")
+    print(header)
+    print("-" * len(header))
+    for d, where, n in configurations(llc, args.quick):
+        p = Problem(n, d)
+        rng = np.random.default_rng(SEED)
+        draws = [rng.integers(0, n, n) for _ in range(args.epochs)]
+        elements = 2 * n * d
+        results = {}
+        results["svrg f64"] = run_svrg_numba(p, np.float64, draws) + (8,)
+        numpy_seconds = time_svrg_numpy(p, draws[0])
+        results["svrg f32"] = run_svrg_numba(p, np.float32, draws) + (4,)
+        results["lpsvrg 8"] = run_integer(p, draws, 8, "lpsvrg", args.rounding) + (1,)
+        results["halp 8"] = run_integer(p, draws, 8, "halp", args.rounding) + (1,)
+        results["halp 16"] = run_integer(p, draws, 16, "halp", args.rounding) + (2,)
+        seconds = {k: float(np.median(v[0])) for k, v in results.items()}
+        if numpy_seconds < seconds["svrg f64"]:
+            print(f"  (numpy/BLAS SVRG f64 is faster: {numpy_seconds:.3g} s; used as the f64 baseline)")
+            seconds["svrg f64"] = numpy_seconds
+        for name, (times, w, width) in results.items():
+            t = seconds[name]
+            print(f"{d:5d} {n:7d} {where:>7} {name:>11} {n * d * width / 1e6:6.0f} {t:8.4f} {elements / t / 1e9:8.2f} "
+                  f"{elements * width / t / 1e9:6.1f} {seconds['svrg f64'] / t:7.2f} {seconds['svrg f32'] / t:7.2f} "
+                  f"{p.grad_norm(w):10.2e}")
+        print(f"{'':>21} numpy/BLAS svrg f64: {numpy_seconds:.4f} s/epoch "
+              f"({seconds['svrg f64'] / numpy_seconds:.2f}x the f64 baseline's speed)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Compiled float SVRG for least squares: the full-precision baselines of benchmarks/halp_speed.py,
+and the float64 full-gradient pass over integer feature codes that the integer HALP epoch uses.
+
+These kernels are float arithmetic, not lpsim's bit-exact rounding: they use the one documented
+exception to the no-fastmath rule, ``reassoc`` + ``contract``, so LLVM may split a dot product
+into vector partial sums and fuse multiply-adds (a plain ordered float sum does not vectorize).
+Results agree with numpy to rounding error, not bit for bit.
+
+SVRG inner step for f_i(w) = (x_i . w - y_i)^2 / 2 + (l2 / 2) ||w||^2, with the anchor's margins
+m~_i = x_i . w~ and g~ = grad f(w~) stored by the full pass:
+
+    w <- w - alpha * ( x_i (x_i . w - m~_i) + l2 (w - w~) + g~ )
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._config import jit
+
+FLOAT_SUMS = {"fastmath": {"reassoc", "contract"}}  # vectorized float reductions (see the module doc)
+
+
+@jit(**FLOAT_SUMS)
+def full_gradient(X, y, w, l2, margins, grad):
+    """margins[i] = x_i . w; grad = X^T (margins - y) / n + l2 w (accumulated in w's dtype)."""
+    n, d = X.shape
+    zero = w[0] * 0
+    for j in range(d):
+        grad[j] = zero
+    for i in range(n):
+        m = zero
+        for j in range(d):
+            m += X[i, j] * w[j]
+        margins[i] = m
+        r = m - y[i]
+        for j in range(d):
+            grad[j] += r * X[i, j]
+    inv_n = (zero + 1) / n
+    for j in range(d):
+        grad[j] = grad[j] * inv_n + l2 * w[j]
+
+
+@jit(**FLOAT_SUMS)
+def svrg_epoch(X, w, w_anchor, margins, g_anchor, rows, alpha, l2):
+    """T SVRG steps (rows[t] the sampled row) on w in place; all arithmetic in w's dtype
+    (pass alpha and l2 as scalars of that dtype)."""
+    d = w.shape[0]
+    zero = w[0] * 0
+    ag = np.empty_like(w)
+    for j in range(d):
+        ag[j] = alpha * g_anchor[j]
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        x = X[i]
+        m = zero
+        for j in range(d):
+            m += x[j] * w[j]
+        a = alpha * (m - margins[i])
+        if l2 != 0:
+            c = alpha * l2
+            for j in range(d):
+                w[j] = w[j] - a * x[j] - ag[j] - c * (w[j] - w_anchor[j])
+        else:
+            for j in range(d):
+                w[j] = w[j] - a * x[j] - ag[j]
+
+
+@jit(**FLOAT_SUMS)
+def full_gradient_codes(X, unit, y, w, l2, margins, grad):
+    """The float64 full-gradient pass over integer feature codes (x_i = unit * X_i):
+    margins[i] = x_i . w, grad = X^T (margins - y) / n + l2 w."""
+    n, d = X.shape
+    for j in range(d):
+        grad[j] = 0.0
+    for i in range(n):
+        m = 0.0
+        for j in range(d):
+            m += np.float64(X[i, j]) * w[j]
+        m *= unit
+        margins[i] = m
+        r = (m - y[i]) * unit
+        for j in range(d):
+            grad[j] += r * np.float64(X[i, j])
+    for j in range(d):
+        grad[j] = grad[j] / n + l2 * w[j]

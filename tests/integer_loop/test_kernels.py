@@ -1,0 +1,138 @@
+"""Pieces of the integer epoch and the benchmark baselines, each against an independent reference."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lpsim import exact
+from lpsim.algorithms.integer import IntegerData, PackedRandom, accumulator_tuple
+from lpsim.arith import EXACT_ACCUMULATOR, Accumulator, IntRegister, Summation, get_profile
+from lpsim.fast import _halp_kernels as hk
+from lpsim.fast import _svrg_kernels as sk
+from lpsim.formats import FixedPoint
+
+
+@pytest.mark.parametrize("slot_bits", [8, 16])
+@pytest.mark.parametrize("dim", [1, 7, 16, 33])
+def test_random_slots_follow_the_documented_philox_mapping(slot_bits, dim):
+    seed, step = 123456789012345, 5
+    per_call = 128 // slot_bits
+    calls = -(-dim // per_call)
+    words = np.zeros(4 * calls, dtype=np.uint32)
+    hk.fill_slots(np.uint64(seed), np.uint64(4), np.uint64(step * calls), calls, slot_bits, words)
+    slots = words.view(np.uint8 if slot_bits == 8 else np.uint16)
+    expected = [PackedRandom(seed, step, j, dim, slot_bits).value for j in range(dim)]
+    assert slots[:dim].tolist() == expected
+    assert len(set(expected)) > dim // 2  # not a constant
+
+
+ACCUMULATORS = [
+    EXACT_ACCUMULATOR,
+    Accumulator(accumulator=IntRegister(bits=20, overflow="wrap")),
+    Accumulator(accumulator=IntRegister(bits=20, overflow="saturate")),
+    Accumulator(accumulator=IntRegister(bits=20, overflow="saturate"),
+                summation=Summation.chunked(3, IntRegister(bits=22, overflow="saturate"))),
+    get_profile("avx2_maddubs_int16").accumulator,
+    get_profile("vnni_int8_int32").accumulator,
+]
+
+
+@pytest.mark.parametrize("accumulator", ACCUMULATORS, ids=lambda a: a.spec)
+@pytest.mark.parametrize("bits", [8, 12])
+def test_row_dot_matches_the_exact_engine(accumulator, bits):
+    rng = np.random.default_rng(bits)
+    x_fmt, z_fmt = FixedPoint(bits=8, frac_bits=0), FixedPoint(bits=bits, frac_bits=0)
+    X = rng.integers(-128, 128, size=(40, 24)).astype(np.int8)
+    X[0] = 127  # large same-sign sums: registers wrap / saturate
+    Z = rng.integers(z_fmt.code_min, z_fmt.code_max + 1, size=24).astype(np.int8 if bits == 8 else np.int16)
+    Z[:] = np.where(np.arange(24) < 12, z_fmt.code_max, Z)
+    data = IntegerData.from_codes(X, 1.0, x_fmt)
+    try:
+        acc = accumulator_tuple(accumulator, data, z_fmt)
+    except ValueError:
+        pytest.skip("accumulator narrower than a product of these formats (rejected by plan_dot)")
+    out = np.empty(40, dtype=np.int64)
+    assert hk.row_dots(data.codes, Z, acc, out)
+    zq = exact.QArray(codes=Z, fmt=z_fmt)
+    expected = [int(exact.dot(exact.QArray(codes=X[i], fmt=x_fmt), zq, accumulator).codes) for i in range(40)]
+    assert out.tolist() == expected
+
+
+def test_exact_dot_in_int32_chunks_of_wide_codes():
+    """16-bit data x 8-bit values: products up to 2**22, so int32 chunks of up to 511 terms are exact;
+    the sum over 1000 terms is not an int32."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(-32768, 32768, 1000).astype(np.int16)
+    z = rng.integers(-128, 128, 1000).astype(np.int16)
+    x[:600], z[:600] = -32768, -128
+    exact_sum = int(np.dot(x.astype(object), z.astype(object)))
+    assert exact_sum > 2**31
+    for chunk in (1, 16, 100, (2**31 - 1) // 2**22):
+        assert hk.dot_exact(x, z, chunk) == exact_sum
+
+
+# -- the float baselines of benchmarks/halp_speed.py ------------------------------------------------
+
+
+def numpy_svrg_epoch(X, y, w, rows, alpha, l2):
+    anchor = w.copy()
+    margins = X @ anchor
+    grad = X.T @ (margins - y) / X.shape[0] + l2 * anchor
+    for i in rows:
+        g = X[i] * (X[i] @ w - margins[i]) + l2 * (w - anchor) + grad
+        w = w - alpha * g
+    return w
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_svrg_baseline_is_an_svrg_epoch(dtype, rtol, l2):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((50, 20))
+    y = rng.standard_normal(50)
+    w0 = rng.standard_normal(20) * 0.1
+    rows = rng.integers(0, 50, 100)
+    alpha = 0.25 / np.max(np.sum(X * X, axis=1))
+    expected = numpy_svrg_epoch(X, y, w0.copy(), rows, alpha, l2)
+    Xd, yd, w = X.astype(dtype), y.astype(dtype), w0.astype(dtype)
+    margins, grad = np.empty(50, dtype=dtype), np.empty(20, dtype=dtype)
+    sk.full_gradient(Xd, yd, w, dtype(l2), margins, grad)
+    sk.svrg_epoch(Xd, w, w.copy(), margins, grad, rows, dtype(alpha), dtype(l2))
+    np.testing.assert_allclose(w, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    assert not np.allclose(w, w0)
+
+
+def test_full_gradient_over_codes():
+    rng = np.random.default_rng(2)
+    codes = rng.integers(-127, 128, (30, 17)).astype(np.int8)
+    y, w, unit = rng.standard_normal(30), rng.standard_normal(17), 2.0**-5
+    margins, grad = np.empty(30), np.empty(17)
+    sk.full_gradient_codes(codes, unit, y, w, 0.2, margins, grad)
+    X = codes * unit
+    np.testing.assert_allclose(margins, X @ w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, X.T @ (X @ w - y) / 30 + 0.2 * w, rtol=1e-12, atol=1e-12)
+
+
+def _benchmark_module():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "halp_speed.py"
+    spec = importlib.util.spec_from_file_location("halp_speed", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_runners_solve_the_problem():
+    """The benchmark's SVRG and integer HALP drivers reduce the same problem's gradient."""
+    bench = _benchmark_module()
+    p = bench.Problem(256, 16)
+    rng = np.random.default_rng(0)
+    draws = [rng.integers(0, 256, 256) for _ in range(4)]
+    start = p.grad_norm(np.zeros(16))
+    _, w64 = bench.run_svrg_numba(p, np.float64, draws)
+    _, w_halp = bench.run_integer(p, draws, 8, "halp", "stochastic")
+    _, w_lp = bench.run_integer(p, draws, 8, "lpsvrg", "stochastic")
+    assert p.grad_norm(w64) < 1e-2 * start
+    assert p.grad_norm(w_halp) < 10 * p.grad_norm(w64) + 1e-9 * start
+    assert p.grad_norm(w_lp) < 0.5 * start
