@@ -12,7 +12,7 @@ import pytest
 import lpsim
 from lpsim.formats import E4M3, BlockCodes, BlockFormat, FixedPoint, FloatFormat
 
-from formats_ref import assert_same_floats, float_magnitudes, round_fixed_reference, round_float_reference
+from .formats_ref import assert_same_floats, float_magnitudes, round_fixed_reference, round_float_reference
 
 from lpsim.formats import RoundingMode
 

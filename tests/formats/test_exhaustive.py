@@ -8,7 +8,7 @@ import pytest
 import lpsim
 from lpsim.formats import FixedPoint, FloatFormat, Overflow, Specials
 
-from formats_ref import float_magnitudes
+from .formats_ref import float_magnitudes
 
 FLOATS = [
     FloatFormat(exp_bits=2, man_bits=1),

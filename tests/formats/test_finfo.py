@@ -10,7 +10,7 @@ import pytest
 from lpsim.formats import BlockFormat, FixedPoint, FloatFormat, Specials
 from lpsim.formats import presets
 
-from formats_ref import float_magnitudes
+from .formats_ref import float_magnitudes
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 

@@ -14,7 +14,7 @@ import pytest
 import lpsim
 from lpsim.formats import FloatFormat, presets
 
-from formats_ref import midpoints
+from .formats_ref import midpoints
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 

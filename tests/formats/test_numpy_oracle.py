@@ -15,7 +15,7 @@ import pytest
 import lpsim
 from lpsim.formats import BINARY16, BINARY32
 
-from formats_ref import assert_same_floats, midpoints
+from .formats_ref import assert_same_floats, midpoints
 
 CASES = [(BINARY16, np.float16, np.uint16), (BINARY32, np.float32, np.uint32)]
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import lpsim
 from lpsim.formats import FixedPoint, FloatFormat, Overflow, RoundingMode, Specials
 
-from formats_ref import (
+from .formats_ref import (
     DETERMINISTIC_MODES,
     NEAREST_MODES,
     assert_same_floats,
