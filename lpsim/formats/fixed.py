@@ -42,6 +42,10 @@ class FixedPoint(Format):
     on the signed value (floor-based, as two's-complement hardware): stochastic rounding
     goes from floor(v) to floor(v) + 1 with probability set by v - floor(v).
 
+    Decoding gives the float64 nearest to code * scale: exact for a power-of-two scale
+    while the code has at most 53 significant bits and the value is not below float64's
+    normal range; wider codes (bits > 53) decode to the nearest float64.
+
     Overflow (the rounded code outside the code range): ``saturate`` clamps to the
     nearest end, ``wrap`` reduces the code modulo 2**bits into the range, ``error``
     raises OverflowError naming the format.
