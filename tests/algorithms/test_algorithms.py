@@ -152,7 +152,7 @@ def test_defaults_are_documented_values(easy_ls):
     (dict(algorithm="halp", fmt=3), "fmt must be"),
     (dict(algorithm="halp", rounding="sideways"), "mode must be one of"),
     (dict(algorithm="sgd", engine="gpu"), "engine must be one of"),
-    (dict(algorithm="halp", arithmetic="integer"), "arithmetic must be one of"),
+    (dict(algorithm="halp", arithmetic="analog"), "arithmetic must be one of"),
     (dict(algorithm="sgd", divergence_factor=1.0), "divergence_factor"),
 ])
 def test_config_rejects_bad_values(kwargs, match):
