@@ -55,7 +55,8 @@ class _Entry:
 _lock = threading.RLock()
 _entries: dict[str, dict[str, _Entry]] = {}  # group -> name -> entry (discovery cache)
 _loaded: dict[tuple[str, str], object] = {}  # (group, name) -> converted object
-_broken: dict[tuple[str, str], BrokenPlugin] = {}
+_broken: dict[tuple[str, str], BrokenPlugin] = {}  # entry points that failed to load
+_rejected: list[BrokenPlugin] = []  # entry points refused at discovery (taken or duplicate names)
 
 
 def _distribution_name(entry_point) -> str:
@@ -63,9 +64,12 @@ def _distribution_name(entry_point) -> str:
     return getattr(dist, "name", None) or "an unknown distribution"
 
 
-def _report(group: str, entry: _Entry, error: str) -> None:
+def _report(group: str, entry: _Entry, error: str, *, loading: bool) -> None:
     broken = BrokenPlugin(group=group, name=entry.name, target=entry.target, distribution=entry.distribution, error=error)
-    _broken[(group, entry.name)] = broken
+    if loading:
+        _broken[(group, entry.name)] = broken
+    else:
+        _rejected.append(broken)
     warnings.warn(f"lpsim skipped a broken plugin: {broken}", PluginWarning, stacklevel=4)
 
 
@@ -83,11 +87,11 @@ def entries(group: str, reject: Callable[[str], str | None]) -> dict[str, _Entry
             entry = _Entry(name=ep.name.strip().lower(), target=ep.value, distribution=_distribution_name(ep), load=ep.load)
             if entry.name in found:
                 other = found[entry.name]
-                _report(group, entry, f"name already provided by {other.target} from {other.distribution}")
+                _report(group, entry, f"name already provided by {other.target} from {other.distribution}", loading=False)
                 continue
             reason = reject(entry.name)
             if reason is not None:
-                _report(group, entry, reason)
+                _report(group, entry, reason, loading=False)
                 continue
             found[entry.name] = entry
         _entries[group] = found
@@ -105,7 +109,7 @@ def load(group: str, entry: _Entry, convert: Callable[[object], object]) -> obje
         try:
             value = convert(entry.load())
         except Exception as err:  # a plugin may fail in any way; none may break the registry
-            _report(group, entry, f"{type(err).__name__}: {err}")
+            _report(group, entry, f"{type(err).__name__}: {err}", loading=True)
             return None
         _loaded[key] = value
         return value
@@ -114,10 +118,11 @@ def load(group: str, entry: _Entry, convert: Callable[[object], object]) -> obje
 def broken(group: str | None = None) -> list[BrokenPlugin]:
     """Plugins reported broken so far (in ``group``, or in every group)."""
     with _lock:
-        return [b for (g, _), b in _broken.items() if group is None or g == group]
+        return [b for b in [*_rejected, *_broken.values()] if group is None or b.group == group]
 
 
 def problem(group: str, name: str) -> BrokenPlugin | None:
+    """Why the entry point ``name`` failed to load (None if it did not fail)."""
     with _lock:
         return _broken.get((group, name))
 
@@ -128,3 +133,4 @@ def reset() -> None:
         _entries.clear()
         _loaded.clear()
         _broken.clear()
+        _rejected.clear()

@@ -1,0 +1,143 @@
+"""Fixtures for registry and plugin tests: the example plugin, fake installed distributions, pip installs."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lpsim.formats import registry
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "lpsim_logformat"
+
+
+@pytest.fixture(scope="session")
+def logformat():
+    """The example plugin package imported from the source tree (no entry points: not installed)."""
+    sys.path.insert(0, str(EXAMPLE))
+    import lpsim_logformat
+
+    return lpsim_logformat
+
+
+@pytest.fixture
+def clean_registry(monkeypatch):
+    """A registry with no names registered and no plugins cached, restored afterwards."""
+    monkeypatch.setattr(registry, "_registered", {})
+    monkeypatch.setattr(registry, "_spec_parsers", {})
+    registry.refresh_plugins()
+    yield registry
+    registry.refresh_plugins()
+
+
+def _write_distribution(site: Path, name: str, entry_points: dict[str, dict[str, str]], modules: dict[str, str]) -> None:
+    """Lay out an installed distribution as pip does: modules plus <name>-0.1.dist-info with entry_points.txt."""
+    info = site / f"{name.replace('-', '_')}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    sections = [f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) for group, eps in entry_points.items()]
+    (info / "entry_points.txt").write_text("\n".join(sections))
+    for module, source in modules.items():
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+@pytest.fixture
+def write_distribution():
+    return _write_distribution
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch, clean_registry):
+    """A fresh directory on sys.path where tests lay out installed distributions; modules loaded from it are forgotten after."""
+    path = tmp_path / "site"
+    path.mkdir()
+    monkeypatch.syspath_prepend(str(path))
+    before = set(sys.modules)
+    yield path
+    for module in set(sys.modules) - before:
+        if getattr(sys.modules[module], "__file__", None) and str(path) in sys.modules[module].__file__:
+            del sys.modules[module]
+    importlib.invalidate_caches()
+
+
+# -- real installs with pip ---------------------------------------------------------
+
+BROKEN_PACKAGE = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "lpsim-brokenplugin"
+        version = "0.1.0"
+
+        [project.entry-points."lpsim.formats"]
+        brokenlog = "lpsim_brokenplugin:FORMAT"
+
+        [tool.setuptools]
+        py-modules = ["lpsim_brokenplugin"]
+    """,
+    "lpsim_brokenplugin.py": """
+        import lpsim_module_that_does_not_exist  # the plugin's dependency is missing
+
+        FORMAT = None
+    """,
+}
+
+
+def _builds_wheels_offline() -> bool:
+    """setuptools >= 70.1 builds wheels by itself; older versions also need the wheel package."""
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    major_minor = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    return major_minor >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+def pip_install(sources: list[Path], target: Path) -> None:
+    """``pip install --no-deps --target`` with this interpreter; offline when it can build wheels itself,
+    otherwise with pip's isolated build environment (which fetches setuptools from the package index)."""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+               "--target", str(target)]
+    if _builds_wheels_offline():
+        command += ["--no-build-isolation", "--no-index"]
+    result = subprocess.run(command + [str(s) for s in sources], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"pip failed:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="session")
+def installed_plugins(tmp_path_factory) -> Path:
+    """A directory where pip installed the example plugin and a broken plugin, with real entry points."""
+    base = tmp_path_factory.mktemp("plugins")
+    # Build from copies: setuptools writes build/ and *.egg-info next to the sources.
+    example = base / "src" / "lpsim_logformat"
+    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    broken = base / "src" / "lpsim_brokenplugin"
+    broken.mkdir()
+    for name, text in BROKEN_PACKAGE.items():
+        (broken / name).write_text(textwrap.dedent(text))
+    target = base / "site"
+    pip_install([example, broken], target)
+    return target
+
+
+@pytest.fixture
+def run_python():
+    return _run_python
+
+
+def _run_python(code: str, site: Path) -> subprocess.CompletedProcess:
+    """Run code in a fresh interpreter (this one) that sees the distributions installed in ``site``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(site)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, cwd=site)
