@@ -8,10 +8,30 @@ import sys
 import numpy as np
 
 
+def _show_format(text: str) -> int:
+    """``lpsim formats --spec TEXT``: the format a name or spec denotes, its canonical spec and range."""
+    from .codec import quantize
+    from .formats.registry import get_format
+
+    try:
+        fmt = get_format(text)
+    except ValueError as exc:
+        print(f"lpsim formats: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{text} = {fmt.spec}  ({type(fmt).__name__}, {fmt.bits} bits)")
+    print(f"max {fmt.max:.6g}, smallest {getattr(fmt, 'smallest_subnormal', float('nan')):.6g}")
+    values = np.array([0.1, -1.3, 3.14159, 1000.0, 1e-5])
+    quantized = quantize(values, fmt, "nearest_even", engine="exact")
+    print("nearest-even: " + ", ".join(f"{v:g} -> {q:g}" for v, q in zip(values, quantized)))
+    return 0
+
+
 def _cmd_formats(args) -> int:
     from .codec import quantize
     from .formats.registry import available_formats
 
+    if args.spec:
+        return _show_format(args.spec)
     formats = available_formats()
     print(f"{'name':<14} {'spec':<28} {'bits':>4} {'max':>12} {'smallest':>12}")
     for name, fmt in sorted(formats.items()):
@@ -131,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("formats", help="list registered formats and show a quantization table")
+    p.add_argument("--spec", metavar="NAME_OR_SPEC", help="show one format, e.g. q1.7, e5m2_fnuz, bfp8x32 (docs/plugins.md)")
     p.set_defaults(func=_cmd_formats)
 
     p = sub.add_parser("profiles", help="list hardware profiles (accumulators) a study may name")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.metadata
 import importlib.util
 import os
@@ -117,8 +118,22 @@ def pip_install(sources: list[Path], target: Path) -> None:
 
 @pytest.fixture(scope="session")
 def installed_plugins(tmp_path_factory) -> Path:
-    """A directory where pip installed the example plugin and a broken plugin, with real entry points."""
-    base = tmp_path_factory.mktemp("plugins")
+    """A directory where pip installed the example plugin and a broken plugin, with real entry points.
+
+    Built once per test run: pytest-xdist workers share it through a lock file."""
+    under_xdist = "PYTEST_XDIST_WORKER" in os.environ
+    shared = tmp_path_factory.getbasetemp().parent if under_xdist else tmp_path_factory.getbasetemp()
+    base = shared / "lpsim-plugins"
+    with open(shared / "lpsim-plugins.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "done").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            _install_plugins(base)
+            (base / "done").touch()
+    return base / "site"
+
+
+def _install_plugins(base: Path) -> None:
     # Build from copies: setuptools writes build/ and *.egg-info next to the sources.
     example = base / "src" / "lpsim_logformat"
     shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
@@ -126,9 +141,7 @@ def installed_plugins(tmp_path_factory) -> Path:
     broken.mkdir()
     for name, text in BROKEN_PACKAGE.items():
         (broken / name).write_text(textwrap.dedent(text))
-    target = base / "site"
-    pip_install([example, broken], target)
-    return target
+    pip_install([example, broken], base / "site")
 
 
 @pytest.fixture

@@ -191,3 +191,13 @@ def test_non_strings_raise_type_error(bad):
         parse_format(bad)
     with pytest.raises(TypeError, match="string"):
         get_format(bad)
+
+
+def test_cli_shows_one_format(capsys):
+    from lpsim.cli import main
+
+    assert main(["formats", "--spec", "Q1.7"]) == 0
+    out = capsys.readouterr().out
+    assert "Q1.7 = fixed8_f7" in out and "3.14159 -> 0.992188" in out
+    assert main(["formats", "--spec", "e4m99"]) == 2
+    assert "man_bits must be in [0, 52], got 99" in capsys.readouterr().err
