@@ -17,6 +17,12 @@ from . import _common as c
 from .reference import FLOOR_METRICS, halp_bits_reference, lpsgd_floor
 
 
+def _VIRIDIS(fraction: float):
+    from matplotlib import colormaps
+
+    return colormaps["viridis"](0.9 * fraction)
+
+
 def _numeric_sorted(values) -> list:
     return sorted(v for v in values if v is not None)
 
@@ -163,11 +169,17 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
     fig, (left, right) = c.new_figure(2)
     by_algorithm = lines == ["algorithm"]
     groups = final.group(lines) if lines else {(): final}
+    bit_widths = _numeric_sorted(final.unique("bits")) if "bits" in final.columns else []
     for index, (key, group) in enumerate(groups.items()):
         style = c.line_style(lines, key, index, by_algorithm)
+        bits = dict(zip(lines, key)).get("bits")
+        if bits is not None and len(bit_widths) > 1 and lines == ["algorithm", "bits"]:
+            # one algorithm at many widths: a sequential colour scale reads as "more bits"
+            style["color"] = _VIRIDIS(bit_widths.index(bits) / (len(bit_widths) - 1))
         xs, med, lo, hi = _series(group, x, metric, c.positive)
         left.plot(xs, med, label=c.line_label(lines, key), **style)
         _band(left, xs, lo, hi, style["color"])
+        _mark_diverged(left, group, x, xs, med)
     _finish(left, xlabel=c.PARAM_LABELS.get(x, x), ylabel=c.metric_label(metric, final=True), logy=True, logx=logx)
 
     # fewest bits within tolerance of the reference, per low-precision line (bits folded in)
@@ -178,7 +190,8 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
     drawn = False
     lp_groups = lp.group(needed_lines) if needed_lines else {(): lp}
     for index, (key, group) in enumerate(lp_groups.items()):
-        xs, ys = [], []
+        xs, ys, beyond = [], [], []
+        widest = max(_numeric_sorted(group.unique("bits")), default=None)
         for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
             target = ref_median.get(value[0], math.nan)
             if not math.isfinite(target):
@@ -187,9 +200,14 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
                   if c.seed_stats(g.column(metric))[0] <= tolerance * max(target, 0.0)]
             xs.append(value[0])
             ys.append(min(ok) if ok else math.nan)
+            if not ok:
+                beyond.append(value[0])
         if xs:
             style = c.line_style(needed_lines, key, index, needed_lines == ["algorithm"])
-            right.plot(xs, ys, label=c.line_label(needed_lines, key), drawstyle="steps-mid", **style)
+            right.plot(xs, ys, label=c.line_label(needed_lines, key), **style)
+            if beyond and widest is not None:
+                right.scatter(beyond, [widest + 1] * len(beyond), marker="^", s=50, color=style["color"],
+                              label=f"more than {widest} bits")
             drawn = True
     if drawn and "n_params" in final.columns and x == "condition_number":
         d = final.unique("n_params")[0]

@@ -1,6 +1,5 @@
 """Small real studies for the studies tests: tiny least-squares problems, a few epochs."""
 
-import sys
 import textwrap
 import warnings
 from pathlib import Path
@@ -34,6 +33,11 @@ SMALL_STUDY = textwrap.dedent(
 )
 
 
+@pytest.fixture(scope="session")
+def small_study_text() -> str:
+    return SMALL_STUDY
+
+
 @pytest.fixture
 def small_study_file(tmp_path) -> Path:
     path = tmp_path / "small.toml"
@@ -48,6 +52,3 @@ def _quiet_fallback_warnings():
         warnings.filterwarnings("ignore", message=".*no fast-engine kernels.*")
         yield
 
-
-def lpsim_command() -> list[str]:
-    return [sys.executable, "-m", "lpsim.cli"]

@@ -9,24 +9,33 @@ def without_timing(table):
     return table.drop("seconds")
 
 
-def test_processes_equal_serial(tmp_path, small_study_file):
-    study = Study.from_toml(small_study_file)
-    serial = run_study(study, tmp_path / "serial", executor="serial", quiet=True, plot=False)
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory, small_study_text):
+    """The small study run serially once: the reference both other executors must match."""
+    import tomllib
+
+    study = Study.from_dict(tomllib.loads(small_study_text))
+    result = run_study(study, tmp_path_factory.mktemp("serial"), executor="serial", quiet=True, plot=False)
+    assert result.complete and len(result.table) == 10 * 4
+    return study, result
+
+
+def test_processes_equal_serial(tmp_path, serial):
+    study, reference = serial
     procs = run_study(study, tmp_path / "procs", executor="processes", workers=2, quiet=True, plot=False)
-    assert serial.complete and procs.complete and len(serial.table) == 10 * 4
-    assert without_timing(procs.table) == without_timing(serial.table)
-    assert (tmp_path / "serial" / "results.csv").read_text().count("\n") == len(serial.table) + 1
+    assert procs.complete
+    assert without_timing(procs.table) == without_timing(reference.table)
+    assert (tmp_path / "procs" / "results.csv").read_text().count("\n") == len(procs.table) + 1
 
 
-def test_dask_equals_serial(tmp_path, small_study_file):
+def test_dask_equals_serial(tmp_path, serial):
     distributed = pytest.importorskip("distributed")
-    study = Study.from_toml(small_study_file)
-    serial = run_study(study, tmp_path / "serial", executor="serial", quiet=True, plot=False)
+    study, reference = serial
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         dask = run_study(study, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address,
                          quiet=True, plot=False)
     assert dask.complete
-    assert without_timing(dask.table) == without_timing(serial.table)
+    assert without_timing(dask.table) == without_timing(reference.table)
 
 
 def test_executor_arguments_are_checked():

@@ -130,6 +130,12 @@ def test_plot_study_saves_png_pdf_svg(tmp_path):
 
 
 def test_plot_where_matching_nothing_is_an_error():
-    study = Study.create("p", grid={"algorithm": ["halp"]}, plots=[{"kind": "convergence", "where": {"bits": [16]}}])
+    study = Study.create("p", grid={"algorithm": ["halp"]}, plots=[{"kind": "convergence", "where": {"algorithm": "sgd"}}])
     with pytest.raises(ValueError, match="no rows match"):
         draw(study.plots[0], synthetic_table())
+
+
+def test_plot_where_keeps_full_precision_rows():
+    study = Study.create("p", grid={"algorithm": ["halp"]}, plots=[{"kind": "convergence", "where": {"bits": 8}}])
+    labels = set(lines_by_label(draw(study.plots[0], synthetic_table()).axes[0]))
+    assert labels == {"SVRG", "LP-SGD", "HALP"}  # SVRG has no bits, so bits = 8 does not drop it
