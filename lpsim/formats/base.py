@@ -16,7 +16,7 @@ class Format:
 
     Required of every subclass:
       * ``bits``: storage bits per element;
-      * ``spec``: the short string that ``lpsim.formats.parse`` turns back into an equal format;
+      * ``spec``: the short string that ``lpsim.formats.get_format`` turns back into an equal format;
       * ``code_dtype``: the numpy dtype that holds one code;
       * ``max`` / ``min``: largest and smallest finite values;
       * ``has_nan`` / ``has_inf``.
