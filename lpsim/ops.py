@@ -21,13 +21,14 @@ from .exact import arith as _exact
 from .exact.qarray import QArray
 from .fast import arith as _fast
 from .fast.arith import FastArithmeticFallbackWarning
+from .formats.rounding import NEAREST_EVEN
 
 
 def _engine(engine: str):
     return _fast if codec.check_engine(engine) == "fast" else _exact
 
 
-def from_float(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, offset: int = 0,
+def from_float(x, fmt, rounding=NEAREST_EVEN, *, seed: int = 0, stream: int = 0, offset: int = 0,
                engine: str = "fast") -> QArray:
     """Quantize float values into a QArray with the chosen engine's codec (same codes either way)."""
     return QArray(codes=codec.encode(x, fmt, rounding, seed=seed, stream=stream, offset=offset, engine=engine), fmt=fmt)
@@ -40,47 +41,47 @@ def to_float(q: QArray, *, engine: str = "fast"):
     return codec.decode(q.codes, q.fmt, engine=engine)
 
 
-def add(a, b, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def add(a, b, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """a + b, exact then rounded once into ``out`` (default: the operands' common format)."""
     return _engine(engine).add(a, b, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def subtract(a, b, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def subtract(a, b, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """a - b, exact then rounded once."""
     return _engine(engine).subtract(a, b, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def multiply(a, b, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def multiply(a, b, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """a * b, exact then rounded once (``out=lpsim.arith.product_format(a.fmt, b.fmt)`` keeps it exact)."""
     return _engine(engine).multiply(a, b, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def fma(a, b, c, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def fma(a, b, c, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """Fused a * b + c, rounded once."""
     return _engine(engine).fma(a, b, c, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def axpy(alpha, x, y, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def axpy(alpha, x, y, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """alpha * x + y, fused (one rounding per element) into ``out`` (default: y's format)."""
     return _engine(engine).axpy(alpha, x, y, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def requantize(a, out, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def requantize(a, out, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """Round the exact values of ``a`` once into another format (or scale)."""
     return _engine(engine).requantize(a, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def dot(a, b, accumulator, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def dot(a, b, accumulator, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """sum_j a_j * b_j by ``accumulator`` (an Accumulator, a HardwareProfile or a profile name)."""
     return _engine(engine).dot(a, b, accumulator, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def matvec(a, x, accumulator, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def matvec(a, x, accumulator, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """y_i = sum_j a_ij * x_j; output index o = i."""
     return _engine(engine).matvec(a, x, accumulator, out, rounding, seed=seed, stream=stream, offset=offset)
 
 
-def matmul(a, b, accumulator, out=None, rounding="nearest_even", *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
+def matmul(a, b, accumulator, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
     """c_ik = sum_j a_ij * b_jk; output index o = i * p + k."""
     return _engine(engine).matmul(a, b, accumulator, out, rounding, seed=seed, stream=stream, offset=offset)
 

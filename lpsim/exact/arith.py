@@ -10,6 +10,8 @@ numpy. Random bits: see lpsim.exact.accumulate and docs/arithmetic.md.
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Callable
 
 import numpy as np
@@ -133,18 +135,30 @@ def _terms(q: QArray, plan: DotPlan) -> np.ndarray:
     return q.exact_values()
 
 
+@functools.lru_cache(maxsize=1024)
+def _plan(accumulator, a_fmt: Format, b_fmt: Format, op: str) -> DotPlan:
+    """plan_dot, remembered: descriptions are immutable and the checks cost more than a compiled
+    dot of a thousand terms."""
+    return plan_dot(accumulator, a_fmt, b_fmt, op=op)
+
+
+@functools.lru_cache(maxsize=1024)
+def _result_format(plan: DotPlan) -> Format | None:
+    return plan.result_format
+
+
 def prepare_reduction(op: str, a: QArray, b: QArray, out_shape, accumulator, out, rounding, seed, stream, offset):
     """The checks of dot / matvec / matmul, shared with the fast engine: (rounding, key, plan, format)."""
     rounding = as_rounding(rounding)
     key = RandomKey.checked(seed, stream, offset)
-    plan = plan_dot(as_accumulator(accumulator), a.fmt, b.fmt, op=op)
-    fmt = plan.result_format if out is None else out
+    plan = _plan(as_accumulator(accumulator), a.fmt, b.fmt, op)
+    fmt = _result_format(plan) if out is None else out
     if fmt is None:
         raise ValueError(f"{op}: an exact accumulator with non-fixed-point operands ({a.fmt.spec}, {b.fmt.spec}) "
                          f"has no storage format; pass out=")
     if not isinstance(fmt, Format):
         raise TypeError(f"{op}: out must be an lpsim Format, got {type(fmt).__name__}")
-    n_outputs = int(np.prod(out_shape, dtype=np.int64))
+    n_outputs = math.prod(out_shape)
     n = a.shape[-1]
     if (key.offset + n_outputs) * max(n, 1) > MAX_INDEX:
         raise ValueError(f"{op}: random indices (offset + outputs) * n = ({key.offset} + {n_outputs}) * {n} exceed 2**64 - 1")

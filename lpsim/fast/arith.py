@@ -81,11 +81,15 @@ def target(fmt: Format, rounding: Rounding) -> K.Target | None:
     return None
 
 
+def _exact_in_float64(fmt: Format) -> bool:
+    element = fmt.element if isinstance(fmt, BlockFormat) else fmt
+    return not (isinstance(element, FixedPoint) and not (element.is_power_of_two_scale and element.bits <= 53))
+
+
 def _exact_float64(q: QArray) -> np.ndarray | None:
     """The operand's values as float64 where every one is exact, else None."""
     fmt = q.fmt
-    element = fmt.element if isinstance(fmt, BlockFormat) else fmt
-    if isinstance(element, FixedPoint) and not (element.is_power_of_two_scale and element.bits <= 53):
+    if not _exact_in_float64(fmt):
         return None
     # float formats are float64 values; block values are inside float64's range by validation
     _, decode = kernels_for(fmt)
@@ -128,7 +132,7 @@ def _integer_family(plan: DotPlan) -> bool:
             and all(_int_register(r) is not None for r in accumulator.registers))
 
 
-def _wide_support(plan: DotPlan, a: QArray, b: QArray) -> str | None:
+def _wide_support(plan: DotPlan, a_fmt: Format, b_fmt: Format) -> str | None:
     """Why the wide kernel cannot run this reduction, or None if it can."""
     accumulator = plan.accumulator
     for register in (accumulator.accumulator, accumulator.summation.final):
@@ -137,11 +141,38 @@ def _wide_support(plan: DotPlan, a: QArray, b: QArray) -> str | None:
     if plan.fixed_operands:
         if _log2_unit(plan) is None:
             return "float registers over fixed-point operands whose product step is not a power of two"
-        if max(a.fmt.bits, b.fmt.bits) > 63:
+        if max(a_fmt.bits, b_fmt.bits) > 63:
             return "fixed-point operands of 64 bits with float registers"
-    elif _exact_float64(a) is None or _exact_float64(b) is None:
+    elif not (_exact_in_float64(a_fmt) and _exact_in_float64(b_fmt)):
         return "fixed-point operands wider than 53 bits or with a step that is not a power of two"
     return None
+
+
+_ROUTES: dict = {}
+
+
+def _route(plan: DotPlan, a_fmt, b_fmt, fmt: Format, output_rounding: Rounding, default_out: bool):
+    """(integer family?, result codes straight from the register?, fallback reason or None), remembered
+    per plan object (the exact engine caches plans) so a short dot does not pay for the checks."""
+    key = (id(plan), fmt, output_rounding, default_out)
+    hit = _ROUTES.get(key)
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    integer = _integer_family(plan)
+    direct = integer and default_out  # the result register's integers are the result codes
+    reason = None
+    if not direct:
+        if target(fmt, output_rounding) is None:
+            reason = f"into {type(fmt).__name__} {fmt.spec}"
+        elif plan.fixed_operands and _log2_unit(plan) is None:
+            reason = "of fixed-point operands with a step that is not a power of two into out="
+    if reason is None and not integer:
+        why = _wide_support(plan, a_fmt, b_fmt)
+        reason = None if why is None else f"with {why}"
+    if len(_ROUTES) > 4096:
+        _ROUTES.clear()
+    _ROUTES[key] = (plan, (integer, direct, reason))
+    return integer, direct, reason
 
 
 def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out, rounding, seed, stream, offset):
@@ -151,22 +182,12 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
     exact_call = functools.partial(getattr(exact_arith, op), a, b, accumulator, out, rounding,
                                    seed=seed, stream=stream, offset=offset)
     output_rounding = rounding if out is not None else NEAREST_EVEN
-    integer = _integer_family(plan)
-    direct = integer and out is None  # the result register's integers are the result codes
-    if not direct:
-        if target(fmt, output_rounding) is None:
-            return _fallback(f"{op} into {type(fmt).__name__} {fmt.spec}", exact_call)
-        if plan.fixed_operands and _log2_unit(plan) is None:
-            return _fallback(f"{op} of fixed-point operands with a step that is not a power of two into out=", exact_call)
-    if not integer:
-        reason = _wide_support(plan, a, b)
-        if reason is not None:
-            return _fallback(f"{op} with {reason}", exact_call)
+    integer, direct, reason = _route(plan, a.fmt, b.fmt, fmt, output_rounding, out is None)
+    if reason is not None:
+        return _fallback(f"{op} {reason}", exact_call)
 
     m = a.shape[0] if a.ndim == 2 else 1
     p = b_rows.shape[0]
-    summation = plan.accumulator.summation
-    order, chunk = summation.order.code, int(summation.chunk or 1)
     status = np.zeros((m, p), dtype=np.int64)
     shift = _log2_unit(plan) if plan.fixed_operands else 0
     if integer:
@@ -197,9 +218,9 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
         patched[int(o)] = value
 
     if direct:
-        codes = values.reshape(-1).copy()
-        what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
+        codes = values.reshape(-1)
         for o, value in patched.items():
+            what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
             # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
             codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what} [{o}]")
         return _result(codes, out_shape, fmt)
@@ -252,7 +273,14 @@ def _wide_exact(value, shift: int):
 
 
 def _result(codes: np.ndarray, shape, fmt: Format) -> QArray:
-    return QArray(codes=np.asarray(codes).reshape(shape), fmt=fmt)
+    """A QArray of codes the kernels produced in fmt's range, without QArray's range check (a
+    dtype cast and a read-only flag are all it would add)."""
+    result = object.__new__(QArray)
+    codes = codes.astype(fmt.code_dtype).reshape(shape)
+    codes.setflags(write=False)
+    object.__setattr__(result, "codes", codes)
+    object.__setattr__(result, "fmt", fmt)
+    return result
 
 
 def _integer_reduce(plan: DotPlan, a_codes: np.ndarray, b_rows: np.ndarray, status: np.ndarray) -> np.ndarray:
@@ -313,7 +341,7 @@ def _wide_reduce(plan: DotPlan, a: QArray, b: QArray, b_rows, status, key: Rando
     return cls, negative, hi, lo, e
 
 
-def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding=NEAREST_EVEN, *,
         seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.dot, compiled."""
     _check_dims("dot", {"a": a, "b": b}, {"a": 1, "b": 1})
@@ -322,7 +350,7 @@ def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="
                    rounding, seed, stream, offset)
 
 
-def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, rounding=NEAREST_EVEN, *,
            seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.matvec, compiled."""
     _check_dims("matvec", {"a": a, "x": x}, {"a": 2, "x": 1})
@@ -331,7 +359,7 @@ def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, roundin
                    (a.shape[0],), accumulator, out, rounding, seed, stream, offset)
 
 
-def matmul(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
+def matmul(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding=NEAREST_EVEN, *,
            seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.matmul, compiled."""
     _check_dims("matmul", {"a": a, "b": b}, {"a": 2, "b": 2})
@@ -383,35 +411,35 @@ def _elementwise(op: str, code: int, operands: dict, out, rounding, seed, stream
     return _result(codes, shape, fmt)
 
 
-def add(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+def add(a: QArray, b: QArray, out: Format | None = None, rounding=NEAREST_EVEN, *,
         seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.add, compiled."""
     call = functools.partial(exact_arith.add, a, b, out, rounding, seed=seed, stream=stream, offset=offset)
     return _elementwise("add", K.OP_ADD, {"a": a, "b": b}, out, rounding, seed, stream, offset, call)
 
 
-def subtract(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+def subtract(a: QArray, b: QArray, out: Format | None = None, rounding=NEAREST_EVEN, *,
              seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.subtract, compiled."""
     call = functools.partial(exact_arith.subtract, a, b, out, rounding, seed=seed, stream=stream, offset=offset)
     return _elementwise("subtract", K.OP_SUBTRACT, {"a": a, "b": b}, out, rounding, seed, stream, offset, call)
 
 
-def multiply(a: QArray, b: QArray, out: Format | None = None, rounding="nearest_even", *,
+def multiply(a: QArray, b: QArray, out: Format | None = None, rounding=NEAREST_EVEN, *,
              seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.multiply, compiled."""
     call = functools.partial(exact_arith.multiply, a, b, out, rounding, seed=seed, stream=stream, offset=offset)
     return _elementwise("multiply", K.OP_MULTIPLY, {"a": a, "b": b}, out, rounding, seed, stream, offset, call)
 
 
-def fma(a: QArray, b: QArray, c: QArray, out: Format | None = None, rounding="nearest_even", *,
+def fma(a: QArray, b: QArray, c: QArray, out: Format | None = None, rounding=NEAREST_EVEN, *,
         seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.fma, compiled."""
     call = functools.partial(exact_arith.fma, a, b, c, out, rounding, seed=seed, stream=stream, offset=offset)
     return _elementwise("fma", K.OP_FMA, {"a": a, "b": b, "c": c}, out, rounding, seed, stream, offset, call)
 
 
-def axpy(alpha: QArray, x: QArray, y: QArray, out: Format | None = None, rounding="nearest_even", *,
+def axpy(alpha: QArray, x: QArray, y: QArray, out: Format | None = None, rounding=NEAREST_EVEN, *,
          seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.axpy, compiled: alpha * x + y rounded once."""
     call = functools.partial(exact_arith.axpy, alpha, x, y, out, rounding, seed=seed, stream=stream, offset=offset)
@@ -420,7 +448,7 @@ def axpy(alpha: QArray, x: QArray, y: QArray, out: Format | None = None, roundin
                         seed, stream, offset, call)
 
 
-def requantize(a: QArray, out: Format, rounding="nearest_even", *, seed: int = 0, stream: int = 0,
+def requantize(a: QArray, out: Format, rounding=NEAREST_EVEN, *, seed: int = 0, stream: int = 0,
                offset: int = 0) -> QArray:
     """As lpsim.exact.requantize, compiled."""
     if out is None:
