@@ -294,7 +294,8 @@ class Study:
         return list(out.values())
 
     def to_json(self) -> str:
-        return json.dumps(self.raw, indent=1, sort_keys=True)
+        # Key order is kept: the order of the [grid] lists is the order of the runs and table rows.
+        return json.dumps(self.raw, indent=1)
 
 
 def _parse(raw: Any, src: _Source) -> Study:

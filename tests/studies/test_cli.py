@@ -70,9 +70,9 @@ KILL_STUDY = textwrap.dedent(
     epochs = 3
 
     [grid]
+    seed = [0, 1, 2]
     algorithm = ["lpsgd", "halp"]
     bits = [3, 4, 5, 6, 7, 8, 10, 12]
-    seed = [0, 1, 2]
     """
 )
 

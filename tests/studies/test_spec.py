@@ -112,10 +112,20 @@ def test_irrelevant_precision_keys_do_not_split_runs():
     assert len(study.runs()) == 1
 
 
-def test_saved_study_round_trips(small_study_file):
-    study = Study.from_toml(small_study_file)
+def test_saved_study_round_trips_in_grid_order(tmp_path):
+    # grid keys out of alphabetical order: the saved study must keep the run order
+    path = write(tmp_path, """\
+        [study]
+        name = "order"
+        [grid]
+        seed = [0, 1]
+        rounding = ["stochastic", "nearest_even"]
+        bits = [4, 8]
+        """)
+    study = Study.from_toml(path)
     again = Study.from_dict(json.loads(study.to_json()))
     assert [r.id for r in again.runs()] == [r.id for r in study.runs()]
+    assert [r["seed"] for r in study.runs()][:4] == [0, 0, 0, 0]
 
 
 # -- malformed files: line, key and allowed values -----------------------------------------------
