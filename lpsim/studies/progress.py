@@ -62,6 +62,13 @@ class Progress:
         self.failed += int(failed)
         self._draw(force=self.done >= self.total)
 
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # stderr closed or piped into a finished `head`: the study goes on
+            self.quiet = True
+
     def _draw(self, force: bool = False) -> None:
         if self.quiet:
             return
@@ -69,15 +76,12 @@ class Progress:
         fraction = self.done / self.total if self.total else 1.0
         if self._tty:
             if force or now - self._last_draw >= 0.1:
-                self.stream.write("\r" + self.text())
-                self.stream.flush()
+                self._write("\r" + self.text())
                 self._last_draw = now
         elif force or fraction - self._last_fraction >= 0.1 or now - self._last_draw >= 30:
-            self.stream.write(self.text() + "\n")
-            self.stream.flush()
+            self._write(self.text() + "\n")
             self._last_draw, self._last_fraction = now, fraction
 
     def close(self) -> None:
         if not self.quiet and self._tty:
-            self.stream.write("\r" + self.text() + "\n")
-            self.stream.flush()
+            self._write("\r" + self.text() + "\n")

@@ -206,3 +206,14 @@ def test_progress_in_a_log_prints_few_lines():
         progress.update()
     lines = out.getvalue().splitlines()
     assert 10 <= len(lines) <= 12 and lines[-1].startswith("[########################] 1000/1000")
+
+
+def test_progress_survives_a_closed_stream():
+    class Closed(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    progress = Progress(3, stream=Closed())
+    progress.start()
+    progress.update()
+    assert progress.quiet and progress.done == 1
