@@ -217,3 +217,12 @@ def test_progress_survives_a_closed_stream():
     progress.start()
     progress.update()
     assert progress.quiet and progress.done == 1
+
+
+def test_profile_axis_is_recorded(tmp_path):
+    # TrainConfig does not take a profile yet: the axis is validated, recorded and passed through
+    s = Study.create("prof", problem={"n": 32, "d": 4}, train={"epochs": 2},
+                     grid={"algorithm": ["svrg", "halp"], "profile": ["fp64", "vnni_int8_int32"]})
+    assert len(s.runs()) == 3  # float64 SVRG has no profile: one run, not two
+    result = run_study(s, tmp_path, executor="serial", quiet=True, plot=False)
+    assert result.complete and result.table.unique("profile") == [None, "fp64", "vnni_int8_int32"]
