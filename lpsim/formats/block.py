@@ -43,9 +43,13 @@ class BlockFormat(Format):
     to the scale's range. Elements are then x / 2**E rounded into the element format
     in the chosen rounding mode (saturating at the element's max). Elements far below
     amax underflow to the element's subnormals or to zero, as the element format rounds.
-    An all-zero block gets the smallest scale code (0) and zero elements.
-    A block containing NaN or +-inf gets the NaN scale code: every element decodes to NaN.
-    The last block along the axis may be shorter than ``block_size``.
+    An all-zero block gets the smallest scale code (0) and zero elements (float elements
+    keep -0.0; fixed-point elements have one zero).
+    A block containing NaN or +-inf gets the NaN scale code and element codes 0: every
+    element of that block decodes to NaN; other blocks are unaffected.
+    The last block along the axis may be shorter than ``block_size``; it gets its own scale.
+    Stochastic rounding keys each element's random bits by its flat index in the input
+    (plus ``offset``), as for the other formats.
     """
 
     family = "block"
