@@ -19,15 +19,21 @@ from collections import namedtuple
 import numpy as np
 
 from ._config import jit
+from ._rng_kernels import element_block
 from ._round_kernels import (
     ABS_MASK,
+    FRACTION_MASK,
+    HIDDEN_BIT,
     INF_BITS,
+    STOCHASTIC,
     U0,
     U1,
     bit_length,
     mul64,
     power_of_two,
     round_scaled,
+    round_shift_deterministic,
+    round_shift_stochastic,
     round_to_float64,
     split_float,
 )
@@ -86,6 +92,28 @@ def fixed_code(negative, magnitude, big, P):
     return U0, False
 
 
+@jit(inline="always")
+def encode_fixed_value(x, b, P, R, index, scratch, scratch_bits):
+    """Code of one value x (float64 bits b) with random-bit index ``index``: (code, ok)."""
+    magnitude_bits = b & ABS_MASK
+    if magnitude_bits > INF_BITS:
+        return U0, False
+    if P.pow2:
+        if magnitude_bits == INF_BITS:
+            return ((U0 - P.neg_limit) if (b >> np.uint64(63)) else P.code_max), P.overflow == SATURATE
+        negative, M, e = split_float(b)
+        e += P.frac_bits
+    else:
+        # a non-power-of-two step: one IEEE division, then exact rounding of its result
+        v = x / P.step
+        if math.isinf(v):
+            return ((U0 - P.neg_limit) if v < 0 else P.code_max), P.overflow == SATURATE
+        scratch[0] = v
+        negative, M, e = split_float(scratch_bits[0])
+    magnitude, big = round_scaled(negative, M, e, R.mode, True, R.random_bits, R.seed, R.stream, index)
+    return fixed_code(negative, magnitude, big, P)
+
+
 @jit
 def encode_fixed(x, out, P, R):
     """out[i] = code of x[i] (flat arrays, out unsigned); returns the first rejected index or -1."""
@@ -93,35 +121,143 @@ def encode_fixed(x, out, P, R):
     scratch = np.empty(1, dtype=np.float64)
     scratch_bits = scratch.view(np.uint64)
     for i in range(x.shape[0]):
-        b = bits[i]
-        magnitude_bits = b & ABS_MASK
-        if magnitude_bits > INF_BITS:
-            return i
-        if P.pow2:
-            if magnitude_bits == INF_BITS:
-                if P.overflow != SATURATE:
-                    return i
-                out[i] = ((U0 - P.neg_limit) if (b >> np.uint64(63)) else P.code_max) & P.store_mask
-                continue
-            negative, M, e = split_float(b)
-            e += P.frac_bits
-        else:
-            # a non-power-of-two step: one IEEE division, then exact rounding of its result
-            v = x[i] / P.step
-            if math.isinf(v):
-                if P.overflow != SATURATE:
-                    return i
-                out[i] = ((U0 - P.neg_limit) if v < 0 else P.code_max) & P.store_mask
-                continue
-            scratch[0] = v
-            negative, M, e = split_float(scratch_bits[0])
-        magnitude, big = round_scaled(
-            negative, M, e, R.mode, True, R.random_bits, R.seed, R.stream, R.offset + np.uint64(i)
-        )
-        code, ok = fixed_code(negative, magnitude, big, P)
+        code, ok = encode_fixed_value(x[i], bits[i], P, R, R.offset + np.uint64(i), scratch, scratch_bits)
         if not ok:
             return i
         out[i] = code & P.store_mask
+    return -1
+
+
+# Fast paths process CHUNK elements in a branch-free loop that LLVM vectorizes, and redo a
+# chunk element by element with the general code when one of its elements needs it
+# (NaN, inf, a float64 subnormal input, an overflow that is not saturated, ...).
+CHUNK = 256
+
+
+@jit(inline="always")
+def fixed_pow2_lane(b, P, mode, random_bits, stochastic, w0, w1):
+    """One element of a power-of-two fixed-point format of at most 52 bits, branch-free.
+
+    Returns (code, special); special: redo this element with encode_fixed_value.
+    """
+    negative = (b >> np.uint64(63)) != U0
+    field = np.int64((b >> np.uint64(52)) & np.uint64(0x7FF))
+    fraction = b & FRACTION_MASK
+    M = fraction | (HIDDEN_BIT if field != 0 else U0)
+    special = (field == 0x7FF) | ((field == 0) & (fraction != U0))
+    d = 1075 - field - P.frac_bits  # |x| * 2**frac_bits = M * 2**-d
+    if stochastic:
+        magnitude, undecided = round_shift_stochastic(negative, M, max(d, 0), True, random_bits, w0, w1)
+        special |= undecided
+    else:
+        magnitude = round_shift_deterministic(negative, M, max(d, 0), mode)
+    # d <= 0 means |v| >= 2**52: past every code of these formats
+    out_of_range = ((d <= 0) & (M != U0)) | (magnitude > (P.neg_limit if negative else P.code_max))
+    special |= out_of_range & (P.overflow != SATURATE)
+    saturated = (U0 - P.neg_limit) if negative else P.code_max
+    code = saturated if out_of_range else ((U0 - magnitude) if negative else magnitude)
+    return code & P.store_mask, special
+
+
+@jit
+def encode_fixed_pow2(x, out, P, R):
+    """encode_fixed for a power-of-two step and at most 52 bits, vectorized by chunks."""
+    bits = x.view(np.uint64)
+    scratch = np.empty(1, dtype=np.float64)
+    scratch_bits = scratch.view(np.uint64)
+    stochastic = R.mode == STOCHASTIC
+    for start in range(0, x.shape[0], CHUNK):
+        stop = min(start + CHUNK, x.shape[0])
+        special = False
+        if stochastic:
+            for i in range(start, stop):
+                w0, w1, _, _ = element_block(R.seed, R.stream, R.offset + np.uint64(i), 0)
+                out[i], flag = fixed_pow2_lane(bits[i], P, R.mode, R.random_bits, True, w0, w1)
+                special |= flag
+        else:
+            for i in range(start, stop):
+                out[i], flag = fixed_pow2_lane(bits[i], P, R.mode, R.random_bits, False, 0, 0)
+                special |= flag
+        if special:
+            for i in range(start, stop):
+                code, ok = encode_fixed_value(x[i], bits[i], P, R, R.offset + np.uint64(i), scratch, scratch_bits)
+                if not ok:
+                    return i
+                out[i] = code & P.store_mask
+    return -1
+
+
+@jit(inline="always")
+def fixed_stochastic_lane(x, up, low, high, scale, wide, u, saturate):
+    """Stochastic rounding of x * up (up = 2**frac_bits) into codes [low, high] of at most 31 bits,
+    in float64 arithmetic (exact here), branch-free. Returns (code, special) as fixed_pow2_lane.
+
+    u: the element's first r1 = min(r, 32) random bits as a float64 (exact), scale = 2**r1;
+    wide: r > 32 (or r = None). With g = |v| - floor(|v|) and t = g * 2**r1, the exact
+    engine's "first r bits < floor(frac * 2**r)" is u < floor(t) for v >= 0 and, for v < 0
+    (whose signed fraction is 1 - g), u' < t with u' = 2**r1 - 1 - u. For r > 32 that holds
+    whenever u != floor(t); the rare tie (probability 2**-32) is redone by the general code.
+    """
+    v = x * up
+    a = abs(v)
+    m = np.floor(a)
+    t = (a - m) * scale
+    t_floor = np.floor(t)
+    # selects as exact arithmetic on 0.0 / 1.0: Numba's conditional expressions become
+    # branches, which would stop the loop from vectorizing
+    negative = np.float64(v < 0)
+    u += negative * ((scale - 1.0) - 2.0 * u)
+    away = u < t_floor + negative * (t - t_floor)
+    k = (m + np.float64(away)) * (1.0 - 2.0 * negative)
+    # redo: NaN, a product that may have lost bits below 2**-1022, a tie of the first 32 bits
+    special = (v != v) | ((a < 2.2250738585072014e-308) & (a != 0.0)) | (wide & (u == t_floor))
+    special |= ((k > high) | (k < low)) & (not saturate)
+    k = min(high, max(low, k))  # NaN: low (the element is redone anyway)
+    return np.uint64(np.int64(np.int32(k))), special
+
+
+# OR-ing an integer below 2**32 into the bits of 2.0**52 gives the float64 2**52 + u: an exact
+# uint32-to-float64 conversion that vectorizes (AVX2 has no unsigned or 64-bit int conversion)
+MAGIC_BITS = np.uint64(0x4330000000000000)
+MAGIC = 2.0**52
+
+
+@jit
+def encode_fixed_stochastic(x, out, P, R):
+    """encode_fixed for stochastic rounding into power-of-two formats of at most 31 bits.
+
+    Per chunk, one vectorized loop draws the random words (as float64 bit patterns) and a
+    second one rounds.
+    """
+    bits = x.view(np.uint64)
+    scratch = np.empty(1, dtype=np.float64)
+    scratch_bits = scratch.view(np.uint64)
+    words = np.empty(CHUNK, dtype=np.uint64)
+    uniforms = words.view(np.float64)
+    up = power_of_two(P.frac_bits)
+    low = -np.float64(P.neg_limit)
+    high = np.float64(P.code_max)
+    r1 = 32 if R.random_bits == 0 else min(R.random_bits, 32)
+    shift = np.uint64(32 - r1)
+    scale = power_of_two(r1)
+    wide = R.random_bits == 0 or R.random_bits > 32
+    saturate = P.overflow == SATURATE
+    for start in range(0, x.shape[0], CHUNK):
+        stop = min(start + CHUNK, x.shape[0])
+        for i in range(start, stop):
+            w0, _, _, _ = element_block(R.seed, R.stream, R.offset + np.uint64(i), 0)
+            words[i - start] = MAGIC_BITS | (np.uint64(w0) >> shift)
+        special = False
+        for i in range(start, stop):
+            code, flag = fixed_stochastic_lane(x[i], up, low, high, scale, wide, uniforms[i - start] - MAGIC, saturate)
+            out[i] = code & P.store_mask
+            special |= flag
+        if special:
+            for i in range(start, stop):
+                code, ok = encode_fixed_value(x[i], bits[i], P, R, R.offset + np.uint64(i), scratch, scratch_bits)
+                if not ok:
+                    return i
+                out[i] = code & P.store_mask
     return -1
 
 
@@ -184,34 +320,84 @@ def encode_float_scaled(negative, M, s, P, mode, random_bits, seed, stream, inde
     return (P.overflow_neg if negative else P.overflow_pos), True
 
 
+@jit(inline="always")
+def encode_float_value(b, P, R, index):
+    """Code of one value (float64 bits b) with random-bit index ``index``: (code, ok)."""
+    negative = (b >> np.uint64(63)) != U0
+    magnitude_bits = b & ABS_MASK
+    if magnitude_bits > INF_BITS:
+        return (P.nan_neg if negative else P.nan_pos), P.nan_ok
+    if magnitude_bits == INF_BITS:
+        return (P.inf_neg if negative else P.inf_pos), not P.inf_error
+    if magnitude_bits == U0:
+        return (P.sign_mask if (negative and P.negative_zero) else U0), True
+    negative, M, e = split_float(b)
+    return encode_float_scaled(negative, M, e, P, R.mode, R.random_bits, R.seed, R.stream, index)
+
+
 @jit
 def encode_float(x, out, P, R):
     """out[i] = code of x[i] (flat arrays); returns the first rejected index or -1."""
     bits = x.view(np.uint64)
     for i in range(x.shape[0]):
-        b = bits[i]
-        negative = (b >> np.uint64(63)) != U0
-        magnitude_bits = b & ABS_MASK
-        if magnitude_bits >= INF_BITS:
-            if magnitude_bits > INF_BITS:
-                if not P.nan_ok:
-                    return i
-                out[i] = P.nan_neg if negative else P.nan_pos
-            else:
-                if P.inf_error:
-                    return i
-                out[i] = P.inf_neg if negative else P.inf_pos
-            continue
-        if magnitude_bits == U0:
-            out[i] = P.sign_mask if (negative and P.negative_zero) else U0
-            continue
-        negative, M, e = split_float(b)
-        code, ok = encode_float_scaled(
-            negative, M, e, P, R.mode, R.random_bits, R.seed, R.stream, R.offset + np.uint64(i)
-        )
+        code, ok = encode_float_value(bits[i], P, R, R.offset + np.uint64(i))
         if not ok:
             return i
         out[i] = code
+    return -1
+
+
+@jit(inline="always")
+def float_lane(b, P, mode, random_bits, stochastic, w0, w1):
+    """One element of encode_float_scaled, branch-free: (code, special) as fixed_pow2_lane."""
+    negative = (b >> np.uint64(63)) != U0
+    field = np.int64((b >> np.uint64(52)) & np.uint64(0x7FF))
+    fraction = b & FRACTION_MASK
+    M = fraction | (HIDDEN_BIT if field != 0 else U0)  # zero: M = 0 rounds to 0 at any d
+    special = (field == 0x7FF) | ((field == 0) & (fraction != U0))
+    E = field - 1023
+    low = E < P.emin
+    q = (P.qmin if P.subnormals else P.emin) if low else E - P.man_bits
+    d = q - (field - 1075)  # >= 0: the grid step is never finer than x's last bit
+    if stochastic:
+        k, undecided = round_shift_stochastic(negative, M, d, False, random_bits, w0, w1)
+        special |= undecided
+    else:
+        k = round_shift_deterministic(negative, M, d, mode)
+    flush = low & (not P.subnormals)
+    code = (np.uint64(max(q - P.qmin, 0)) << np.uint64(P.man_bits)) + k
+    overflow = (not flush) & ((q > P.qmax) | (code > P.max_code))
+    code = (k << np.uint64(P.man_bits)) if flush else code
+    sign = P.sign_mask if negative else U0
+    zero = (P.sign_mask if (negative & P.negative_zero) else U0)
+    result = zero if k == U0 else ((P.overflow_neg if negative else P.overflow_pos) if overflow else (sign | code))
+    special |= overflow & P.overflow_error
+    return result, special
+
+
+@jit
+def encode_float_chunked(x, out, P, R):
+    """encode_float, vectorized by chunks."""
+    bits = x.view(np.uint64)
+    stochastic = R.mode == STOCHASTIC
+    for start in range(0, x.shape[0], CHUNK):
+        stop = min(start + CHUNK, x.shape[0])
+        special = False
+        if stochastic:
+            for i in range(start, stop):
+                w0, w1, _, _ = element_block(R.seed, R.stream, R.offset + np.uint64(i), 0)
+                out[i], flag = float_lane(bits[i], P, R.mode, R.random_bits, True, w0, w1)
+                special |= flag
+        else:
+            for i in range(start, stop):
+                out[i], flag = float_lane(bits[i], P, R.mode, R.random_bits, False, 0, 0)
+                special |= flag
+        if special:
+            for i in range(start, stop):
+                code, ok = encode_float_value(bits[i], P, R, R.offset + np.uint64(i))
+                if not ok:
+                    return i
+                out[i] = code
     return -1
 
 

@@ -230,3 +230,66 @@ def round_to_float64(negative, high, low, e):
 def power_of_two(p):
     """2.0**p for p in [-1074, 1023] (exact)."""
     return math.ldexp(1.0, int(p))
+
+
+# -- branch-free twins of round_scaled, for loops that LLVM vectorizes -----------------
+#
+# Same results as round_scaled(negative, M, -d, ...) for d >= 0 (a value with d fraction
+# bits), computed with selects instead of data-dependent branches. Callers handle d < 0
+# (integers) themselves. Bitwise & and | on booleans avoid short-circuit branches.
+
+
+@jit(inline="always")
+def _split_at(M, d):
+    """(q, F, inexact) with M = q * 2**d + F, for any d >= 0."""
+    wide = d >= 64
+    shift = np.uint64(min(d, 63))
+    q = U0 if wide else (M >> shift)
+    F = M if wide else (M & ((U1 << shift) - U1))
+    return q, F, F != U0
+
+
+@jit(inline="always")
+def round_shift_deterministic(negative, M, d, mode):
+    """The non-stochastic modes of round_scaled(negative, M, -d, mode, ...), branch-free."""
+    q, F, inexact = _split_at(np.uint64(M), d)
+    half = U1 << np.uint64(min(max(d - 1, 0), 63))
+    in_reach = (d >= 1) & (d <= 64)  # beyond 64 fraction bits, F < half
+    above = in_reach & (F > half)
+    at_half = in_reach & (F == half)
+    odd = (q & U1) != U0
+    away = (
+        ((mode == NEAREST_EVEN) & (above | (at_half & odd)))
+        | ((mode == NEAREST_AWAY) & (above | at_half))
+        | ((mode == TOWARD_POSITIVE) & inexact & (not negative))
+        | ((mode == TOWARD_NEGATIVE) & inexact & negative)
+        | ((mode == TO_ODD) & inexact & (not odd))
+    )
+    return q + np.uint64(away)
+
+
+@jit(inline="always")
+def round_shift_stochastic(negative, M, d, signed_floor, random_bits, w0, w1):
+    """Stochastic round_scaled(negative, M, -d, STOCHASTIC, ...), branch-free.
+
+    w0, w1: the element's first two random words. Returns (magnitude, undecided);
+    undecided (exact-probability rounding whose first 64 random bits equal the
+    fraction's, probability 2**-64) means the caller must use round_scaled.
+    """
+    q, F, inexact = _split_at(np.uint64(M), d)
+    r = 64 if random_bits == 0 else random_bits  # r = None decides on chunk 0 like r = 64
+    u = ((np.uint64(w0) << np.uint64(32)) | np.uint64(w1)) >> np.uint64(64 - r)
+    mask_r = ALL_ONES if r == 64 else (U1 << np.uint64(r)) - U1
+    # floor and ceil of the fraction's first r bits, F * 2**(r - d)
+    exact_part = F << np.uint64(min(max(r - d, 0), 63))
+    down = d - r
+    kept = U0 if down >= 64 else F >> np.uint64(min(max(down, 0), 63))
+    rest = (F & low_mask(max(down, 0))) != U0
+    floor_t = exact_part if down <= 0 else kept
+    ceil_t = exact_part if down <= 0 else kept + np.uint64(rest)
+    complement = signed_floor & negative  # fixed point rounds the signed value: fraction 1 - F / 2**d
+    t = ((U0 - ceil_t) & mask_r) if complement else floor_t
+    below = u < t
+    away = inexact & (below ^ complement)
+    undecided = (random_bits == 0) & inexact & (u == t) & (d > 64) & ((F & low_mask(max(d - 64, 0))) != U0)
+    return q + np.uint64(away), undecided

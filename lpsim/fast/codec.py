@@ -181,8 +181,14 @@ def _encode_elementwise(kernel, params, exact_element, x, fmt, rounding, seed, s
 
 
 def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    # vectorized kernels need exact float64 codes with room to spare: power-of-two steps, <= 52 bits
     params = fixed_params(fmt)
-    return _encode_elementwise(K.encode_fixed, params, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
+    kernel = K.encode_fixed
+    if fmt.is_power_of_two_scale and fmt.bits <= 52:
+        kernel = K.encode_fixed_pow2
+        if rounding.is_stochastic and fmt.bits <= 31 and params.frac_bits <= 1023:
+            kernel = K.encode_fixed_stochastic
+    return _encode_elementwise(kernel, params, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
 
 
 def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
@@ -199,7 +205,7 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
 
 def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
     params = float_params(fmt, rounding)
-    return _encode_elementwise(K.encode_float, params, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
+    return _encode_elementwise(K.encode_float_chunked, params, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
 def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:

@@ -1,0 +1,181 @@
+"""Codec speed: the fast engine against the exact engine, numpy and ml_dtypes, side by side in one run.
+
+    NUMBA_NUM_THREADS=1 python benchmarks/codec_bench.py [--n 10000000] [--repeats 5]
+
+Single thread (Numba kernels are serial; numpy is single-threaded for these operations).
+Every case checks that the compared implementations agree before timing. Times are the
+fastest of ``--repeats`` runs; ratios compare numbers measured in this run. The exact
+engine is timed on a small sample and extrapolated per value (it is pure Python, about
+10^4-10^5 values/s). The last part starts fresh Python processes to time the first calls
+with an empty Numba cache directory (compiling) and with that directory filled (loading).
+The first run in a checkout compiles and caches the kernels before timing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import ml_dtypes  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lpsim import codec  # noqa: E402
+from lpsim.formats import E4M3, FixedPoint  # noqa: E402
+
+FIXED8 = FixedPoint(bits=8, frac_bits=4)  # step 1/16, range [-8, 7.9375]
+DELTA = FIXED8.step
+EXACT_SAMPLE = 3000
+
+
+def best_time(function, repeats: int) -> float:
+    function()  # compile or load, warm the caches
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def per_value_exact(x, fmt, rounding) -> float:
+    sample = x[:EXACT_SAMPLE]
+    start = time.perf_counter()
+    codec.encode(sample, fmt, rounding, seed=1, engine="exact")
+    return (time.perf_counter() - start) / sample.size
+
+
+def row(label: str, seconds: float, n: int, reference: float | None = None, reference_label: str = "") -> None:
+    rate = n / seconds
+    text = f"  {label:<58} {seconds / n * 1e9:8.2f} ns/value  {rate / 1e6:8.1f} M values/s"
+    if reference is not None:
+        text += f"   fast is {reference / seconds:6.2f}x {reference_label}"
+    print(text)
+
+
+def numpy_fixed8_nearest(x):
+    return np.clip(np.rint(x / DELTA), FIXED8.code_min, FIXED8.code_max).astype(np.int8)
+
+
+def numpy_stochastic(x, clip: bool):
+    """floor(x / delta + U) with numpy's own uniform draw; with clip + astype(int8) it is a code array."""
+    v = np.floor(x / DELTA + np.random.default_rng(1).uniform(size=x.size))
+    if clip:
+        return np.clip(v, FIXED8.code_min, FIXED8.code_max).astype(np.int8)
+    return v
+
+
+def section_throughput(x: np.ndarray, repeats: int) -> None:
+    n = x.size
+    print(f"\nThroughput on {n:,} float64 values (standard normal times 2), single thread, encode to codes:")
+
+    # fixed point, nearest-even: numpy's rint is round-half-even, so the two agree exactly
+    fast = codec.encode(x, FIXED8, "nearest_even")
+    assert np.array_equal(fast, numpy_fixed8_nearest(x))
+    t_fast = best_time(lambda: codec.encode(x, FIXED8, "nearest_even"), repeats)
+    t_numpy = best_time(lambda: numpy_fixed8_nearest(x), repeats)
+    t_exact = per_value_exact(x, FIXED8, "nearest_even") * n
+    print(f" {FIXED8.spec} nearest-even")
+    row("lpsim fast encode", t_fast, n)
+    row("numpy clip(rint(x / delta)).astype(int8)", t_numpy, n, t_numpy, "numpy")
+    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n, t_exact, "exact")
+    print(f"   -> fast vs numpy {t_numpy / t_fast:.2f}x, fast vs exact {t_exact / t_fast:,.0f}x")
+
+    # E4M3 nearest-even against ml_dtypes' cast (which rounds through float32: see docs/performance.md)
+    y = x * 64.0
+    fast = codec.encode(y, E4M3, "nearest_even")
+    reference = y.astype(ml_dtypes.float8_e4m3fn).view(np.uint8)
+    agree = np.mean(fast == reference)
+    t_fast = best_time(lambda: codec.encode(y, E4M3, "nearest_even"), repeats)
+    t_ml = best_time(lambda: y.astype(ml_dtypes.float8_e4m3fn), repeats)
+    t_exact = per_value_exact(y, E4M3, "nearest_even") * n
+    print(f" E4M3 nearest-even (values times 64; codes agree with ml_dtypes on {agree:.6%} of them)")
+    row("lpsim fast encode", t_fast, n)
+    row("x.astype(ml_dtypes.float8_e4m3fn)", t_ml, n)
+    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n)
+    print(f"   -> fast vs ml_dtypes {t_ml / t_fast:.2f}x (target >= 2x), fast vs exact {t_exact / t_fast:,.0f}x")
+
+    # fixed point, stochastic rounding, random bits included
+    t_none = best_time(lambda: codec.encode(x, FIXED8, "stochastic", seed=7), repeats)
+    t_r8 = best_time(lambda: codec.encode(x, FIXED8, "stochastic:8", seed=7), repeats)
+    t_plain = best_time(lambda: numpy_stochastic(x, clip=False), repeats)
+    t_clip = best_time(lambda: numpy_stochastic(x, clip=True), repeats)
+    t_exact = per_value_exact(x, FIXED8, "stochastic") * n
+    codes = codec.encode(x, FIXED8, "stochastic", seed=7)
+    bias = float(np.mean(codes[np.abs(x) < 7.5] * DELTA - x[np.abs(x) < 7.5]))
+    print(f" {FIXED8.spec} stochastic (mean error inside the range {bias:+.1e}, ~0 as it should)")
+    row("lpsim fast encode, exact probabilities (r = None)", t_none, n)
+    row("lpsim fast encode, r = 8 random bits", t_r8, n)
+    row("numpy floor(x / delta + uniform)", t_plain, n)
+    row("numpy floor(x / delta + uniform), clip, astype(int8)", t_clip, n)
+    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n)
+    print(f"   -> fast (r = None) vs numpy: {t_plain / t_none:.2f}x without clip, {t_clip / t_none:.2f}x with clip + astype "
+          f"(target >= 3x); fast vs exact {t_exact / t_none:,.0f}x")
+
+    # decoding (codes to float64)
+    codes8 = codec.encode(x, FIXED8)
+    codes_e4m3 = codec.encode(y, E4M3)
+    t_fixed = best_time(lambda: codec.decode(codes8, FIXED8), repeats)
+    t_fixed_np = best_time(lambda: codes8 * DELTA, repeats)
+    t_e4m3 = best_time(lambda: codec.decode(codes_e4m3, E4M3), repeats)
+    t_e4m3_ml = best_time(lambda: codes_e4m3.view(ml_dtypes.float8_e4m3fn).astype(np.float64), repeats)
+    print(" decode")
+    row(f"lpsim fast decode {FIXED8.spec} (vs numpy codes * delta)", t_fixed, n, t_fixed_np, "numpy")
+    row("lpsim fast decode E4M3 (vs ml_dtypes astype(float64))", t_e4m3, n, t_e4m3_ml, "ml_dtypes")
+
+
+FIRST_CALLS = """
+import time
+start = time.perf_counter()
+import numpy as np
+import lpsim
+from lpsim import codec
+from lpsim.formats import E4M3, BlockFormat, FixedPoint
+imported = time.perf_counter()
+x = np.linspace(-3, 3, 1000)
+codec.quantize(x, FixedPoint(bits=8, frac_bits=4), "stochastic", seed=1)
+codec.quantize(x, E4M3, "nearest_even")
+codec.quantize(x.reshape(10, 100), BlockFormat.mx("e4m3"), "nearest_even")
+done = time.perf_counter()
+print(imported - start, done - imported)
+"""
+
+
+def first_calls(cache_dir: str) -> tuple[float, float]:
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "NUMBA_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", FIRST_CALLS], env=env, capture_output=True, text=True, check=True)
+    import_s, calls_s = (float(v) for v in out.stdout.split())
+    return import_s, calls_s
+
+
+def section_compile_latency() -> None:
+    print("\nFirst calls in a fresh process (import lpsim, then quantize fixed8 stochastic, E4M3, MX-E4M3 blocks):")
+    with tempfile.TemporaryDirectory() as cache_dir:
+        cold = first_calls(cache_dir)
+        warm = first_calls(cache_dir)
+    print(f"  empty Numba cache (compiles):  import {cold[0]:5.2f} s, first calls {cold[1]:6.2f} s")
+    print(f"  warm Numba cache (loads):      import {warm[0]:5.2f} s, first calls {warm[1]:6.2f} s"
+          f"   -> the disk cache saves {cold[1] - warm[1]:.1f} s ({cold[1] / warm[1]:.0f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10**7, help="number of float64 values (default 10^7)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per case (the fastest is kept)")
+    parser.add_argument("--skip-latency", action="store_true", help="skip the fresh-process compile timing")
+    args = parser.parse_args()
+    print(f"lpsim codec benchmark: NUMBA_NUM_THREADS={os.environ['NUMBA_NUM_THREADS']}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    x = np.random.default_rng(0).standard_normal(args.n) * 2.0
+    section_throughput(x, args.repeats)
+    if not args.skip_latency:
+        section_compile_latency()
+
+
+if __name__ == "__main__":
+    main()
