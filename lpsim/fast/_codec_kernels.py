@@ -25,6 +25,7 @@ from ._round_kernels import (
     FRACTION_MASK,
     HIDDEN_BIT,
     INF_BITS,
+    NEAREST_EVEN,
     STOCHASTIC,
     U0,
     U1,
@@ -168,15 +169,21 @@ def encode_fixed_pow2(x, out, P, R):
     stochastic = R.mode == STOCHASTIC
     for start in range(0, x.shape[0], CHUNK):
         stop = min(start + CHUNK, x.shape[0])
+        # loops from 0 over slices: LLVM did not vectorize the same loops over range(start, stop)
+        chunk_bits, chunk_out, first = bits[start:stop], out[start:stop], R.offset + np.uint64(start)
         special = False
         if stochastic:
-            for i in range(start, stop):
-                w0, w1, _, _ = element_block(R.seed, R.stream, R.offset + np.uint64(i), 0)
-                out[i], flag = fixed_pow2_lane(bits[i], P, R.mode, R.random_bits, True, w0, w1)
+            for j in range(chunk_bits.shape[0]):
+                w0, w1, _, _ = element_block(R.seed, R.stream, first + np.uint64(j), 0)
+                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w0, w1)
+                special |= flag
+        elif R.mode == NEAREST_EVEN:  # the common mode as a constant: its selects fold away
+            for j in range(chunk_bits.shape[0]):
+                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0, 0)
                 special |= flag
         else:
-            for i in range(start, stop):
-                out[i], flag = fixed_pow2_lane(bits[i], P, R.mode, R.random_bits, False, 0, 0)
+            for j in range(chunk_bits.shape[0]):
+                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, 0, False, 0, 0)
                 special |= flag
         if special:
             for i in range(start, stop):
@@ -188,9 +195,10 @@ def encode_fixed_pow2(x, out, P, R):
 
 
 @jit(inline="always")
-def fixed_stochastic_lane(x, up, low, high, scale, wide, u, saturate):
-    """Stochastic rounding of x * up (up = 2**frac_bits) into codes [low, high] of at most 31 bits,
-    in float64 arithmetic (exact here), branch-free. Returns (code, special) as fixed_pow2_lane.
+def fixed_stochastic_lane(x, up, low, high, scale, wide, u):
+    """Stochastic rounding of x * up (up = 2**frac_bits >= 1, so exact) into codes [low, high] of
+    at most 31 bits, saturating, in float64 arithmetic, branch-free. Returns (code, special) as
+    fixed_pow2_lane.
 
     u: the element's first r1 = min(r, 32) random bits as a float64 (exact), scale = 2**r1;
     wide: r > 32 (or r = None). With g = |v| - floor(|v|) and t = g * 2**r1, the exact
@@ -209,9 +217,7 @@ def fixed_stochastic_lane(x, up, low, high, scale, wide, u, saturate):
     u += negative * ((scale - 1.0) - 2.0 * u)
     away = u < t_floor + negative * (t - t_floor)
     k = (m + np.float64(away)) * (1.0 - 2.0 * negative)
-    # redo: NaN, a product that may have lost bits below 2**-1022, a tie of the first 32 bits
-    special = (v != v) | ((a < 2.2250738585072014e-308) & (a != 0.0)) | (wide & (u == t_floor))
-    special |= ((k > high) | (k < low)) & (not saturate)
+    special = (v != v) | (wide & (u == t_floor))  # redo NaN and ties of the first 32 bits
     k = min(high, max(low, k))  # NaN: low (the element is redone anyway)
     return np.uint64(np.int64(np.int32(k))), special
 
@@ -224,7 +230,8 @@ MAGIC = 2.0**52
 
 @jit
 def encode_fixed_stochastic(x, out, P, R):
-    """encode_fixed for stochastic rounding into power-of-two formats of at most 31 bits.
+    """encode_fixed for stochastic rounding into saturating formats of at most 31 bits with
+    a step 2**-frac_bits, 0 <= frac_bits <= 1023.
 
     Per chunk, one vectorized loop draws the random words (as float64 bit patterns) and a
     second one rounds.
@@ -241,16 +248,16 @@ def encode_fixed_stochastic(x, out, P, R):
     shift = np.uint64(32 - r1)
     scale = power_of_two(r1)
     wide = R.random_bits == 0 or R.random_bits > 32
-    saturate = P.overflow == SATURATE
     for start in range(0, x.shape[0], CHUNK):
         stop = min(start + CHUNK, x.shape[0])
-        for i in range(start, stop):
-            w0, _, _, _ = element_block(R.seed, R.stream, R.offset + np.uint64(i), 0)
-            words[i - start] = MAGIC_BITS | (np.uint64(w0) >> shift)
+        chunk_x, chunk_out, first = x[start:stop], out[start:stop], R.offset + np.uint64(start)
+        for j in range(chunk_x.shape[0]):
+            w0, _, _, _ = element_block(R.seed, R.stream, first + np.uint64(j), 0)
+            words[j] = MAGIC_BITS | (np.uint64(w0) >> shift)
         special = False
-        for i in range(start, stop):
-            code, flag = fixed_stochastic_lane(x[i], up, low, high, scale, wide, uniforms[i - start] - MAGIC, saturate)
-            out[i] = code & P.store_mask
+        for j in range(chunk_x.shape[0]):
+            code, flag = fixed_stochastic_lane(chunk_x[j], up, low, high, scale, wide, uniforms[j] - MAGIC)
+            chunk_out[j] = code & P.store_mask
             special |= flag
         if special:
             for i in range(start, stop):
@@ -269,12 +276,23 @@ def code_magnitude(code):
 
 
 @jit
-def decode_fixed(codes, out, P):
+def decode_fixed(codes, out, P, narrow):
     """out[i] = codes[i] * step, correctly rounded; returns the first code outside the format, or -1.
 
     The float64 product is exact (power-of-two step) or one correct rounding (|code| <= 2**53);
-    a wider code times a general step rounds its 128-bit product once.
+    a wider code times a general step rounds its 128-bit product once. ``narrow`` (at most
+    53 bits) allows a first vectorized pass: every valid code is then exact in float64.
     """
+    if narrow:
+        low = -np.float64(P.neg_limit)
+        high = np.float64(P.code_max)
+        invalid = False
+        for i in range(codes.shape[0]):
+            c = np.float64(codes[i])
+            invalid |= (c < low) | (c > high)
+            out[i] = c * P.step
+        if not invalid:
+            return -1
     for i in range(codes.shape[0]):
         c = codes[i]
         negative, magnitude = code_magnitude(c)
@@ -382,15 +400,21 @@ def encode_float_chunked(x, out, P, R):
     stochastic = R.mode == STOCHASTIC
     for start in range(0, x.shape[0], CHUNK):
         stop = min(start + CHUNK, x.shape[0])
+        # loops from 0 over slices (see encode_fixed_pow2)
+        chunk_bits, chunk_out, first = bits[start:stop], out[start:stop], R.offset + np.uint64(start)
         special = False
         if stochastic:
-            for i in range(start, stop):
-                w0, w1, _, _ = element_block(R.seed, R.stream, R.offset + np.uint64(i), 0)
-                out[i], flag = float_lane(bits[i], P, R.mode, R.random_bits, True, w0, w1)
+            for j in range(chunk_bits.shape[0]):
+                w0, w1, _, _ = element_block(R.seed, R.stream, first + np.uint64(j), 0)
+                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w0, w1)
+                special |= flag
+        elif R.mode == NEAREST_EVEN:  # the common mode as a constant: its selects fold away
+            for j in range(chunk_bits.shape[0]):
+                chunk_out[j], flag = float_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0, 0)
                 special |= flag
         else:
-            for i in range(start, stop):
-                out[i], flag = float_lane(bits[i], P, R.mode, R.random_bits, False, 0, 0)
+            for j in range(chunk_bits.shape[0]):
+                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, 0, False, 0, 0)
                 special |= flag
         if special:
             for i in range(start, stop):

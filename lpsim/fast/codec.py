@@ -186,7 +186,7 @@ def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, 
     kernel = K.encode_fixed
     if fmt.is_power_of_two_scale and fmt.bits <= 52:
         kernel = K.encode_fixed_pow2
-        if rounding.is_stochastic and fmt.bits <= 31 and params.frac_bits <= 1023:
+        if rounding.is_stochastic and fmt.bits <= 31 and 0 <= params.frac_bits <= 1023 and params.overflow == K.SATURATE:
             kernel = K.encode_fixed_stochastic
     return _encode_elementwise(kernel, params, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
 
@@ -194,7 +194,7 @@ def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, 
 def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
-    bad = K.decode_fixed(flat, out, fixed_params(fmt))
+    bad = K.decode_fixed(flat, out, fixed_params(fmt), fmt.bits <= 53)
     if bad >= 0:
         _raise_decode_as_exact(exact_codec.decode_fixed_element, flat[bad], fmt)
     return out.reshape(np.shape(codes))

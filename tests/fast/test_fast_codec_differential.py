@@ -50,21 +50,21 @@ def check_codec(x, fmt, rounding, key):
         assert_same(codec.decode(exact, fmt, engine="fast"), codec.decode(exact, fmt, engine="exact"))
 
 
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(data=st.data(), fmt=fixed_formats(), rounding=roundings, key=keys)
 def test_fixed_point(data, fmt, rounding, key):
     x = data.draw(arrays_of(fixed_values(fmt)))
     check_codec(x, fmt, rounding, key)
 
 
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(data=st.data(), fmt=float_formats(), rounding=roundings, key=keys)
 def test_floating_point(data, fmt, rounding, key):
     x = data.draw(arrays_of(float_values(fmt)))
     check_codec(x, fmt, rounding, key)
 
 
-@settings(max_examples=80)
+@settings(max_examples=150)
 @given(data=st.data(), ndim=st.integers(1, 3), rounding=roundings, key=keys)
 def test_block_formats(data, ndim, rounding, key):
     fmt = data.draw(block_formats(ndim=ndim))
