@@ -82,8 +82,8 @@ def section_throughput(x: np.ndarray, repeats: int) -> None:
     t_exact = per_value_exact(x, FIXED8, "nearest_even") * n
     print(f" {FIXED8.spec} nearest-even")
     row("lpsim fast encode", t_fast, n)
-    row("numpy clip(rint(x / delta)).astype(int8)", t_numpy, n, t_numpy, "numpy")
-    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n, t_exact, "exact")
+    row("numpy clip(rint(x / delta)).astype(int8)", t_numpy, n)
+    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n)
     print(f"   -> fast vs numpy {t_numpy / t_fast:.2f}x, fast vs exact {t_exact / t_fast:,.0f}x")
 
     # E4M3 nearest-even against ml_dtypes' cast (which rounds through float32: see docs/performance.md)
