@@ -21,7 +21,7 @@ import enum
 
 import attrs
 
-from ..formats._validate import int_in_range, to_int
+from ..formats._validate import int_in_range, member_of, signed_flag, to_int
 from ..formats.floating import FloatFormat
 from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, as_rounding, to_overflow
 
@@ -56,21 +56,8 @@ class IntRegister:
     kind = RegisterKind.INT
 
     bits: int = attrs.field(converter=to_int, validator=int_in_range(1, 64))
-    signed: bool = attrs.field(default=True)
-    overflow: Overflow = attrs.field(default=Overflow.WRAP, converter=to_overflow)
-
-    @signed.validator
-    def _check_signed(self, attribute, value):
-        if not isinstance(value, bool):
-            raise TypeError(f"IntRegister: signed must be a bool, got {value!r}")
-        if value and self.bits < 2:
-            raise ValueError("IntRegister: a signed register needs bits in [2, 64], got 1")
-
-    @overflow.validator
-    def _check_overflow(self, attribute, value):
-        if value not in _INT_OVERFLOWS:
-            allowed = ", ".join(p.value for p in _INT_OVERFLOWS)
-            raise ValueError(f"IntRegister: overflow must be one of {allowed}, got {value.value!r}")
+    signed: bool = attrs.field(default=True, validator=signed_flag)
+    overflow: Overflow = attrs.field(default=Overflow.WRAP, converter=to_overflow, validator=member_of(_INT_OVERFLOWS))
 
     @property
     def code_min(self) -> int:

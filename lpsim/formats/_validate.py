@@ -34,3 +34,25 @@ def to_int(value):
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
     return value
+
+
+def signed_flag(instance, attribute, value):
+    """An attrs validator for a ``signed`` flag next to a ``bits`` field: a bool, and a sign needs 2+ bits."""
+    cls = type(instance).__name__
+    if not isinstance(value, bool):
+        raise TypeError(f"{cls}: {attribute.name} must be a bool, got {value!r}")
+    if value and instance.bits < 2:
+        raise ValueError(f"{cls}: a signed {cls} needs bits in [2, 64] (one sign bit plus one), got {instance.bits}")
+
+
+def member_of(allowed: tuple):
+    """An attrs validator: the (enum) value is one of ``allowed``; the message lists them in order."""
+
+    def check(instance, attribute, value):
+        if value not in allowed:
+            names = ", ".join(getattr(a, "value", a) for a in allowed)
+            raise ValueError(
+                f"{type(instance).__name__}: {attribute.name} must be one of {names}, got {getattr(value, 'value', value)!r}"
+            )
+
+    return check

@@ -7,7 +7,7 @@ import math
 import attrs
 import numpy as np
 
-from ._validate import int_in_range, optional, to_int
+from ._validate import int_in_range, member_of, optional, signed_flag, to_int
 from .base import Format, signed_dtype_for, unsigned_dtype_for
 from .rounding import Overflow, to_overflow
 
@@ -57,17 +57,12 @@ class FixedPoint(Format):
     family = "fixed"
 
     bits: int = attrs.field(converter=to_int, validator=int_in_range(1, 64))
-    signed: bool = attrs.field(default=True)
+    signed: bool = attrs.field(default=True, validator=signed_flag)
     frac_bits: int | None = attrs.field(default=None, converter=to_int, validator=optional(int_in_range(-1023, 1074)))
     scale: float | None = attrs.field(default=None, converter=_to_scale)
-    overflow: Overflow = attrs.field(default=Overflow.SATURATE, converter=to_overflow)
-
-    @signed.validator
-    def _check_signed(self, attribute, value):
-        if not isinstance(value, bool):
-            raise TypeError(f"FixedPoint: signed must be a bool, got {value!r}")
-        if value and self.bits < 2:
-            raise ValueError("FixedPoint: a signed format needs bits in [2, 64] (one sign bit plus one), got 1")
+    overflow: Overflow = attrs.field(
+        default=Overflow.SATURATE, converter=to_overflow, validator=member_of(_FIXED_OVERFLOWS)
+    )
 
     @scale.validator
     def _check_scale(self, attribute, value):
@@ -81,10 +76,7 @@ class FixedPoint(Format):
             raise ValueError(f"FixedPoint: scale must be a positive finite number, got {value!r}")
 
     @overflow.validator
-    def _check_overflow(self, attribute, value):
-        if value not in _FIXED_OVERFLOWS:
-            allowed = ", ".join(p.value for p in _FIXED_OVERFLOWS)
-            raise ValueError(f"FixedPoint: overflow must be one of {allowed}, got {value.value!r}")
+    def _check_range(self, attribute, value):
         top = abs(self.code_min) if self.signed else self.code_max
         if not math.isfinite(top * self.step):
             raise ValueError(
