@@ -7,6 +7,9 @@ import numbers
 
 import attrs
 
+from ..arith.accumulator import Accumulator
+from ..arith.plan import plan_dot
+from ..arith.profiles import as_accumulator, available_profiles
 from ..codec import ENGINES, check_format
 from ..formats.base import Format
 from ..formats.fixed import FixedPoint
@@ -19,6 +22,9 @@ LOW_PRECISION = ("lpsgd", "lpsvrg", "halp")
 ARITHMETICS = ["float"]
 # Cross-field checks of an arithmetic (name -> check(config)), run at construction; lpsim.algorithms.integer adds its own.
 ARITHMETIC_CHECKS: dict = {}
+# Arithmetics whose dot x_i . z takes TrainConfig.accumulator (name -> check(accumulator), raising
+# TypeError / ValueError for an accumulator its kernels cannot run); lpsim.algorithms.integer adds its own.
+ACCUMULATOR_CHECKS: dict = {}
 
 DEFAULT_FORMAT = FixedPoint(bits=8, frac_bits=0)
 
@@ -46,6 +52,15 @@ def _int_at_least(name, low, allow_none=False):
 
 def _format_or_none(value):
     return None if value is None else check_format(value)
+
+
+def _accumulator_or_none(value):
+    if value is None:
+        return None
+    try:
+        return as_accumulator(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"TrainConfig: accumulator: {exc}") from None
 
 
 def _one_of(name, allowed):
@@ -82,7 +97,12 @@ class TrainConfig:
                    X_q = s_x * quantize(X / s_x, data_fmt, data_rounding), s_x = data_scale or
                    max|X| / M(data_fmt); training and every metric then use the quantized problem.
     engine         "fast" or "exact": the lpsim engine for every quantization.
-    arithmetic     inner-loop arithmetic; "float" (float64 gradients) for now.
+    arithmetic     inner-loop arithmetic: "float" (float64 gradients, only stored numbers are
+                   quantized) or "integer" (the integer inner loop, lpsim.algorithms.integer).
+    accumulator    None: the arithmetic's own accumulator (an exact sum for "integer"). Else a
+                   hardware profile name (``lpsim profiles``), HardwareProfile or Accumulator
+                   (lpsim.arith) that sums the integer dot x_i . z of an integer arithmetic;
+                   its registers must be integer or exact. Stored as the Accumulator.
     divergence_factor  a run is "diverged" when ||w - w*|| exceeds this factor times
                    max(||w0 - w*||, ||w*||), or w holds NaN / inf.
     """
@@ -103,6 +123,7 @@ class TrainConfig:
                                            validator=_positive_or_none("data_scale"))
     engine: str = attrs.field(default="fast", validator=_one_of("engine", ENGINES))
     arithmetic: str = attrs.field(default="float")
+    accumulator: Accumulator | None = attrs.field(default=None, converter=_accumulator_or_none)
     divergence_factor: float = attrs.field(default=1e6, converter=float)
 
     @arithmetic.validator
@@ -128,10 +149,51 @@ class TrainConfig:
             check_grid_format(self.data_fmt, "data_fmt")
         if self.arithmetic in ARITHMETIC_CHECKS:
             ARITHMETIC_CHECKS[self.arithmetic](self)
+        if self.accumulator is not None:
+            check_accumulator(self)
 
     @property
     def low_precision(self) -> bool:
         return self.algorithm in LOW_PRECISION
+
+
+def accumulator_arithmetics() -> tuple[str, ...]:
+    """The arithmetics that take TrainConfig.accumulator."""
+    return tuple(name for name in ARITHMETICS if name in ACCUMULATOR_CHECKS)
+
+
+def profiles_for(arithmetic: str) -> list[str]:
+    """Names of the hardware profiles whose accumulator ``arithmetic`` can run."""
+    check = ACCUMULATOR_CHECKS[arithmetic]
+    names = []
+    for name, profile in available_profiles().items():
+        try:
+            check(profile.accumulator)
+        except (TypeError, ValueError):
+            continue
+        names.append(name)
+    return names
+
+
+def check_accumulator(config: "TrainConfig") -> None:
+    """Raise ValueError unless ``config.arithmetic`` can sum x_i . z with ``config.accumulator``."""
+    arithmetic, accumulator = config.arithmetic, config.accumulator
+    check = ACCUMULATOR_CHECKS.get(arithmetic)
+    if check is None:
+        raise ValueError(
+            f"TrainConfig: accumulator applies to an integer inner loop (arithmetic one of "
+            f"{', '.join(map(repr, accumulator_arithmetics()))}); arithmetic={arithmetic!r} computes its dot "
+            "products in float64"
+        )
+    try:
+        check(accumulator)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"TrainConfig: accumulator {accumulator.spec} cannot sum the dot x_i . z of arithmetic={arithmetic!r} "
+            f"({exc}); the profiles it can run: {', '.join(profiles_for(arithmetic))}"
+        ) from None
+    plan_dot(accumulator, config.data_fmt, config.fmt, op=f"TrainConfig: accumulator of arithmetic={arithmetic!r}",
+             a_name="x_i (data_fmt)", b_name="z (fmt)")
 
 
 def check_grid_format(fmt: Format, name: str) -> None:

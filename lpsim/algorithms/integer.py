@@ -87,7 +87,8 @@ class IntegerArithmetic:
     accumulator: Accumulator = attrs.field(converter=as_accumulator)
 
     def run_epoch(self, model, state, rows, alpha, grid) -> None:
-        integer_epoch(model, state, rows, alpha, grid, self.accumulator)
+        accumulator = self.accumulator if grid.accumulator is None else grid.accumulator
+        integer_epoch(model, state, rows, alpha, grid, accumulator)
 
 
 def register_integer_arithmetic(name: str, accumulator=EXACT_ACCUMULATOR) -> IntegerArithmetic:
@@ -99,6 +100,7 @@ def register_integer_arithmetic(name: str, accumulator=EXACT_ACCUMULATOR) -> Int
         _config.ARITHMETICS.append(name)
     EPOCH_RUNNERS[name] = arithmetic.run_epoch
     _config.ARITHMETIC_CHECKS[name] = check_integer_config
+    _config.ACCUMULATOR_CHECKS[name] = accumulator_kind  # TrainConfig.accumulator overrides ``accumulator``
     return arithmetic
 
 

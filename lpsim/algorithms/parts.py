@@ -15,6 +15,7 @@ import enum
 import attrs
 import numpy as np
 
+from ..arith.accumulator import Accumulator
 from ..codec import quantize
 from ..formats.base import Format
 from ..formats.rounding import Rounding
@@ -53,6 +54,8 @@ class Grid:
 
     v / s is computed in float64 and then quantized by lpsim.quantize; the result is
     multiplied back by s in float64 (exact when s is a power of two).
+    ``accumulator``: TrainConfig.accumulator, for an integer inner loop's dot x_i . z
+    (None: the arithmetic's own accumulator); the float loop does not use it.
     """
 
     fmt: Format
@@ -60,6 +63,7 @@ class Grid:
     seed: int
     stream: int
     engine: str
+    accumulator: Accumulator | None = None
 
     def covering_scale(self, radius: float) -> float:
         """The scale whose grid spans [-radius, radius]: radius / M, M the format's largest value."""

@@ -166,7 +166,7 @@ def train(model, config: TrainConfig) -> TrainResult:
     grid = None
     if recipe.storage is not Storage.FLOAT:
         grid = Grid(fmt=config.fmt, rounding=config.rounding, seed=config.seed, stream=ITERATE_STREAM,
-                    engine=config.engine)
+                    engine=config.engine, accumulator=config.accumulator)
 
     state = IterateState(z=np.zeros(model.dim))
     if recipe.storage is Storage.FIXED_GRID:

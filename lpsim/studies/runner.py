@@ -9,7 +9,6 @@ so one bad grid point cannot kill a sweep (such runs are not stored; a resume re
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import math
 import time
@@ -72,20 +71,9 @@ def train_config(params: dict):
     if params.get("data_format") is not None:
         kwargs["data_fmt"] = params["data_format"]
         kwargs["data_rounding"] = params["data_rounding"]
-    accepted = _config_fields(TrainConfig)
-    if params.get("profile") is not None and "profile" in accepted:
-        kwargs["profile"] = params["profile"]
-    return TrainConfig(**{k: v for k, v in kwargs.items() if k in accepted})
-
-
-@functools.lru_cache(maxsize=None)
-def _config_fields(cls) -> frozenset:
-    try:
-        import attrs
-
-        return frozenset(f.name for f in attrs.fields(cls))
-    except Exception:
-        return frozenset(inspect.signature(cls).parameters)
+    if params.get("profile") is not None:
+        kwargs["accumulator"] = params["profile"]
+    return TrainConfig(**kwargs)
 
 
 def _resolved(model, config) -> dict:

@@ -196,7 +196,7 @@ PARAMS: dict[str, Param] = {
         _P("fixed_scale", "precision", float, None, positive=True, optional=True, doc="grid step of LP-SGD/LP-SVRG (default: chosen by the algorithm)"),
         _P("data_format", "precision", str, None, optional=True, normalize=_format_spec, doc="format of the data x_i (default: float64)"),
         _P("data_rounding", "precision", str, "nearest_even", normalize=_rounding, doc="rounding of the data (with data_format)"),
-        _P("profile", "precision", str, None, optional=True, normalize=_profile, doc="hardware profile / accumulator (lpsim.arith)"),
+        _P("profile", "precision", str, None, optional=True, normalize=_profile, doc="hardware profile summing the integer loop's dot x_i . z (arithmetic integer)"),
     )
 }
 SECTIONS = ("problem", "train", "precision")

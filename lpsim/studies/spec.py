@@ -24,8 +24,15 @@ from .schema import PARAMS, SchemaError
 
 # Bump when a change to lpsim alters the result of an unchanged run spec (algorithms,
 # data generators, rounding semantics): old results then get new ids and are rerun
-# instead of being mixed with new ones. Recorded in every run file.
-SEMANTICS_VERSION = 1
+# instead of being mixed with new ones. A run's id hashes the latest version that changed
+# *its* result (``run_semantics``), so a change confined to some runs leaves the ids and
+# stored results of the others valid. Recorded in every run file.
+SEMANTICS_VERSION = 2
+# version -> (what changed, which resolved runs it changed); a change to every run: lambda p: True.
+SEMANTICS_CHANGES = {
+    2: ("the profile (accumulator) reaches the integer inner loop; before, it was recorded but unused",
+        lambda p: p.get("profile") is not None),
+}
 TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
 STUDY_KEYS = ("name", "description", "record")
 PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "floor", "logx")
@@ -102,8 +109,12 @@ class RunSpec:
         # None means "does not apply": leaving those out keeps ids stable when a new parameter
         # (whose default is None, i.e. the old behaviour) joins the schema.
         given = {k: v for k, v in self.params.items() if v is not None}
-        text = canonical_json({"semantics": SEMANTICS_VERSION, "params": given})
+        text = canonical_json({"semantics": self.semantics, "params": given})
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def semantics(self) -> int:
+        return run_semantics(self.params)
 
     def __eq__(self, other):
         return isinstance(other, RunSpec) and other.id == self.id
@@ -113,6 +124,11 @@ class RunSpec:
 
     def __getitem__(self, name: str):
         return self.params[name]
+
+
+def run_semantics(params: dict) -> int:
+    """The latest SEMANTICS_VERSION that changed the result of the run with these resolved params."""
+    return max([1] + [version for version, (_, changed) in SEMANTICS_CHANGES.items() if changed(params)])
 
 
 def resolve_run(params: dict[str, Any]) -> RunSpec:
@@ -133,6 +149,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
         p["data_rounding"] = None
     if p["algorithm"] in schema.FULL_PRECISION:
         p["mu"] = None
+        p["arithmetic"] = "float"  # SGD and SVRG have no integer loop: the float64 reference of every arithmetic
         for name in schema.PRECISION_ONLY:
             p[name] = None
         return RunSpec(params=p)
@@ -148,7 +165,23 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
         p["block_size"] = None
     p["bits"] = fmt.bits
     p["format"] = fmt.spec
+    if p["profile"] is not None:
+        _resolve_profile(p)
     return RunSpec(params=p)
+
+
+def _resolve_profile(p: dict) -> None:
+    """Clear the profile where the arithmetic computes in float64; else check it now, as training would."""
+    from ..algorithms.config import accumulator_arithmetics
+    from .runner import train_config
+
+    if p["arithmetic"] not in accumulator_arithmetics():
+        p["profile"] = None
+        return
+    try:
+        train_config(p)
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"profile {p['profile']!r}: {exc}") from None
 
 
 # -- plots ----------------------------------------------------------------------------------------
@@ -395,4 +428,16 @@ def _parse(raw: Any, src: _Source) -> Study:
         raise src.error(f"a grid point is invalid: {exc}", "grid") from None
     if not runs:
         raise src.error("the grid has no runs", "grid")
+    if _names_profile(fixed, grid, overrides) and all(run["profile"] is None for run in runs):
+        from ..algorithms.config import accumulator_arithmetics
+
+        raise src.error(
+            "no run uses it: a profile sums the integer dot products of lpsgd, lpsvrg or halp with arithmetic = "
+            f"{' or '.join(map(repr, accumulator_arithmetics()))} (and a data_format); arithmetic 'float' computes "
+            "in float64", "grid" if "profile" in grid else "precision", "profile")
     return study
+
+
+def _names_profile(fixed: dict, grid: dict, overrides: dict) -> bool:
+    return (fixed["profile"] is not None or any(v is not None for v in grid.get("profile", ()))
+            or any(table.get("profile") is not None for table in overrides.values()))

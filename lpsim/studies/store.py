@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Iterable
 
-from .spec import SEMANTICS_VERSION, RunSpec, Study
+from .spec import RunSpec, Study
 from .table import HISTORY_COLUMNS, PROBLEM_COLUMNS, TIMING_COLUMNS, Table
 from .schema import PARAMS
 
@@ -115,7 +115,7 @@ class ResultsStore:
 
         record = {
             "id": spec.id,
-            "semantics": SEMANTICS_VERSION,
+            "semantics": spec.semantics,
             "lpsim_version": __version__,
             "study": study_name,
             "params": spec.params,

@@ -1,5 +1,6 @@
 """Study files: parsing, validation with helpful errors, grid expansion, stable run ids."""
 
+import hashlib
 import json
 import textwrap
 
@@ -62,10 +63,9 @@ def test_run_id_is_hash_of_canonical_spec():
     same = Study.create("b", problem={"n": 32.0, "d": 4, "condition_number": 10.0}, grid={"algorithm": ["halp"]})
     (run,), (other,) = study.runs(), same.runs()
     assert run.id == other.id  # 10 and 10.0 are the same value; the study name is not part of a run
-    import hashlib
 
     given = {k: v for k, v in run.params.items() if v is not None}
-    text = canonical_json({"semantics": SEMANTICS_VERSION, "params": given})
+    text = canonical_json({"semantics": run.semantics, "params": given})
     assert run.id == hashlib.sha256(text.encode()).hexdigest()[:16]
     changed = Study.create("a", problem={"n": 32, "d": 4, "condition_number": 10}, train={"seed": 1},
                            grid={"algorithm": ["halp"]})
@@ -78,7 +78,7 @@ def test_run_id_is_stable_across_versions():
     study = Study.create("golden", problem={"n": 64, "d": 8}, train={"epochs": 5, "seed": 3},
                          precision={"bits": 8, "family": "fixed"}, grid={"algorithm": ["halp"]})
     (run,) = study.runs()
-    assert SEMANTICS_VERSION == 1
+    assert run.semantics == 1  # version 2 changed only runs with a profile
     assert run.id == "ad622f65486ff102", run.params
 
 
@@ -240,3 +240,57 @@ def test_missing_file_is_a_clear_error(tmp_path):
 def test_study_from_dict_needs_a_table():
     with pytest.raises(StudyError, match="table of sections"):
         Study.from_dict(["not", "a", "table"])
+
+
+def _integer_study(grid, **precision):
+    return Study.create("acc", problem={"n": 32, "d": 4}, train={"arithmetic": "integer"},
+                        precision={"data_format": "int8", **precision}, grid=grid)
+
+
+def test_a_profile_splits_runs_and_only_those_get_new_ids():
+    (plain,) = _integer_study({"algorithm": ["halp"]}).runs()
+    runs = _integer_study({"algorithm": ["halp"], "profile": ["exact", "vnni_int8_int32"]}).runs()
+    assert [r["profile"] for r in runs] == ["exact", "vnni_int8_int32"]
+    assert len({plain.id, *(r.id for r in runs)}) == 3
+    # the runs without a profile keep their semantics and ids; profile runs hash the version that made it count
+    assert plain.semantics == 1 and all(r.semantics == SEMANTICS_VERSION == 2 for r in runs)
+    given = {k: v for k, v in runs[1].params.items() if v is not None}
+    old_id = hashlib.sha256(canonical_json({"semantics": 1, "params": given}).encode()).hexdigest()[:16]
+    assert runs[1].id != old_id  # a result stored before the profile reached training is not reused
+
+
+def test_profile_is_cleared_where_the_arithmetic_is_float():
+    study = Study.create("acc", problem={"n": 32, "d": 4}, precision={"data_format": "int8"},
+                         grid={"arithmetic": ["float", "integer"], "algorithm": ["svrg", "halp"],
+                               "profile": ["exact", "vnni_int8_int32"]})
+    runs = [(r["arithmetic"], r["algorithm"], r["profile"]) for r in study.runs()]
+    # SVRG is the float64 reference whatever the arithmetic; float HALP once, not once per profile
+    assert runs == [("float", "svrg", None), ("float", "halp", None), ("integer", "halp", "exact"),
+                    ("integer", "halp", "vnni_int8_int32")]
+    float_halp = [r for r in study.runs() if r["algorithm"] == "halp"][0]
+    (no_profile,) = Study.create("b", problem={"n": 32, "d": 4}, precision={"data_format": "int8"},
+                                 grid={"algorithm": ["halp"]}).runs()
+    assert float_halp.id == no_profile.id
+
+
+@pytest.mark.parametrize("grid, precision, expected", [
+    ({"algorithm": ["halp"], "profile": ["vnni_int8_int32", "fp8_fp32"]}, {},
+     r"at \{algorithm = 'halp', profile = 'fp8_fp32'\}.*the profiles it can run: avx2_maddubs_int16"),
+    ({"algorithm": ["halp"], "profile": ["exact"]}, {"data_format": None}, "needs data_fmt"),
+    ({"algorithm": ["halp"], "profile": ["vnni_int8_int32"]}, {"data_format": "fixed12_f0"},
+     r"product register int16_err .* narrower than a single product"),
+])
+def test_profiles_the_integer_loop_cannot_run_are_rejected_before_running(grid, precision, expected):
+    with pytest.raises(StudyError, match=expected):
+        _integer_study(grid, **precision)
+
+
+def test_a_profile_no_run_uses_is_an_error(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [grid]
+        algorithm = ["svrg", "halp"]
+        profile = ["vnni_int8_int32"]
+        """)
+    assert "line 5" in message and "[grid] profile: no run uses it" in message and "arithmetic = 'integer'" in message

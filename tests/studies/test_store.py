@@ -219,10 +219,11 @@ def test_progress_survives_a_closed_stream():
     assert progress.quiet and progress.done == 1
 
 
-def test_profile_axis_is_recorded(tmp_path):
-    # TrainConfig does not take a profile yet: the axis is validated, recorded and passed through
-    s = Study.create("prof", problem={"n": 32, "d": 4}, train={"epochs": 2},
-                     grid={"algorithm": ["svrg", "halp"], "profile": ["fp64", "vnni_int8_int32"]})
-    assert len(s.runs()) == 3  # float64 SVRG has no profile: one run, not two
+def test_profile_axis_reaches_training_and_is_recorded(tmp_path):
+    # the profile is the integer loop's accumulator: float64 SVRG has none (one run, not two)
+    s = Study.create("prof", problem={"n": 32, "d": 4}, train={"epochs": 2, "arithmetic": "integer"},
+                     precision={"data_format": "int8"},
+                     grid={"algorithm": ["svrg", "lpsgd"], "profile": ["exact", "vnni_int8_int32"]})
+    assert len(s.runs()) == 3
     result = run_study(s, tmp_path, executor="serial", quiet=True, plot=False)
-    assert result.complete and result.table.unique("profile") == [None, "fp64", "vnni_int8_int32"]
+    assert result.complete and result.table.unique("profile") == [None, "exact", "vnni_int8_int32"]

@@ -2,6 +2,7 @@
 has its committed figure and its reading."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,9 @@ def test_shipped_study_is_valid_with_figure_and_reading(path):
     assert figure.read_bytes()[:4] == b"\x89PNG"
     text = DOC.read_text()
     assert f"### {path.stem}" in text and f"../studies/figures/{path.stem}.png" in text
+
+
+def test_doc_profile_snippet_is_a_valid_study():
+    (block,) = [b for b in re.findall(r"```toml\n(.+?)\n```", DOC.read_text(), flags=re.S) if "profile =" in b]
+    study = Study.from_dict(tomllib.loads('[study]\nname = "profiles"\n' + block))
+    assert [r["profile"] for r in study.runs()] == ["exact", "vnni_int8_int32", "avx2_maddubs_int16"]
