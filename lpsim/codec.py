@@ -38,6 +38,7 @@ def check_format(fmt) -> Format:
 
 
 MAX_EXACT_INT = 2**53
+_FLOAT64 = np.dtype(np.float64)
 
 
 def as_float64(x) -> np.ndarray:
@@ -46,6 +47,8 @@ def as_float64(x) -> np.ndarray:
     Accepted: float16/32/64 arrays and scalars, Python floats, and integers (numpy or
     Python) with |value| <= 2**53, the range where every integer is a float64 value.
     """
+    if type(x) is np.ndarray and x.dtype is _FLOAT64:  # the common case, returned as is
+        return x
     if isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_)):
         _check_int_range(np.array([int(x)], dtype=object))
         return np.asarray(float(int(x)))
@@ -92,6 +95,8 @@ def _select(fmt: Format, engine: str):
 
 
 def _check_offset(offset, size: int) -> int:
+    if type(offset) is int and 0 <= offset and offset + size <= 2**64:  # the common case: nothing to convert
+        return offset
     if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or not 0 <= offset < 2**64:
         raise ValueError(f"offset must be an integer in [0, 2**64), got {offset!r}")
     if int(offset) + size > 2**64:
@@ -109,13 +114,16 @@ def encode(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, o
     ``seed``, ``stream`` and ``offset`` key stochastic rounding's random bits: element i
     (flat C order) uses index ``offset + i`` (see lpsim.rng).
     """
-    fmt = check_format(fmt)
+    return _scalar_if_0d(_encode(x, check_format(fmt), rounding, seed, stream, offset, engine))
+
+
+def _encode(x, fmt: Format, rounding, seed, stream, offset, engine: str):
     rounding = as_rounding(rounding)
     seed, stream = check_seed_stream(seed, stream)
     values = as_float64(x)
     offset = _check_offset(offset, values.size)
     encoder, _ = _select(fmt, engine)
-    return _scalar_if_0d(encoder(values, fmt, rounding, seed, stream, offset))
+    return encoder(values, fmt, rounding, seed, stream, offset)
 
 
 def decode(codes, fmt, *, engine: str = "fast"):
@@ -132,5 +140,6 @@ def decode(codes, fmt, *, engine: str = "fast"):
 def quantize(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, offset: int = 0, engine: str = "fast"):
     """Round values onto the grid of ``fmt``; returns float64 values of the same shape."""
     fmt = check_format(fmt)
-    codes = encode(x, fmt, rounding, seed=seed, stream=stream, offset=offset, engine=engine)
-    return decode(codes, fmt, engine=engine)
+    codes = _encode(x, fmt, rounding, seed, stream, offset, engine)
+    _, decoder = _select(fmt, engine)  # the encoder's engine: codes it made need no re-checking
+    return _scalar_if_0d(decoder(codes, fmt))

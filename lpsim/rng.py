@@ -37,6 +37,8 @@ MAX_STREAM = (1 << 32) - 1
 
 def check_seed_stream(seed, stream) -> tuple[int, int]:
     """Validate and return (seed, stream) as Python ints."""
+    if type(seed) is int and type(stream) is int and 0 <= seed <= MAX_SEED and 0 <= stream <= MAX_STREAM:
+        return seed, stream
     for name, value, top in (("seed", seed, MAX_SEED), ("stream", stream, MAX_STREAM)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name} must be an integer in [0, {top}], got {value!r}")

@@ -29,14 +29,46 @@ _TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every
 # -- parameters for kernels ------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
+def _mode_and_bits(rounding: Rounding) -> tuple[int, int]:
+    return rounding.mode.code, 0 if rounding.random_bits is None else int(rounding.random_bits)
+
+
 def round_params(rounding: Rounding, seed: int, stream: int, offset: int) -> K.RoundParams:
-    return K.RoundParams(
-        mode=rounding.mode.code,
-        random_bits=0 if rounding.random_bits is None else int(rounding.random_bits),
-        seed=np.uint64(seed),
-        stream=np.uint64(stream),
-        offset=np.uint64(offset),
-    )
+    mode, random_bits = _mode_and_bits(rounding)
+    return K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+
+
+# -- calling kernels ---------------------------------------------------------------------
+
+_ENTRY_POINTS: dict = {}
+
+
+def call_kernel(kernel, key, *args):
+    """``kernel(*args)``, skipping Numba's dispatch for argument types seen before.
+
+    Numba's dispatcher types every argument on every call, and typing a namedtuple of
+    parameters costs microseconds: more than a short array's whole kernel. ``key`` must
+    determine the Numba types of ``args`` (the caller builds the tuples and arrays itself);
+    the first call with a key goes through the dispatcher (compiling or loading that
+    signature) and remembers the compiled entry point of exactly those types.
+    """
+    entry = _ENTRY_POINTS.get(key)
+    if entry is not None:
+        return entry(*args)
+    result = kernel(*args)
+    overloads = getattr(kernel, "overloads", None)  # absent when NUMBA_DISABLE_JIT=1 leaves plain functions
+    if overloads is not None:
+        compiled = overloads.get(tuple(kernel.typeof_pyval(a) for a in args))
+        if compiled is not None:
+            _ENTRY_POINTS[key] = compiled.entry_point
+    return result
+
+
+def _array_key(a: np.ndarray) -> tuple:
+    """What Numba's type of an array argument depends on, besides its dtype and rank."""
+    flags = a.flags
+    return flags.c_contiguous, flags.f_contiguous, flags.writeable, flags.aligned
 
 
 @functools.lru_cache(maxsize=512)
@@ -170,17 +202,47 @@ def _normalize_axis(axis: int, ndim: int) -> int:
 # -- fixed point -------------------------------------------------------------------
 
 
-def _encode_elementwise(kernel, params, exact_element, x, fmt, rounding, seed, stream, offset) -> np.ndarray:
+def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, offset) -> np.ndarray:
+    kernel, params, code_dtype, unsigned_dtype, mode, random_bits = plan
     flat = _flat_float64(x)
     _check_index_range(flat.size, rounding, offset)
-    out = np.empty(flat.size, dtype=fmt.code_dtype)
-    bad = kernel(flat, _unsigned_view(out), params, round_params(rounding, seed, stream, offset))
+    out = np.empty(flat.size, dtype=code_dtype)
+    R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+    # the parameter tuples' field types are fixed by the functions that build them
+    key = (kernel, code_dtype, _array_key(flat))
+    bad = call_kernel(kernel, key, flat, out.view(unsigned_dtype), params, R)
     if bad >= 0:
         _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
     return out.reshape(np.shape(x))
 
 
-def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+_BY_IDENTITY: dict = {}
+
+
+def _by_identity(build, *args):
+    """``build(*args)``, remembered by the identity of ``args`` (formats, roundings).
+
+    The entry keeps its arguments alive, so their ids stay theirs. Hashing a format costs as
+    much as encoding a few values; ``build`` itself caches by value, so equal formats still
+    share one parameter tuple.
+    """
+    key = (build, *map(id, args))
+    hit = _BY_IDENTITY.get(key)
+    if hit is None:
+        if len(_BY_IDENTITY) >= 1024:
+            _BY_IDENTITY.clear()
+        hit = _BY_IDENTITY[key] = (build(*args), args)
+    return hit[0]
+
+
+def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
+    """(kernel, params, code dtype, its unsigned twin, mode code, random bits)."""
+    code_dtype = fmt.code_dtype
+    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding))
+
+
+@functools.lru_cache(maxsize=512)
+def _fixed_encoder(fmt: FixedPoint, rounding: Rounding) -> tuple:
     # vectorized kernels need exact float64 codes with room to spare: power-of-two steps, <= 52 bits
     params = fixed_params(fmt)
     kernel = K.encode_fixed
@@ -188,13 +250,24 @@ def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, 
         kernel = K.encode_fixed_pow2
         if rounding.is_stochastic and fmt.bits <= 31 and 0 <= params.frac_bits <= 1023 and params.overflow == K.SATURATE:
             kernel = K.encode_fixed_stochastic
-    return _encode_elementwise(kernel, params, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
+    return _encode_plan(kernel, params, fmt, rounding)
+
+
+def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    plan = _by_identity(_fixed_encoder, fmt, rounding)
+    return _encode_elementwise(plan, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
+
+
+def _fixed_decoder(fmt: FixedPoint) -> tuple:
+    return fixed_params(fmt), fmt.bits <= 53
 
 
 def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
+    params, narrow = _by_identity(_fixed_decoder, fmt)
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
-    bad = K.decode_fixed(flat, out, fixed_params(fmt), fmt.bits <= 53)
+    key = (K.decode_fixed, flat.dtype, _array_key(flat))
+    bad = call_kernel(K.decode_fixed, key, flat, out, params, narrow)
     if bad >= 0:
         _raise_decode_as_exact(exact_codec.decode_fixed_element, flat[bad], fmt)
     return out.reshape(np.shape(codes))
@@ -203,16 +276,23 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
 # -- floating point ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
+def _float_encoder(fmt: FloatFormat, rounding: Rounding) -> tuple:
+    return _encode_plan(K.encode_float_chunked, float_params(fmt, rounding), fmt, rounding)
+
+
 def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    params = float_params(fmt, rounding)
-    return _encode_elementwise(K.encode_float_chunked, params, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
+    plan = _by_identity(_float_encoder, fmt, rounding)
+    return _encode_elementwise(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
 def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
     if fmt.bits <= _TABLE_MAX_BITS:
-        bad = K.decode_by_table(flat, out, _decode_table(fmt))
+        table = _decode_table(fmt)
+        key = (K.decode_by_table, flat.dtype, _array_key(flat))
+        bad = call_kernel(K.decode_by_table, key, flat, out, table)
     else:
         bad = K.decode_float(flat, out, float_layout(fmt), np.uint64(fmt.n_codes - 1))
     if bad >= 0:
@@ -320,6 +400,6 @@ def register_builtin_kernels(register) -> None:
 
 
 __all__ = [
-    "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
+    "call_kernel", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
     "fixed_params", "float_layout", "float_params", "register_builtin_kernels", "round_params",
 ]

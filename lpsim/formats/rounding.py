@@ -7,6 +7,7 @@ compares with which fraction bits) is in docs/formats.md, section "Rounding".
 from __future__ import annotations
 
 import enum
+import functools
 import re
 
 import attrs
@@ -108,6 +109,12 @@ class Rounding:
         return self.mode.value
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_cached(text: str) -> Rounding:
+    # a training loop names its rounding once per step; a Rounding is immutable, so one parse serves every call
+    return Rounding.parse(text)
+
+
 def as_rounding(value) -> Rounding:
     """Accept a Rounding, a RoundingMode or a string and return a Rounding."""
     if isinstance(value, Rounding):
@@ -115,7 +122,7 @@ def as_rounding(value) -> Rounding:
     if isinstance(value, RoundingMode):
         return Rounding(mode=value)
     if isinstance(value, str):
-        return Rounding.parse(value)
+        return _parse_cached(value)
     raise TypeError(f"rounding must be a Rounding, RoundingMode or string, got {type(value).__name__}")
 
 
