@@ -35,6 +35,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lpsim.algorithms.integer import (  # noqa: E402
+    K_CAP,
     IntegerData,
     accumulator_tuple,
     epoch_plan,
@@ -177,8 +178,9 @@ def time_svrg_numpy(p: Problem, rows: np.ndarray, steps: int = 1500) -> float:
     return full + (time.perf_counter() - start) * len(rows) / min(steps, len(rows))
 
 
-def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding) -> tuple[list, np.ndarray]:
-    """HALP (bit-centered z) or LP-SVRG (w on the fixed grid) with int``bits`` data and iterate codes."""
+def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_cap: int = K_CAP) -> tuple[list, np.ndarray]:
+    """HALP (bit-centered z) or LP-SVRG (w on the fixed grid) with int``bits`` data and iterate codes;
+    ``k_cap`` caps the update's fraction bits K (register_integer_arithmetic's update_frac_bits)."""
     dtype = np.int8 if bits == 8 else np.int16
     data_fmt = FixedPoint(bits=bits, frac_bits=0)
     data = IntegerData.from_codes(p.codes, UNIT, data_fmt)
@@ -206,7 +208,7 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding) -> t
             z_ref, d_ref = Z.copy(), np.empty(p.n, dtype=np.int64)
             hk.row_dots(data.codes, z_ref, acc, d_ref)
         plan = epoch_plan(data, "least_squares", p.y, p.l2, state, p.alpha, 1, fmt, rounding, SEED,
-                          EXACT_ACCUMULATOR, "fast", z_ref, d_ref)
+                          EXACT_ACCUMULATOR, "fast", z_ref, d_ref, k_cap)
         status, done = fast_epoch(data, plan, Z, rows.reshape(-1, 1), step, SEED, acc)
         step += done
         w = (anchor.w if algorithm == "halp" else 0.0) + plan.s_z * Z.astype(np.float64)

@@ -49,7 +49,7 @@ UPDATE_STREAM = 4  # packed slots: step g, element j -> call g * calls + j // pe
 SCALAR_STREAM = 5  # the scalar of batch row b at step g: index g * B + b
 GRADIENT_STREAM = 6  # alpha g~ / s_z: element j at index step0 * dim + j (step0: first step of the epoch)
 
-K_CAP = 16  # most fraction bits of the update: random slots stay <= 16 bits
+K_CAP = 16  # most fraction bits of the update: random slots stay <= 16 bits (the default cap)
 V_BITS = 31  # |v| < 2**31: int32 lanes
 MAX_CODE_BITS = 16
 MULTIPLIER_BITS = 24  # the least-squares constant c = alpha u^2 / B as a 24-bit integer C * 2**-E
@@ -81,20 +81,33 @@ def check_integer_config(config) -> None:
 
 @attrs.frozen
 class IntegerArithmetic:
-    """A named integer inner loop: the accumulator of its dot products."""
+    """A named integer inner loop: the accumulator of its dot products and the cap on K, the fraction
+    bits of the update's scale 2**-K (default 16; 8 halves the random bits per element, see
+    docs/algorithms.md, "Integer inner loop")."""
 
     name: str
     accumulator: Accumulator = attrs.field(converter=as_accumulator)
+    update_frac_bits: int = K_CAP
+
+    def __attrs_post_init__(self) -> None:
+        # not an attrs validator: attrs' generated __init__ looks up a global ``_config``, which this
+        # module binds to lpsim.algorithms.config
+        value = self.update_frac_bits
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= K_CAP:
+            raise ValueError(f"update_frac_bits must be an int in 1..{K_CAP} (the most fraction bits K of the "
+                             f"update's scale 2**-K), got {value!r}")
 
     def run_epoch(self, model, state, rows, alpha, grid) -> None:
         accumulator = self.accumulator if grid.accumulator is None else grid.accumulator
-        integer_epoch(model, state, rows, alpha, grid, accumulator)
+        integer_epoch(model, state, rows, alpha, grid, accumulator, self.update_frac_bits)
 
 
-def register_integer_arithmetic(name: str, accumulator=EXACT_ACCUMULATOR) -> IntegerArithmetic:
+def register_integer_arithmetic(name: str, accumulator=EXACT_ACCUMULATOR,
+                                update_frac_bits: int = K_CAP) -> IntegerArithmetic:
     """Make ``TrainConfig(arithmetic=name)`` run the integer loop with ``accumulator`` (an Accumulator,
-    HardwareProfile or profile name, with integer or exact registers)."""
-    arithmetic = IntegerArithmetic(name=name, accumulator=accumulator)
+    HardwareProfile or profile name, with integer or exact registers) and the update's fraction bits
+    K capped at ``update_frac_bits`` (1..16)."""
+    arithmetic = IntegerArithmetic(name=name, accumulator=accumulator, update_frac_bits=update_frac_bits)
     accumulator_kind(arithmetic.accumulator)  # reject unsupported registers now
     if name not in _config.ARITHMETICS:
         _config.ARITHMETICS.append(name)
@@ -234,10 +247,11 @@ class EpochPlan:
 
 def epoch_plan(data: IntegerData, kind: str, y: np.ndarray, l2: float, state: IterateState, alpha: float,
                batch: int, fmt: FixedPoint, rounding: Rounding, seed: int, accumulator: Accumulator,
-               engine: str, z_ref: np.ndarray | None = None, d_ref: np.ndarray | None = None) -> EpochPlan:
+               engine: str, z_ref: np.ndarray | None = None, d_ref: np.ndarray | None = None,
+               k_cap: int = K_CAP) -> EpochPlan:
     """Scales and quantized constants of one epoch (see the module docstring).
 
-    K is the largest value <= K_CAP with every term of v inside int32 for every input:
+    K is the largest value <= k_cap (1..K_CAP) with every term of v inside int32 for every input:
     |Z 2**K| + |Gq| + |Lq (Z - Zref)| + bias < 2**(K + b + 3) <= 2**30, and |sum_b A_b X_ij| <= 2**30
     (A saturates at 2**30 / (B max|X|)); and K leaves A room for its largest possible value.
     """
@@ -258,8 +272,10 @@ def epoch_plan(data: IntegerData, kind: str, y: np.ndarray, l2: float, state: It
         a_max = kappa * (tau * dd_max / 2 + float(np.max(np.abs(y), initial=0.0)))
     else:
         a_max = kappa * min(0.25 * tau * dd_max, 1.0)
+    if not 1 <= k_cap <= K_CAP:
+        raise ValueError(f"epoch_plan: k_cap must be in 1..{K_CAP}, got {k_cap}")
     k_room = math.floor(math.log2(a_code_max / a_max)) if a_max > 0 else K_CAP
-    K = max(0, min(K_CAP, V_BITS - 4 - b, k_room))
+    K = max(0, min(k_cap, V_BITS - 4 - b, k_room))
     a_fmt = FixedPoint(bits=a_code_max.bit_length() + 1, frac_bits=K)
     C = E = 0
     if linear:
@@ -410,7 +426,8 @@ def round_update(v: exact.QArray, z_fmt: FixedPoint, rounding: Rounding, seed: i
 # -- the epoch runner ------------------------------------------------------------------------------------
 
 
-def integer_epoch(model, state: IterateState, rows: np.ndarray, alpha: float, grid, accumulator: Accumulator) -> None:
+def integer_epoch(model, state: IterateState, rows: np.ndarray, alpha: float, grid, accumulator: Accumulator,
+                  k_cap: int = K_CAP) -> None:
     """EPOCH_RUNNERS entry: T inner steps of the integer loop on ``model`` (features quantized by train)."""
     data = data_of(model)
     fmt = _check_code_format(grid.fmt, "fmt")
@@ -425,7 +442,7 @@ def integer_epoch(model, state: IterateState, rows: np.ndarray, alpha: float, gr
         if model.kind == "least_squares":
             d_ref = reference_dots(data, z_ref, acc, accumulator, grid.engine, z_fmt)
     plan = epoch_plan(data, model.kind, model.y, model.l2, state, alpha, rows.shape[1], fmt, grid.rounding,
-                      grid.seed, accumulator, grid.engine, z_ref, d_ref)
+                      grid.seed, accumulator, grid.engine, z_ref, d_ref, k_cap)
     if grid.engine == "exact":
         status, done = exact_epoch(data, plan, Z, rows, state.step, grid.seed, accumulator)
     else:

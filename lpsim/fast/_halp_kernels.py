@@ -297,28 +297,39 @@ def _finish(t, K, lo, hi, overflow):
 
 
 @jit(inline="always")
-def update_stochastic_row(Z, x, A, Gq, K, keep, c1, up, down, vlo, vhi, slots):
-    """B = 1, no l2, saturating iterate, stochastic rounding: the fused loop the benchmark times.
+def update_stochastic_row(Z, x, A, Gc, Lq, K, keep, up, down, lo, hi, slots):
+    """B = 1, saturating iterate, stochastic rounding: the fused loop of the common case.
 
-    v = Z * 2**K - A x - Gq; bias = c1 - slot bits (the first r, placed at fraction bit K - 1 down);
-    clamping v + bias to [lo * 2**K, (hi + 1) * 2**K - 1] before the shift saturates the code."""
+    Z_j 2**K is a multiple of 2**K, so floor((Z_j 2**K + w) / 2**K) = Z_j + floor(w / 2**K): with
+    w = Gc_j - A x_j - Lq Z_j - (first r slot bits, at fraction bit K - 1 down), where
+    Gc_j = c1 - Gq_j + Lq Zref_j is folded once per epoch, the new code is clamp(Z_j + (w >> K), lo, hi)
+    -- the same integer as saturating round((Z_j 2**K - A x_j - Gq_j - Lq (Z_j - Zref_j)) / 2**K)."""
     for j in range(Z.shape[0]):
-        v = sub32(sub32(shl32(Z[j], K), mul32(A, x[j])), Gq[j])
-        bias = sub32(c1, shr32(shl32(and32(slots[j], keep), up), down))
-        t = add32(v, bias)
-        t = min(max(t, vlo), vhi)
-        Z[j] = sar32(t, K)
+        z = Z[j]
+        w = sub32(sub32(Gc[j], mul32(A, x[j])), mul32(Lq, z))
+        w = sub32(w, shr32(shl32(and32(slots[j], keep), up), down))
+        Z[j] = min(max(add32(z, sar32(w, K)), lo), hi)
 
 
 @jit(inline="always")
-def update_nearest_row(Z, x, A, Gq, K, half1, vlo, vhi):
-    """As update_stochastic_row with nearest-even rounding: bias = 2**(K-1) - 1 + (floor(v / 2**K) & 1)."""
+def update_stochastic_row_full(Z, x, A, Gc, Lq, K, lo, hi, slots):
+    """update_stochastic_row with r = K = slot width (the slot is the whole bias)."""
+    for j in range(Z.shape[0]):
+        z = Z[j]
+        w = sub32(sub32(sub32(Gc[j], mul32(A, x[j])), mul32(Lq, z)), slots[j])
+        Z[j] = min(max(add32(z, sar32(w, K)), lo), hi)
+
+
+@jit(inline="always")
+def update_nearest_row(Z, x, A, Gc, Lq, K, half1, lo, hi):
+    """As update_stochastic_row with nearest-even rounding (Gc_j = Lq Zref_j - Gq_j): the bias
+    2**(K-1) - 1 + (floor(v / 2**K) & 1), where floor(v / 2**K) = Z_j + (w >> K)."""
     one = np.int32(1)
     for j in range(Z.shape[0]):
-        v = sub32(sub32(shl32(Z[j], K), mul32(A, x[j])), Gq[j])
-        t = add32(add32(v, half1), and32(sar32(v, K), one))
-        t = min(max(t, vlo), vhi)
-        Z[j] = sar32(t, K)
+        z = Z[j]
+        w = sub32(sub32(Gc[j], mul32(A, x[j])), mul32(Lq, z))
+        odd = and32(add32(z, sar32(w, K)), one)
+        Z[j] = min(max(add32(z, sar32(add32(add32(w, half1), odd), K)), lo), hi)
 
 
 @jit(inline="always")
@@ -418,11 +429,15 @@ def integer_epoch(X, Z, rows, acc, linear, C, c_shift, Dref, loss, m0, l0, y, ta
     c1 = np.int32(((1 << r) - 1) << (K - r)) if stochastic else np.int32(0)
     up = np.int32(K - slot_bits) if K > slot_bits else np.int32(0)
     down = np.int32(slot_bits - K) if K < slot_bits else np.int32(0)
-    vlo = np.int32(lo << K)
-    vhi = np.int32(((hi + 1) << K) - 1)
     K32 = np.int32(K)
-    fused = B == 1 and Lq == 0 and overflow == SATURATE and K > 0 and (mode == STOCHASTIC or mode == NEAREST_EVEN)
+    fused = B == 1 and overflow == SATURATE and K > 0 and (mode == STOCHASTIC or mode == NEAREST_EVEN)
     half1 = np.int32((1 << (K - 1)) - 1) if K > 0 else np.int32(0)
+    Lq32 = np.int32(Lq)
+    lo32, hi32 = np.int32(lo), np.int32(hi)
+    whole_slot = stochastic and r == K and K == slot_bits  # the slot is the bias: keep/up/down are no-ops
+    if fused:  # Gc = c1 - Gq + Lq Zref in acc32, once per epoch
+        for j in range(d):
+            acc32[j] = add32(sub32(c1, Gq[j]), mul32(Lq32, Zref[j]))
     scratch = np.empty(1, dtype=np.float64)
     for t in range(T):
         g = np.uint64(step0 + t)
@@ -445,10 +460,19 @@ def integer_epoch(X, Z, rows, acc, linear, C, c_shift, Dref, loss, m0, l0, y, ta
         if fused:
             x = X[rows[t, 0]]
             A = np.int32(A_buf[0])
-            if mode == STOCHASTIC:
-                update_stochastic_row(Z, x, A, Gq, K32, keep, c1, up, down, vlo, vhi, slots)
+            # constant bounds of a full int8 / int16 range let LLVM turn clamp + truncate into
+            # saturating packs (vpackssdw / vpacksswb), ~1.5x faster than vpmaxsd/vpminsd + shuffles
+            if whole_slot and lo == -128 and hi == 127:
+                update_stochastic_row_full(Z, x, A, acc32, Lq32, K32, np.int32(-128), np.int32(127), slots)
+            elif whole_slot:
+                update_stochastic_row_full(Z, x, A, acc32, Lq32, K32, lo32, hi32, slots)
+            elif stochastic and lo == -32768 and hi == 32767:
+                update_stochastic_row(Z, x, A, acc32, Lq32, K32, keep, up, down, np.int32(-32768), np.int32(32767),
+                                      slots)
+            elif stochastic:
+                update_stochastic_row(Z, x, A, acc32, Lq32, K32, keep, up, down, lo32, hi32, slots)
             else:
-                update_nearest_row(Z, x, A, Gq, K32, half1, vlo, vhi)
+                update_nearest_row(Z, x, A, acc32, Lq32, K32, half1, lo32, hi32)
             continue
         for j in range(d):
             acc32[j] = Gq[j]

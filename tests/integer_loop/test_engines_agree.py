@@ -15,6 +15,7 @@ SAT_CHUNKED = register_integer_arithmetic(
     "integer_test_sat_chunked",
     Accumulator(accumulator=IntRegister(bits=16, overflow="saturate"),
                 summation=Summation.chunked(2, IntRegister(bits=18, overflow="saturate"))))
+K8 = register_integer_arithmetic("integer_test_k8", update_frac_bits=8)  # 8-bit random slots
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,16 @@ CASES = [
     ("ls", "lpsgd", {"rounding": "stochastic:3"}),
     ("ls_l2", "halp", {"batch_size": 2}),
     ("ls_l2", "lpsvrg", {"fmt": "fixed4_f0"}),
+    # the fused B = 1 loops with an l2 term: whole 16-bit slot (int8 range), nearest even, r < K (int16 range)
+    ("ls_l2", "halp", {}),
+    ("ls_l2", "halp", {"rounding": "nearest_even", "step_size": 2.0}),
+    ("ls_l2", "halp", {"fmt": "int16", "data_fmt": "fixed10_f0"}),
+    ("ls_l2", "lpsvrg", {"fmt": "int16", "rounding": "stochastic:12"}),
+    # update_frac_bits = 8: K = 8, whole 8-bit slots; and fewer random bits than K
+    ("ls", "halp", {"arithmetic": "integer_test_k8"}),
+    ("ls_l2", "halp", {"arithmetic": "integer_test_k8", "step_size": 2.0}),
+    ("ls_l2", "lpsvrg", {"arithmetic": "integer_test_k8", "rounding": "stochastic:5"}),
+    ("logistic", "halp", {"arithmetic": "integer_test_k8"}),
     ("logistic", "halp", {}),
     ("logistic", "halp", {"rounding": "nearest_even", "batch_size": 2, "step_size": 2.0}),
     ("logistic", "lpsvrg", {}),

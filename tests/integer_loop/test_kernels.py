@@ -7,11 +7,20 @@ import numpy as np
 import pytest
 
 from lpsim import exact
-from lpsim.algorithms.integer import IntegerData, PackedRandom, accumulator_tuple
+from lpsim.algorithms.integer import (
+    K_CAP,
+    IntegerArithmetic,
+    IntegerData,
+    PackedRandom,
+    accumulator_tuple,
+    epoch_plan,
+)
+from lpsim.algorithms.parts import Anchor, IterateState
 from lpsim.arith import EXACT_ACCUMULATOR, Accumulator, IntRegister, Summation, get_profile
 from lpsim.fast import _halp_kernels as hk
 from lpsim.fast import _svrg_kernels as sk
 from lpsim.formats import FixedPoint
+from lpsim.formats.rounding import as_rounding
 
 
 @pytest.mark.parametrize("slot_bits", [8, 16])
@@ -26,6 +35,26 @@ def test_random_slots_follow_the_documented_philox_mapping(slot_bits, dim):
     expected = [PackedRandom(seed, step, j, dim, slot_bits).value for j in range(dim)]
     assert slots[:dim].tolist() == expected
     assert len(set(expected)) > dim // 2  # not a constant
+
+
+@pytest.mark.parametrize("k_cap, K, slot_bits", [(K_CAP, 16, 16), (8, 8, 8), (12, 12, 16), (3, 3, 8)])
+def test_update_frac_bits_caps_K_and_picks_the_slot_width(k_cap, K, slot_bits):
+    rng = np.random.default_rng(3)
+    data = IntegerData.from_codes(rng.integers(-127, 128, (32, 16)), 2.0**-5, FixedPoint(bits=8, frac_bits=0))
+    anchor = Anchor(w=np.zeros(16), grad=rng.standard_normal(16), margins=np.zeros(32), dloss=np.zeros(32))
+    state = IterateState(z=np.zeros(16), center=anchor.w, scale=0.01, anchor=anchor, step=0)
+    plan = epoch_plan(data, "least_squares", np.zeros(32), 0.1, state, 0.01, 1, FixedPoint(bits=8, frac_bits=0),
+                      as_rounding("stochastic"), 0, EXACT_ACCUMULATOR, "fast", k_cap=k_cap)
+    assert (plan.K, plan.slot_bits, plan.r_eff) == (K, slot_bits, K)
+    assert plan.a_fmt.frac_bits == K
+    target = 0.01 * anchor.grad / 0.01 * 2.0**K  # alpha g~ / s_z in units 2**-K, stochastically rounded
+    assert np.all(np.abs(plan.Gq - target) < 1) and np.any(plan.Gq != 0)
+
+
+@pytest.mark.parametrize("bad", [0, 17, True, 8.0])
+def test_update_frac_bits_out_of_range_is_rejected(bad):
+    with pytest.raises(ValueError, match="update_frac_bits must be an int in 1..16"):
+        IntegerArithmetic(name="x", accumulator=EXACT_ACCUMULATOR, update_frac_bits=bad)
 
 
 ACCUMULATORS = [
@@ -133,6 +162,8 @@ def test_benchmark_runners_solve_the_problem():
     _, w64 = bench.run_svrg_numba(p, np.float64, draws)
     _, w_halp = bench.run_integer(p, draws, 8, "halp", "stochastic")
     _, w_lp = bench.run_integer(p, draws, 8, "lpsvrg", "stochastic")
+    _, w_k8 = bench.run_integer(p, draws, 8, "halp", "stochastic", k_cap=8)
     assert p.grad_norm(w64) < 1e-2 * start
     assert p.grad_norm(w_halp) < 10 * p.grad_norm(w64) + 1e-9 * start
     assert p.grad_norm(w_lp) < 0.5 * start
+    assert p.grad_norm(w_k8) < 1e-3 * start
