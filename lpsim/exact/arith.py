@@ -147,17 +147,36 @@ def _result_format(plan: DotPlan) -> Format | None:
     return plan.result_format
 
 
+_CHECKED_PLANS: dict = {}
+
+
+def _checked_plan(op: str, accumulator, a_fmt: Format, b_fmt: Format, out) -> tuple[DotPlan, Format]:
+    """(plan, result format) after their checks, remembered by the identity of the arguments (which
+    the entry keeps alive, so the ids stay theirs): hashing an accumulator and two formats costs more
+    than a compiled dot of a thousand terms. Only combinations that passed the checks are remembered."""
+    accumulator = as_accumulator(accumulator)  # by name on every call: a profile may be re-registered
+    key = (op, id(accumulator), id(a_fmt), id(b_fmt), id(out))
+    hit = _CHECKED_PLANS.get(key)
+    if hit is not None:
+        return hit[0]
+    plan = _plan(accumulator, a_fmt, b_fmt, op)
+    fmt = _result_format(plan) if out is None else out
+    if fmt is None:
+        raise ValueError(f"{op}: an exact accumulator with non-fixed-point operands ({a_fmt.spec}, {b_fmt.spec}) "
+                         f"has no storage format; pass out=")
+    if not isinstance(fmt, Format):
+        raise TypeError(f"{op}: out must be an lpsim Format, got {type(fmt).__name__}")
+    if len(_CHECKED_PLANS) >= 1024:
+        _CHECKED_PLANS.clear()
+    _CHECKED_PLANS[key] = ((plan, fmt), (accumulator, a_fmt, b_fmt, out))
+    return plan, fmt
+
+
 def prepare_reduction(op: str, a: QArray, b: QArray, out_shape, accumulator, out, rounding, seed, stream, offset):
     """The checks of dot / matvec / matmul, shared with the fast engine: (rounding, key, plan, format)."""
     rounding = as_rounding(rounding)
     key = RandomKey.checked(seed, stream, offset)
-    plan = _plan(as_accumulator(accumulator), a.fmt, b.fmt, op)
-    fmt = _result_format(plan) if out is None else out
-    if fmt is None:
-        raise ValueError(f"{op}: an exact accumulator with non-fixed-point operands ({a.fmt.spec}, {b.fmt.spec}) "
-                         f"has no storage format; pass out=")
-    if not isinstance(fmt, Format):
-        raise TypeError(f"{op}: out must be an lpsim Format, got {type(fmt).__name__}")
+    plan, fmt = _checked_plan(op, accumulator, a.fmt, b.fmt, out)
     n_outputs = math.prod(out_shape)
     n = a.shape[-1]
     if (key.offset + n_outputs) * max(n, 1) > MAX_INDEX:

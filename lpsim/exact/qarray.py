@@ -31,6 +31,8 @@ MAX_INDEX = (1 << 64) - 1
 
 
 def check_offset(offset) -> int:
+    if type(offset) is int and 0 <= offset <= MAX_INDEX:  # the common case: nothing to convert
+        return offset
     if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or not 0 <= offset <= MAX_INDEX:
         raise ValueError(f"offset must be an integer in [0, 2**64), got {offset!r}")
     return int(offset)
@@ -46,8 +48,17 @@ class RandomKey:
 
     @classmethod
     def checked(cls, seed, stream, offset) -> "RandomKey":
+        if type(seed) is int and type(stream) is int and type(offset) is int:
+            # keys are immutable, so calls with the same plain ints (most often 0, 0, 0) share one
+            hit = _RECENT_KEYS.get((seed, stream, offset))
+            if hit is not None:
+                return hit
         seed, stream = check_seed_stream(seed, stream)
-        return cls(seed=seed, stream=stream, offset=check_offset(offset))
+        key = cls(seed=seed, stream=stream, offset=check_offset(offset))
+        if len(_RECENT_KEYS) >= 256:
+            _RECENT_KEYS.clear()
+        _RECENT_KEYS[(seed, stream, key.offset)] = key
+        return key
 
     def element(self, rounding: Rounding, index: int) -> ElementRandom | None:
         """Random bits of element ``index`` (counted from ``offset``), None unless rounding is stochastic."""
@@ -57,6 +68,9 @@ class RandomKey:
         if absolute > MAX_INDEX:
             raise ValueError(f"random element index {absolute} exceeds 2**64 - 1; lower offset ({self.offset})")
         return ElementRandom(self.seed, self.stream, absolute)
+
+
+_RECENT_KEYS: dict[tuple[int, int, int], RandomKey] = {}
 
 
 def _code_range(fmt: Format) -> tuple[int, int]:

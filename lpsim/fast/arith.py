@@ -151,12 +151,23 @@ def _wide_support(plan: DotPlan, a_fmt: Format, b_fmt: Format) -> str | None:
 _ROUTES: dict = {}
 
 
+def _wrap_recipe(plan: DotPlan):
+    """(bits, code_min, int32 lanes possible?) of a wrapping integer accumulator not summed in chunks, else None."""
+    acc = plan.accumulator.accumulator
+    if plan.accumulator.summation.order is Order.CHUNKED or not (isinstance(acc, IntRegister) and acc.overflow is Overflow.WRAP):
+        return None
+    narrow = acc.bits <= 32 and plan.product_high < (1 << 31) and plan.product_low >= -(1 << 31)
+    return acc.bits, acc.code_min, narrow
+
+
 def _route(plan: DotPlan, a_fmt, b_fmt, fmt: Format, output_rounding: Rounding, default_out: bool):
-    """(integer family?, result codes straight from the register?, fallback reason or None), remembered
-    per plan object (the exact engine caches plans) so a short dot does not pay for the checks."""
-    key = (id(plan), fmt, output_rounding, default_out)
+    """(integer family?, result codes straight from the register?, fallback reason or None, fmt's code
+    dtype, log2 of the product step, wrap recipe or None), remembered by the identity of plan, fmt
+    and rounding (the entry keeps them alive, so the ids stay theirs; the exact engine caches plans)
+    so a short dot pays neither for the checks nor for hashing formats."""
+    key = (id(plan), id(fmt), id(output_rounding), default_out)
     hit = _ROUTES.get(key)
-    if hit is not None and hit[0] is plan:
+    if hit is not None:
         return hit[1]
     integer = _integer_family(plan)
     direct = integer and default_out  # the result register's integers are the result codes
@@ -169,29 +180,36 @@ def _route(plan: DotPlan, a_fmt, b_fmt, fmt: Format, output_rounding: Rounding, 
     if reason is None and not integer:
         why = _wide_support(plan, a_fmt, b_fmt)
         reason = None if why is None else f"with {why}"
+    route = (integer, direct, reason)
+    if reason is None:
+        shift = _log2_unit(plan) if plan.fixed_operands else 0
+        route += (fmt.code_dtype, shift, _wrap_recipe(plan) if integer else None)
     if len(_ROUTES) > 4096:
         _ROUTES.clear()
-    _ROUTES[key] = (plan, (integer, direct, reason))
-    return integer, direct, reason
+    _ROUTES[key] = ((plan, fmt, output_rounding), route)
+    return route
 
 
 def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out, rounding, seed, stream, offset):
     rounding, key, plan, fmt = exact_arith.prepare_reduction(op, a, b, out_shape, accumulator, out, rounding, seed,
                                                              stream, offset)
     n_outputs = math.prod(out_shape)
-    exact_call = functools.partial(getattr(exact_arith, op), a, b, accumulator, out, rounding,
-                                   seed=seed, stream=stream, offset=offset)
     output_rounding = rounding if out is not None else NEAREST_EVEN
-    integer, direct, reason = _route(plan, a.fmt, b.fmt, fmt, output_rounding, out is None)
-    if reason is not None:
-        return _fallback(f"{op} {reason}", exact_call)
+    route = _route(plan, a.fmt, b.fmt, fmt, output_rounding, out is None)
+    if route[2] is not None:
+        exact_call = functools.partial(getattr(exact_arith, op), a, b, accumulator, out, rounding,
+                                       seed=seed, stream=stream, offset=offset)
+        return _fallback(f"{op} {route[2]}", exact_call)
+    integer, direct, _, code_dtype, shift, wrap = route
 
-    m = a.shape[0] if a.ndim == 2 else 1
+    a_codes = a.element_codes
+    if a_codes.ndim == 1:
+        a_codes = a_codes[None, :]
+    m = a_codes.shape[0]
     p = b_rows.shape[0]
     status = np.zeros((m, p), dtype=np.int64)
-    shift = _log2_unit(plan) if plan.fixed_operands else 0
     if integer:
-        values = _integer_reduce(plan, np.atleast_2d(a.element_codes), b_rows, status)
+        values = _integer_reduce(plan, a_codes, b_rows, status, wrap)
         wide = None
     else:
         wide = _wide_reduce(plan, a, b, b_rows, status, key)
@@ -211,7 +229,7 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
         return dot_one(list(row), list(col), plan, key.seed, key.stream, key.offset + o, what)
 
     flat_status = status.reshape(-1)
-    for o in np.flatnonzero(flat_status):
+    for o in np.flatnonzero(flat_status) if np.count_nonzero(flat_status) else ():
         value = exact_output(int(o))
         if flat_status[o] == K.FAILED:
             raise AssertionError(f"fast {op}: output {o} failed in the kernel but not in the exact engine; please report")
@@ -223,7 +241,7 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
             what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
             # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
             codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what} [{o}]")
-        return _result(codes, out_shape, fmt)
+        return _result(codes, out_shape, fmt, code_dtype)
 
     if integer:
         flat = values.reshape(-1)
@@ -254,7 +272,7 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
                 if o == stop:
                     raise AssertionError(f"fast {op}: rounding output {o} failed in the kernel but not in the exact engine; please report")
         first = end
-    return _result(codes, out_shape, fmt)
+    return _result(codes, out_shape, fmt, code_dtype)
 
 
 def _wide_exact(value, shift: int):
@@ -272,32 +290,33 @@ def _wide_exact(value, shift: int):
     return -magnitude if negative else magnitude
 
 
-def _result(codes: np.ndarray, shape, fmt: Format) -> QArray:
+def _result(codes: np.ndarray, shape, fmt: Format, code_dtype=None) -> QArray:
     """A QArray of codes the kernels produced in fmt's range, without QArray's range check (a
-    dtype cast and a read-only flag are all it would add)."""
+    dtype cast and a read-only flag are all it would add). ``code_dtype``: fmt.code_dtype, if known."""
     result = object.__new__(QArray)
-    codes = codes.astype(fmt.code_dtype).reshape(shape)
+    codes = codes.astype(fmt.code_dtype if code_dtype is None else code_dtype).reshape(shape)
     codes.setflags(write=False)
     object.__setattr__(result, "codes", codes)
     object.__setattr__(result, "fmt", fmt)
     return result
 
 
-def _integer_reduce(plan: DotPlan, a_codes: np.ndarray, b_rows: np.ndarray, status: np.ndarray) -> np.ndarray:
+def _integer_reduce(plan: DotPlan, a_codes: np.ndarray, b_rows: np.ndarray, status: np.ndarray, wrap) -> np.ndarray:
+    """``wrap``: _wrap_recipe(plan)."""
     accumulator = plan.accumulator
     m, n = a_codes.shape
     out = np.zeros((m, b_rows.shape[0]), dtype=np.int64)
     if m == 0 or b_rows.shape[0] == 0:
         return out
+    if wrap is not None and n > 0:
+        bits, code_min, narrow = wrap
+        narrow = narrow and a_codes.dtype.itemsize <= 2 and b_rows.dtype.itemsize <= 2
+        (K.int_dot_wrap32 if narrow else K.int_dot_wrap)(a_codes, b_rows, out, bits, code_min)
+        return out
     order = accumulator.summation.order
     acc = accumulator.accumulator
     bound = max(abs(plan.product_low), abs(plan.product_high)) * max(n, 1)
     if order is not Order.CHUNKED and n > 0:
-        if isinstance(acc, IntRegister) and acc.overflow is Overflow.WRAP:
-            narrow = a_codes.dtype.itemsize <= 2 and b_rows.dtype.itemsize <= 2 and acc.bits <= 32
-            kernel = K.int_dot_wrap32 if narrow and plan.product_high < (1 << 31) and plan.product_low >= -(1 << 31) else K.int_dot_wrap
-            kernel(a_codes, b_rows, out, acc.bits, acc.code_min)
-            return out
         if isinstance(acc, ExactRegister) and bound <= _INT64_MAX:
             # no partial sum leaves int64, so the exact sum is the plain sum
             K.int_dot_wrap(a_codes, b_rows, out, 64, _INT64_MIN)
@@ -344,9 +363,11 @@ def _wide_reduce(plan: DotPlan, a: QArray, b: QArray, b_rows, status, key: Rando
 def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding=NEAREST_EVEN, *,
         seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
     """As lpsim.exact.dot, compiled."""
-    _check_dims("dot", {"a": a, "b": b}, {"a": 1, "b": 1})
-    _check_inner("dot", "a", a, "b", b, 0, 0)
-    return _reduce("dot", a, b, np.atleast_2d(b.element_codes), lambda at, bt, idx: (at, bt), (), accumulator, out,
+    if not (type(a) is QArray and type(b) is QArray and a.ndim == 1 and b.ndim == 1 and a.shape == b.shape):
+        # the exact engine's checks, which raise its exceptions (the test above only lets valid operands skip them)
+        _check_dims("dot", {"a": a, "b": b}, {"a": 1, "b": 1})
+        _check_inner("dot", "a", a, "b", b, 0, 0)
+    return _reduce("dot", a, b, b.element_codes[None, :], lambda at, bt, idx: (at, bt), (), accumulator, out,
                    rounding, seed, stream, offset)
 
 
