@@ -163,6 +163,36 @@ def section_compile_latency() -> None:
           f"   -> the disk cache saves {cold[1] - warm[1]:.1f} s ({cold[1] / warm[1]:.0f}x)")
 
 
+def per_call(function, calls: int = 5000, rounds: int = 5) -> float:
+    """Seconds per call of a short call: the best of ``rounds`` loops of ``calls`` calls."""
+    function()
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def section_small_arrays() -> None:
+    """What a training loop pays per step: one quantize of a few values is mostly Python around the kernel."""
+    print("\nPer call on small arrays (quantize = encode + decode, fast engine; exact engine for scale):")
+    rng = np.random.default_rng(1)
+    for n in (10, 100):
+        x = rng.standard_normal(n) * 2.0
+        for label, fmt, rounding in ((f"{FIXED8.spec} stochastic", FIXED8, "stochastic"),
+                                     (f"{FIXED8.spec} nearest-even", FIXED8, "nearest_even"),
+                                     ("E4M3 nearest-even", E4M3, "nearest_even")):
+            fast = codec.quantize(x, fmt, rounding, seed=1, offset=3)
+            exact = codec.quantize(x, fmt, rounding, seed=1, offset=3, engine="exact")
+            assert np.array_equal(fast, exact), label
+            t_fast = per_call(lambda: codec.quantize(x, fmt, rounding, seed=1, offset=3))
+            t_exact = per_call(lambda: codec.quantize(x, fmt, rounding, seed=1, offset=3, engine="exact"), calls=50)
+            print(f"  quantize {n:>3} values, {label:<26} fast {t_fast * 1e6:7.2f} us/call   "
+                  f"exact {t_exact * 1e6:9.1f} us/call   fast is {t_exact / t_fast:6.1f}x exact")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10**7, help="number of float64 values (default 10^7)")
@@ -173,6 +203,7 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     x = np.random.default_rng(0).standard_normal(args.n) * 2.0
     section_throughput(x, args.repeats)
+    section_small_arrays()
     if not args.skip_latency:
         section_compile_latency()
 
