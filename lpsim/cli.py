@@ -19,10 +19,13 @@ def _show_format(text: str) -> int:
         print(f"lpsim formats: error: {exc}", file=sys.stderr)
         return 2
     print(f"{text} = {fmt.spec}  ({type(fmt).__name__}, {fmt.bits} bits)")
-    print(f"max {fmt.max:.6g}, smallest {getattr(fmt, 'smallest_subnormal', float('nan')):.6g}")
+    smallest = getattr(fmt, "smallest_subnormal", None)
+    print(f"max {fmt.max:.6g}" + ("" if smallest is None else f", smallest {smallest:.6g}"))
     values = np.array([0.1, -1.3, 3.14159, 1000.0, 1e-5])
     quantized = quantize(values, fmt, "nearest_even", engine="exact")
-    print("nearest-even: " + ", ".join(f"{v:g} -> {q:g}" for v, q in zip(values, quantized)))
+    # a block format shares one scale across these values, set by the largest (1000)
+    shared = " (one block: the values share a scale)" if getattr(fmt, "family", "") == "block" else ""
+    print(f"nearest-even{shared}: " + ", ".join(f"{v:g} -> {q:g}" for v, q in zip(values, quantized)))
     return 0
 
 
