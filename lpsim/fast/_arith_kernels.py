@@ -35,18 +35,17 @@ from ._rng_kernels import chunk64, first_bits
 from ._round_kernels import (
     NEAREST_AWAY,
     NEAREST_EVEN,
-    TO_ODD,
+    STOCHASTIC,
     TOWARD_NEGATIVE,
-    TOWARD_POSITIVE,
     TOWARD_ZERO,
     U0,
     U1,
     bit_length,
+    directed_away,
     low_mask,
     mul64,
     shl,
     shr,
-    split_float,
 )
 
 # value classes
@@ -254,14 +253,8 @@ def round_window(negative, hi, lo, sh, sticky, mode, signed_floor, random_bits, 
                 away = True
             elif fh == hh and fl == hl:
                 away = (k & U1) != U0 if mode == NEAREST_EVEN else True
-    elif mode == TOWARD_ZERO:
-        away = False
-    elif mode == TOWARD_POSITIVE:
-        away = not negative
-    elif mode == TOWARD_NEGATIVE:
-        away = negative
-    elif mode == TO_ODD:
-        away = (k & U1) == U0
+    elif mode != STOCHASTIC:
+        away = directed_away(mode, negative, k)
     else:
         away, status = stochastic_away(fh, fl, sh, sticky, signed_floor and negative, random_bits, seed, stream, index)
         if status != OK:

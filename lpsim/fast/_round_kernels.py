@@ -92,6 +92,18 @@ def split_float(bits):
     return negative, significand | HIDDEN_BIT, field - 1075
 
 
+@jit(inline="always")
+def directed_away(mode, negative, floor):
+    """Whether an inexact result leaves its floor (magnitude floor) in a directed mode or to-odd."""
+    if mode == TOWARD_POSITIVE:
+        return not negative
+    if mode == TOWARD_NEGATIVE:
+        return negative
+    if mode == TO_ODD:
+        return (floor & U1) == U0
+    return False  # TOWARD_ZERO
+
+
 @jit
 def random_below(fraction_bits, sh, complement, random_bits, seed, stream, index):
     """Stochastic rounding's comparison U < frac, exactly as lpsim.exact.rounding.
@@ -160,14 +172,8 @@ def round_scaled(negative, M, s, mode, signed_floor, random_bits, seed, stream, 
                 away = (q & U1) != U0
             else:
                 away = True
-    elif mode == TOWARD_ZERO:
-        away = False
-    elif mode == TOWARD_POSITIVE:
-        away = not negative
-    elif mode == TOWARD_NEGATIVE:
-        away = negative
-    elif mode == TO_ODD:
-        away = (q & U1) == U0
+    elif mode != STOCHASTIC:
+        away = directed_away(mode, negative, q)
     else:
         if signed_floor and negative:
             # the value moves toward +inf (smaller magnitude) iff U < 1 - F / 2**sh
