@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..formats.block import BlockCodes, BlockFormat
+from ..formats.block import BlockCodes, BlockFormat, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat, Specials
 from ..formats.rounding import Overflow, Rounding, RoundingMode
@@ -229,7 +229,7 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, random_for
         scalar = True
     else:
         scalar = False
-    axis = _normalize_axis(fmt.axis, x.ndim)
+    axis = block_axis(fmt, x.ndim)
     flat_index = np.arange(x.size).reshape(x.shape)
     moved = np.moveaxis(x, axis, -1)
     moved_index = np.moveaxis(flat_index, axis, -1)
@@ -256,21 +256,10 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, random_for
 
 
 def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
-    elements = np.asarray(codes.elements)
-    scales = np.asarray(codes.scales)
-    scalar = elements.ndim == 0
-    if scalar:
-        elements, scales = elements.reshape(1), scales.reshape(1)
-    axis = _normalize_axis(fmt.axis, elements.ndim)
+    elements, scales, scalar, axis = checked_block_codes(codes, fmt)
     moved = np.moveaxis(elements, axis, -1)
     moved_scales = np.moveaxis(scales, axis, -1)
     n = moved.shape[-1]
-    n_blocks = -(-n // fmt.block_size)
-    if moved_scales.shape != moved.shape[:-1] + (n_blocks,):
-        raise ValueError(
-            f"block scales have shape {scales.shape}, expected {np.moveaxis(np.empty(moved.shape[:-1] + (n_blocks,)), -1, axis).shape} "
-            f"for elements of shape {elements.shape} and block_size {fmt.block_size}"
-        )
     out = np.empty(moved.shape, dtype=np.float64)
     for outer in np.ndindex(moved.shape[:-1]):
         for b, (lo, hi) in enumerate(_block_slices(n, fmt.block_size)):
@@ -280,9 +269,3 @@ def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
                 out[outer + (j,)] = decode_block_element(moved[outer + (j,)], exponent, fmt)
     out = np.moveaxis(out, -1, axis)
     return out.reshape(()) if scalar else out
-
-
-def _normalize_axis(axis: int, ndim: int) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"block axis {axis} is out of range for an array with {ndim} dimensions")
-    return axis % ndim

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..exact import codec as exact_codec
 from ..exact.rounding import ElementRandom
-from ..formats.block import BlockCodes, BlockFormat
+from ..formats.block import BlockCodes, BlockFormat, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Rounding
@@ -193,12 +193,6 @@ def _raise_decode_as_exact(decode_element, code, *args):
     raise AssertionError(f"the fast engine rejected code {int(code)} that the exact engine decodes; please report")
 
 
-def _normalize_axis(axis: int, ndim: int) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"block axis {axis} is out of range for an array with {ndim} dimensions")
-    return axis % ndim
-
-
 # -- fixed point -------------------------------------------------------------------
 
 
@@ -332,7 +326,7 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     if scalar:
         x = x.reshape(1)
     _check_index_range(x.size, rounding, offset)
-    axis = _normalize_axis(fmt.axis, x.ndim)
+    axis = block_axis(fmt, x.ndim)
     rows = _rows(x, axis)
     n = rows.shape[1]
     n_blocks = -(-n // fmt.block_size)
@@ -358,20 +352,8 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
 
 
 def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
-    elements = np.asarray(codes.elements)
-    scales = np.asarray(codes.scales)
-    scalar = elements.ndim == 0
-    if scalar:
-        elements, scales = elements.reshape(1), scales.reshape(1)
-    axis = _normalize_axis(fmt.axis, elements.ndim)
+    elements, scales, scalar, axis = checked_block_codes(codes, fmt)
     moved_shape = np.moveaxis(elements, axis, -1).shape
-    n_blocks = -(-moved_shape[-1] // fmt.block_size)
-    expected = moved_shape[:-1] + (n_blocks,)
-    if np.moveaxis(scales, axis, -1).shape != expected:
-        raise ValueError(
-            f"block scales have shape {scales.shape}, expected {np.moveaxis(np.empty(expected), -1, axis).shape} "
-            f"for elements of shape {elements.shape} and block_size {fmt.block_size}"
-        )
     element_rows = _rows(elements, axis)
     scale_rows = _rows(scales, axis)
     out = np.empty(element_rows.shape, dtype=np.float64)

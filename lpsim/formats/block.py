@@ -175,3 +175,32 @@ class BlockCodes:
 
     elements: np.ndarray
     scales: np.ndarray
+
+
+def block_axis(fmt: BlockFormat, ndim: int) -> int:
+    """The format's block axis as a non-negative index into an array of ``ndim`` dimensions."""
+    if not -ndim <= fmt.axis < ndim:
+        raise ValueError(f"block axis {fmt.axis} is out of range for an array with {ndim} dimensions")
+    return fmt.axis % ndim
+
+
+def checked_block_codes(codes: BlockCodes, fmt: BlockFormat) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """Element and scale arrays of ``codes`` (0-d inputs as 1-d), whether they were 0-d, and the block axis.
+
+    Raises ValueError when the scales do not have one entry per block of the elements.
+    """
+    elements = np.asarray(codes.elements)
+    scales = np.asarray(codes.scales)
+    scalar = elements.ndim == 0
+    if scalar:
+        elements, scales = elements.reshape(1), scales.reshape(1)
+    axis = block_axis(fmt, elements.ndim)
+    moved_shape = np.moveaxis(elements, axis, -1).shape
+    n_blocks = -(-moved_shape[-1] // fmt.block_size)
+    expected = moved_shape[:-1] + (n_blocks,)
+    if np.moveaxis(scales, axis, -1).shape != expected:
+        raise ValueError(
+            f"block scales have shape {scales.shape}, expected {np.moveaxis(np.empty(expected), -1, axis).shape} "
+            f"for elements of shape {elements.shape} and block_size {fmt.block_size}"
+        )
+    return elements, scales, scalar, axis
