@@ -187,7 +187,6 @@ def prepare_reduction(op: str, a: QArray, b: QArray, out_shape, accumulator, out
 def _reduce(op: str, a: QArray, b: QArray, pairs, out_shape, accumulator, out, rounding, seed, stream, offset) -> QArray:
     """Shared body of dot / matvec / matmul. ``pairs(a_terms, b_terms, index)`` gives the two rows of output ``index``."""
     rounding, key, plan, fmt = prepare_reduction(op, a, b, out_shape, accumulator, out, rounding, seed, stream, offset)
-    n_outputs = int(np.prod(out_shape, dtype=np.int64))
     a_terms, b_terms = _terms(a, plan), _terms(b, plan)
     results = np.empty(out_shape, dtype=object)
     for o, idx in enumerate(np.ndindex(out_shape)):

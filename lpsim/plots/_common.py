@@ -67,11 +67,6 @@ def _short(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def is_full_precision(columns: Sequence[str], key: tuple) -> bool:
-    values = dict(zip(columns, key))
-    return values.get("algorithm") in FULL_PRECISION
-
-
 def line_style(columns: Sequence[str], key: tuple, index: int, by_algorithm: bool) -> dict:
     values = dict(zip(columns, key))
     algorithm = values.get("algorithm")

@@ -205,10 +205,6 @@ SECTIONS = ("problem", "train", "precision")
 PRECISION_ONLY = ("family", "bits", "exp_bits", "block_size", "format", "rounding", "fixed_scale", "profile")
 
 
-def check_param(name: str, value: Any) -> Any:
-    return PARAMS[name].check(value)
-
-
 def params_in(section: str) -> list[str]:
     return [name for name, p in PARAMS.items() if p.section == section]
 

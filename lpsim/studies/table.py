@@ -177,8 +177,4 @@ class Table:
         return pd.DataFrame.from_records(list(self.rows), columns=list(self.columns))
 
 
-def finite(values: Iterable) -> list[float]:
-    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
-
-
-__all__ = ["Table", "RUN_COLUMNS", "HISTORY_COLUMNS", "PROBLEM_COLUMNS", "TIMING_COLUMNS", "finite"]
+__all__ = ["Table", "RUN_COLUMNS", "HISTORY_COLUMNS", "PROBLEM_COLUMNS", "TIMING_COLUMNS"]
