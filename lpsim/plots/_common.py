@@ -39,8 +39,7 @@ def line_columns(table: Table, exclude: Iterable[str] = ()) -> list[str]:
     for column in order:
         if column in exclude or column not in table.columns or len(table.unique(column)) < 2:
             continue
-        groups = table.group(chosen) if chosen else {(): table}
-        if any(len(g.unique(column)) > 1 for g in groups.values()):
+        if any(len(g.unique(column)) > 1 for g in table.group(chosen).values()):
             chosen.append(column)
     return chosen
 

@@ -32,10 +32,15 @@ def _band(ax, xs, lo, hi, color):
         ax.fill_between(xs, lo, hi, color=color, alpha=0.18, linewidth=0)
 
 
+def _by_x(table: Table, x: str) -> list[tuple[tuple, Table]]:
+    """The rows of ``table`` grouped by ``x``, in increasing ``x``."""
+    return sorted(table.group([x]).items(), key=lambda kv: kv[0][0])
+
+
 def _series(group: Table, x: str, metric: str, prep) -> tuple[list, list, list, list]:
     """x values (sorted) with the median, min and max over the runs at each x (seeds)."""
     xs, med, lo, hi = [], [], [], []
-    for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
+    for value, sub in _by_x(group, x):
         m, a, b = c.seed_stats(sub.column(metric))
         xs.append(value[0])
         med.append(prep(m))
@@ -74,10 +79,10 @@ def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x:
     low_precision = final.where(**{x: [v for v in final.unique(x) if v is not None]})
     xs_all = _numeric_sorted(low_precision.unique(x)) if len(low_precision) else []
     by_algorithm = lines == ["algorithm"] or lines == []
+    groups = final.group(lines)
     for ax, name in zip(axes, metrics):
         logy = name in c.LOG_METRICS
         prep = c.positive if logy else (lambda v: v)
-        groups = final.group(lines) if lines else {(): final}
         for index, (key, group) in enumerate(groups.items()):
             style = c.line_style(lines, key, index, by_algorithm)
             label = c.line_label(lines, key)
@@ -122,7 +127,7 @@ def _draw_floor(ax, group: Table, metric: str, x: str, color: str):
     if any(r != "stochastic" for r in group.unique("rounding")):
         return  # the derivation assumes unbiased (stochastic) rounding
     xs, ys = [], []
-    for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
+    for value, sub in _by_x(group, x):
         predictions = [lpsgd_floor(metric, r["scale"], r[step], r["hessian_trace"], r["n_params"])
                        for r in sub.records()]
         m, _, _ = c.seed_stats(predictions)
@@ -140,10 +145,10 @@ def convergence(table: Table, *, metric: str | Sequence[str] = "grad_norm", line
     lines = list(lines) if lines is not None else c.line_columns(table, exclude=("epoch",))
     fig, axes = c.new_figure(len(metrics))
     by_algorithm = lines == ["algorithm"] or lines == []
+    groups = table.group(lines)
     for ax, name in zip(axes, metrics):
         logy = name in c.LOG_METRICS
         prep = c.positive if logy else (lambda v: v)
-        groups = table.group(lines) if lines else {(): table}
         for index, (key, group) in enumerate(groups.items()):
             style = c.line_style(lines, key, index, by_algorithm)
             style.update(marker=None)
@@ -168,7 +173,7 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
         lines.append("bits")
     fig, (left, right) = c.new_figure(2)
     by_algorithm = lines == ["algorithm"]
-    groups = final.group(lines) if lines else {(): final}
+    groups = final.group(lines)
     bit_widths = _numeric_sorted(final.unique("bits")) if "bits" in final.columns else []
     for index, (key, group) in enumerate(groups.items()):
         style = c.line_style(lines, key, index, by_algorithm)
@@ -188,11 +193,10 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
     needed_lines = [col for col in lines if col != "bits"]
     lp = final.where(algorithm=[a for a in final.unique("algorithm") if a not in c.FULL_PRECISION])
     drawn = False
-    lp_groups = lp.group(needed_lines) if needed_lines else {(): lp}
-    for index, (key, group) in enumerate(lp_groups.items()):
+    for index, (key, group) in enumerate(lp.group(needed_lines).items()):
         xs, ys, beyond = [], [], []
         widest = max(_numeric_sorted(group.unique("bits")), default=None)
-        for value, sub in sorted(group.group([x]).items(), key=lambda kv: kv[0][0]):
+        for value, sub in _by_x(group, x):
             target = ref_median.get(value[0], math.nan)
             if not math.isfinite(target):
                 continue

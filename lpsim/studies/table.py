@@ -116,8 +116,11 @@ class Table:
         return Table(self.columns, keep)
 
     def group(self, names: Iterable[str]) -> dict[tuple, "Table"]:
-        """Split by the values of ``names``, groups in order of first appearance."""
+        """Split by the values of ``names``, groups in order of first appearance. No names: one
+        group ``()`` of every row (even none), so callers need no special case for "no lines"."""
         idx = [self.columns.index(n) for n in names]
+        if not idx:
+            return {(): self}
         groups: dict[tuple, list] = {}
         for row in self.rows:
             groups.setdefault(tuple(row[i] for i in idx), []).append(row)
