@@ -36,6 +36,8 @@ SEMANTICS_CHANGES = {
 TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
 STUDY_KEYS = ("name", "description", "record")
 PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "floor", "logx")
+# A study or plot name becomes a folder or file stem.
+_STEM = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 class StudyError(ValueError):
@@ -90,6 +92,13 @@ class _Source:
         elif key is not None:
             where.append(key)
         return StudyError(f"{prefix}: {' '.join(where)}{': ' if where else ''}{message}")
+
+    def check(self, key: str, value: Any, section: str) -> Any:
+        """``value`` checked against the schema of parameter ``key``; a rejection names this file and line."""
+        try:
+            return PARAMS[key].check(value)
+        except SchemaError as exc:
+            raise self.error(str(exc), section, key) from None
 
 
 # -- run specs ------------------------------------------------------------------------------------
@@ -255,7 +264,7 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
     for key in ("title", "name"):
         if key in raw and not isinstance(raw[key], str):
             raise fail(f"expected a string, got {raw[key]!r}", key)
-    if "name" in raw and not re.fullmatch(r"[A-Za-z0-9_\-]+", raw["name"]):
+    if "name" in raw and not _STEM.fullmatch(raw["name"]):
         raise fail(f"expected a file stem of letters, digits, _ and -, got {raw['name']!r}", "name")
     return PlotSpec(kind=kind, metric=tuple(metrics), where=clean_where, lines=lines, title=raw.get("title"),
                     name=raw.get("name"), x=x, tolerance=float(tolerance), reference=reference,
@@ -344,7 +353,7 @@ def _parse(raw: Any, src: _Source) -> Study:
         if key not in STUDY_KEYS:
             raise src.error(f"unknown key; allowed keys: {', '.join(STUDY_KEYS)}", "study", key)
     name = head.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+    if not isinstance(name, str) or not _STEM.fullmatch(name):
         raise src.error(f"expected a name of letters, digits, _ and - (it names the results folder), got {name!r}",
                         "study", "name")
     description = head.get("description", "")
@@ -366,10 +375,7 @@ def _parse(raw: Any, src: _Source) -> Study:
                 raise src.error(f"unknown key{hint}; allowed keys: {', '.join(allowed)}", section, key)
             if isinstance(value, list):
                 raise src.error(f"a list sweeps a parameter: put it in [grid] ({key} = {value!r})", section, key)
-            try:
-                fixed[key] = PARAMS[key].check(value)
-            except SchemaError as exc:
-                raise src.error(str(exc), section, key) from None
+            fixed[key] = src.check(key, value, section)
 
     grid_raw = raw.get("grid", {})
     if not isinstance(grid_raw, dict):
@@ -380,12 +386,7 @@ def _parse(raw: Any, src: _Source) -> Study:
             raise src.error(f"unknown parameter; allowed: {', '.join(PARAMS)}", "grid", key)
         if not isinstance(values, list) or not values:
             raise src.error(f"expected a non-empty list of values, got {values!r}", "grid", key)
-        checked = []
-        for value in values:
-            try:
-                checked.append(PARAMS[key].check(value))
-            except SchemaError as exc:
-                raise src.error(str(exc), "grid", key) from None
+        checked = [src.check(key, value, "grid") for value in values]
         if len(set(checked)) != len(checked):
             raise src.error(f"repeated values in {values!r}", "grid", key)
         grid[key] = tuple(checked)
@@ -406,10 +407,7 @@ def _parse(raw: Any, src: _Source) -> Study:
         for key, value in table.items():
             if key not in allowed:
                 raise src.error(f"unknown key; allowed keys: {', '.join(allowed)}", section, key)
-            try:
-                overrides[algorithm][key] = PARAMS[key].check(value)
-            except SchemaError as exc:
-                raise src.error(str(exc), section, key) from None
+            overrides[algorithm][key] = src.check(key, value, section)
 
     plots_raw = raw.get("plot", [])
     if not isinstance(plots_raw, list):
