@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .precision import resolve_format
+from .schema import ALL_DATASET_PARAMS, DATASET_PARAMS, FULL_PRECISION
 from .table import HISTORY_COLUMNS
 
 # The run parameters that map one to one onto TrainConfig fields.
@@ -32,7 +33,6 @@ def _problem(key: str):
     many seeds and bit widths of one problem builds its data and optimum once."""
     from ..data import make_dataset
     from ..models import make_model
-    from .schema import DATASET_PARAMS
 
     p = json.loads(key)
     kwargs = {_DATA_ARGS.get(name, name): p[name] for name in DATASET_PARAMS[p["dataset"]]}
@@ -52,8 +52,6 @@ def _problem(key: str):
 
 
 def problem_key(params: dict) -> str:
-    from .schema import ALL_DATASET_PARAMS
-
     names = ("dataset", "model", "l2", "intercept", *ALL_DATASET_PARAMS)
     return json.dumps({n: params[n] for n in names}, sort_keys=True)
 
@@ -63,7 +61,7 @@ def train_config(params: dict):
     from ..algorithms import TrainConfig
 
     kwargs: dict[str, Any] = {name: params[name] for name in _TRAIN_FIELDS if params.get(name) is not None}
-    if params["algorithm"] not in ("sgd", "svrg"):
+    if params["algorithm"] not in FULL_PRECISION:
         kwargs["fmt"] = resolve_format(params["family"], params["bits"], exp_bits=params["exp_bits"],
                                        block_size=params["block_size"] or 32, format=params["format"])
     if params.get("fixed_scale") is not None:

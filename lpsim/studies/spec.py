@@ -152,7 +152,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     for name in schema.ALL_DATASET_PARAMS:
         if name not in schema.DATASET_PARAMS[p["dataset"]]:
             p[name] = None
-    if p["dataset"] in ("mnist", "svmlight") and p["path"] is None:
+    if "path" in schema.DATASET_PARAMS[p["dataset"]] and p["path"] is None:
         raise SchemaError(f'dataset "{p["dataset"]}" needs path = "FILE"')
     if p["data_format"] is None:
         p["data_rounding"] = None
