@@ -24,7 +24,7 @@ PROBLEM_COLUMNS = ("model_mu", "model_L", "hessian_trace", "n_params",
                    "resolved_step_size", "resolved_epoch_length", "resolved_mu")
 TIMING_COLUMNS = ("seconds",)  # wall-clock time of the run: the one column that varies between reruns
 
-_STR = {"run_id", "study", "status"}
+_STR = set(RUN_COLUMNS)
 _INT = {"epoch", "n_params", "resolved_epoch_length"}
 
 
@@ -92,10 +92,13 @@ class Table:
     def records(self) -> list[dict]:
         return [dict(zip(self.columns, row)) for row in self.rows]
 
-    def column(self, name: str) -> list:
+    def _index(self, name: str) -> int:
         if name not in self.columns:
             raise KeyError(f"no column {name!r}; columns: {', '.join(self.columns)}")
-        i = self.columns.index(name)
+        return self.columns.index(name)
+
+    def column(self, name: str) -> list:
+        i = self._index(name)
         return [row[i] for row in self.rows]
 
     def unique(self, name: str) -> list:
@@ -107,11 +110,8 @@ class Table:
         rows where the column is None (does not apply, e.g. the bits of full-precision SGD) stay."""
         tests = []
         for name, value in conditions.items():
-            i = self.columns.index(name) if name in self.columns else None
-            if i is None:
-                raise KeyError(f"no column {name!r}; columns: {', '.join(self.columns)}")
             allowed = tuple(value) if isinstance(value, (list, tuple, set)) else (value,)
-            tests.append((i, allowed + (None,) if keep_none else allowed))
+            tests.append((self._index(name), allowed + (None,) if keep_none else allowed))
         keep = tuple(r for r in self.rows if all(r[i] in allowed for i, allowed in tests))
         return Table(self.columns, keep)
 
