@@ -10,15 +10,17 @@ the features are the codes X of ``data_fmt`` (x_i = u X_i), the iterate the code
    its own scale 2**-K: A_b = sat(round(a_b 2**K)). Least squares with variance reduction
    needs no float at all: a_b = c (D_b - Dref_i), c = alpha u^2 / B held as a 24-bit integer
    C 2**-E. Logistic (and LP-SGD's least squares, which needs y) computes l' in float64 from
-   the integer D_b, one scalar per row;
+   the integer D_b, one scalar per row. Softmax has C classes: the iterate is the flat (d, C)
+   matrix (the model's layout), a row takes C dots X_i . Z[:, c], l' = p - e_y is a C-vector
+   computed in float64 from them, and each of its C scalars is quantized like logistic's one;
 3. alpha g~ / s_z quantized once per epoch to the same scale 2**-K (Gq), alpha l2 too (Lq);
 4. v_j = Z_j 2**K - sum_b A_b X_ij - Gq_j - Lq (Z_j - Zref_j), exact in int32, and
-   Z_j = round(v_j / 2**K) in the iterate's rounding mode and overflow policy.
+   Z_j = round(v_j / 2**K) in the iterate's rounding mode and overflow policy (softmax: over the
+   flat index p = j * C + c, with A_bc in place of A_b).
 
 Two engines, the same integers for the same seed: ``engine="exact"`` runs each step with
 lpsim.exact (QArray dot / multiply / fma / subtract and the reference rounding), slowly;
 ``engine="fast"`` runs a whole epoch in one Numba kernel (lpsim/fast/_halp_kernels.py).
-Softmax is not supported (its scalar is a K-vector; see the docs).
 """
 
 from __future__ import annotations
@@ -46,15 +48,16 @@ from .parts import EPOCH_RUNNERS, IterateState, StepFailed
 
 # Random streams of the integer loop (the float loop uses 1-3, see parts.py)
 UPDATE_STREAM = 4  # packed slots: step g, element j -> call g * calls + j // per_call, slot j % per_call
-SCALAR_STREAM = 5  # the scalar of batch row b at step g: index g * B + b
+SCALAR_STREAM = 5  # the scalar of batch row b, class c (of C) at step g: index (g * B + b) * C + c
 GRADIENT_STREAM = 6  # alpha g~ / s_z: element j at index step0 * dim + j (step0: first step of the epoch)
+# softmax: "element j" of streams 4 and 6 is the flat index j * C + c of the (d, C) iterate, dim = d * C
 
 K_CAP = 16  # most fraction bits of the update: random slots stay <= 16 bits (the default cap)
 V_BITS = 31  # |v| < 2**31: int32 lanes
 MAX_CODE_BITS = 16
 MULTIPLIER_BITS = 24  # the least-squares constant c = alpha u^2 / B as a 24-bit integer C * 2**-E
 SUPPORTED_ALGORITHMS = ("halp", "lpsvrg", "lpsgd")
-SUPPORTED_KINDS = ("least_squares", "logistic")
+SUPPORTED_KINDS = ("least_squares", "logistic", "softmax")
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -147,8 +150,7 @@ def data_of(model) -> IntegerData:
     if "integer_data" in model._cache:
         return model._cache["integer_data"]
     if model.kind not in SUPPORTED_KINDS:
-        raise ValueError(f"arithmetic='integer' supports {', '.join(SUPPORTED_KINDS)} models; {model.kind} has a "
-                         "vector scalar per row (see docs/algorithms.md, 'Integer inner loop')")
+        raise ValueError(f"arithmetic='integer' supports {', '.join(SUPPORTED_KINDS)} models, got {model.kind}")
     if model.intercept:
         raise ValueError("arithmetic='integer' needs intercept=False: the intercept column 1.0 is not a data code; "
                          "add a constant feature to the dataset instead")
@@ -215,6 +217,9 @@ def dot_bound(accumulator: Accumulator, data: IntegerData, z_bits: int) -> int:
     return min(exact_bound, 1 << bits)
 
 
+_LOSS_CODES = {"least_squares": kernels.LEAST_SQUARES, "logistic": kernels.LOGISTIC, "softmax": kernels.SOFTMAX}
+
+
 # -- the plan of one epoch ------------------------------------------------------------------------------
 
 
@@ -225,6 +230,7 @@ class EpochPlan:
     z_fmt: FixedPoint  # codes of the iterate (step 1, the format's overflow policy)
     s_z: float  # z = s_z * Z
     K: int  # fraction bits of the update (units 2**-K of a Z code)
+    classes: int  # C: columns of the (d, C) iterate (1 unless softmax)
     a_fmt: FixedPoint  # the scalar A (frac_bits K, saturating)
     linear: bool
     C: int  # linear: c ~ C * 2**-E
@@ -236,8 +242,8 @@ class EpochPlan:
     Lq: int  # alpha * l2, frac_bits K
     Zref: np.ndarray  # codes the l2 term is measured from
     Dref: np.ndarray  # linear LP-SVRG: X_i . W~ (int64), else zeros
-    m0: np.ndarray
-    l0: np.ndarray
+    m0: np.ndarray  # flat (n * C): margins x_i . w~ (HALP), else zeros
+    l0: np.ndarray  # flat (n * C): l'(x_i . w~) (variance reduced), else zeros
     y: np.ndarray
     rounding: Rounding
     r_eff: int  # random bits the update's stochastic rounding uses (<= K)
@@ -256,6 +262,8 @@ def epoch_plan(data: IntegerData, kind: str, y: np.ndarray, l2: float, state: It
     (A saturates at 2**30 / (B max|X|)); and K leaves A room for its largest possible value.
     """
     b = fmt.bits
+    n, features = data.codes.shape
+    classes = state.z.size // features
     z_fmt = FixedPoint(bits=b, frac_bits=0, overflow=fmt.overflow)
     s_z = float(state.scale) * fmt.step
     u = data.unit
@@ -270,6 +278,9 @@ def epoch_plan(data: IntegerData, kind: str, y: np.ndarray, l2: float, state: It
         a_max = c * dd_max
     elif kind == "least_squares":
         a_max = kappa * (tau * dd_max / 2 + float(np.max(np.abs(y), initial=0.0)))
+    elif kind == "softmax":
+        # |dp_c / dm . e| = p_c |e_c - p . e| <= 2 p_c (1 - p_c) |e|_inf <= |e|_inf / 2, and |p_c - [c = y]| <= 1
+        a_max = kappa * min(0.5 * tau * dd_max, 1.0)
     else:
         a_max = kappa * min(0.25 * tau * dd_max, 1.0)
     if not 1 <= k_cap <= K_CAP:
@@ -292,8 +303,7 @@ def epoch_plan(data: IntegerData, kind: str, y: np.ndarray, l2: float, state: It
     else:
         Gq = np.zeros(dim, dtype=np.int32)
     Lq = int(encode(alpha * l2, FixedPoint(bits=K + 3, frac_bits=K), "nearest_even")) if l2 > 0 else 0
-    n = data.codes.shape[0]
-    zeros = np.zeros(n)
+    zeros = np.zeros(n * classes)
     centered = state.center is not None
     m0 = anchor.margins if (anchor is not None and centered) else zeros
     l0 = anchor.dloss if anchor is not None else zeros
@@ -302,11 +312,11 @@ def epoch_plan(data: IntegerData, kind: str, y: np.ndarray, l2: float, state: It
     else:
         r_eff = 0
     return EpochPlan(
-        z_fmt=z_fmt, s_z=s_z, K=K, a_fmt=a_fmt, linear=linear, C=C, E=E, tau=tau, kappa=kappa,
-        loss=kernels.LOGISTIC if kind == "logistic" else kernels.LEAST_SQUARES, Gq=np.ascontiguousarray(Gq),
+        z_fmt=z_fmt, s_z=s_z, K=K, classes=classes, a_fmt=a_fmt, linear=linear, C=C, E=E, tau=tau, kappa=kappa,
+        loss=_LOSS_CODES[kind], Gq=np.ascontiguousarray(Gq),
         Lq=Lq, Zref=np.zeros(dim, dtype=code_dtype(b)) if z_ref is None else z_ref,
         Dref=np.zeros(n, dtype=np.int64) if d_ref is None else d_ref,
-        m0=np.ascontiguousarray(m0, dtype=np.float64), l0=np.ascontiguousarray(l0, dtype=np.float64),
+        m0=np.ascontiguousarray(m0, dtype=np.float64).reshape(-1), l0=np.ascontiguousarray(l0, dtype=np.float64).reshape(-1),
         y=np.ascontiguousarray(y, dtype=np.float64), rounding=rounding, r_eff=r_eff,
         slot_bits=8 if r_eff <= 8 else 16, batch=batch,
     )
@@ -324,15 +334,18 @@ def fast_epoch(data: IntegerData, plan: EpochPlan, Z: np.ndarray, rows: np.ndarr
     words = np.zeros(4 * calls, dtype=np.uint32)
     slots = words.view(np.uint8 if plan.slot_bits == 8 else np.uint16)
     rounding = plan.rounding
+    classes = plan.classes
     status, done = kernels.integer_epoch(
-        data.codes, Z, np.ascontiguousarray(rows, dtype=np.int64), acc, plan.linear, np.int64(plan.C),
+        data.codes, Z, np.ascontiguousarray(rows, dtype=np.int64), acc, np.int64(classes), plan.linear,
+        np.int64(plan.C),
         np.int64(plan.K - plan.E), plan.Dref, np.int64(plan.loss), plan.m0, plan.l0, plan.y, plan.tau,
         plan.kappa, np.int64(plan.a_fmt.code_min), np.int64(plan.a_fmt.code_max), np.int64(plan.K), plan.Gq,
         np.int64(plan.Lq), plan.Zref, np.int64(plan.z_fmt.code_min), np.int64(plan.z_fmt.code_max),
         np.int64(plan.z_fmt.overflow.code), np.int64(rounding.mode.code),
         np.int64(rounding.random_bits or 0) if plan.r_eff else np.int64(0), np.int64(plan.slot_bits),
         np.uint64(seed), np.uint64(SCALAR_STREAM), np.uint64(UPDATE_STREAM), np.int64(step0),
-        words, slots, np.empty(d, dtype=np.int32), np.empty(rows.shape[1], dtype=np.int64),
+        words, slots, np.empty(d, dtype=np.int32), np.empty(rows.shape[1] * classes, dtype=np.int64),
+        np.empty(data.codes.shape[1], dtype=Z.dtype), np.empty(classes), np.empty(classes),
     )
     return int(status), int(done)
 
@@ -360,9 +373,6 @@ class PackedRandom:
         return self.value >> (self.slot_bits - nbits)
 
 
-_DLOSS = {kernels.LEAST_SQUARES: kernels.squared_dloss, kernels.LOGISTIC: kernels.logistic_dloss}
-
-
 def exact_epoch(data: IntegerData, plan: EpochPlan, Z: np.ndarray, rows: np.ndarray, step0: int, seed: int,
                 accumulator: Accumulator) -> tuple[int, int]:
     """The same epoch as ``fast_epoch``, one lpsim.exact operation at a time (readable, slow)."""
@@ -375,40 +385,52 @@ def exact_epoch(data: IntegerData, plan: EpochPlan, Z: np.ndarray, rows: np.ndar
     Lq = exact.QArray(codes=np.int64(plan.Lq), fmt=FixedPoint(bits=K + 3, frac_bits=K))
     Zref = exact.QArray(codes=plan.Zref, fmt=z_fmt)
     int64 = FixedPoint(bits=64, frac_bits=0)
-    dloss = _DLOSS[plan.loss]
+    classes = plan.classes
+    d = data.codes.shape[1]
+    margins, dl = np.empty(classes), np.empty(classes)
     stochastic = rounding.is_stochastic and K > 0
     update_rounding = Rounding(mode=RoundingMode.STOCHASTIC, random_bits=plan.r_eff) if stochastic else rounding
     for t in range(rows.shape[0]):
         g = step0 + t
-        Zq = exact.QArray(codes=Z, fmt=z_fmt)
-        total = exact.requantize(Gq, wide)  # alpha g~ / s_z, then + sum_b A_b x_b
+        Zq = exact.QArray(codes=Z.reshape(d, classes), fmt=z_fmt)  # the (d, C) matrix; C = 1: a column
+        total = _reshaped(exact.requantize(Gq, wide), d, classes)  # alpha g~ / s_z, then + sum_b x_b A_b^T
         for b in range(B):
             i = int(rows[t, b])
             x = exact.QArray(codes=data.codes[i], fmt=x_fmt)
-            try:
-                D = int(exact.dot(x, Zq, accumulator).codes)
-            except OverflowError:
-                return kernels.FAILED, t
-            index = g * B + b
+            index = (g * B + b) * classes  # class c: index + c
+            dots = []
+            for c in range(classes):
+                try:
+                    column = exact.QArray(codes=Zq.codes[:, c], fmt=z_fmt)
+                    dots.append(int(exact.dot(x, column, accumulator).codes))
+                except OverflowError:
+                    return kernels.FAILED, t
             if plan.linear:
-                dd = exact.QArray(codes=np.int64(D - int(plan.Dref[i])), fmt=int64)
+                dd = exact.QArray(codes=np.int64(dots[0] - int(plan.Dref[i])), fmt=int64)
                 A = exact.multiply(dd, Cq, out=plan.a_fmt, rounding=rounding, seed=seed, stream=SCALAR_STREAM,
                                    offset=index)
             else:
-                value = (dloss(plan.m0[i] + plan.tau * float(D), plan.y[i]) - plan.l0[i]) * plan.kappa
-                if not math.isfinite(value):
+                for c in range(classes):
+                    margins[c] = plan.m0[i * classes + c] + plan.tau * float(dots[c])
+                kernels.vector_dloss(plan.loss, margins, plan.y[i], dl)
+                values = (dl - plan.l0[i * classes:(i + 1) * classes]) * plan.kappa
+                if not np.all(np.isfinite(values)):
                     return kernels.FAILED, t
-                A = exact.QArray.from_float(value, plan.a_fmt, rounding, seed=seed, stream=SCALAR_STREAM, offset=index)
-            total = exact.fma(A, x, total, out=wide)
+                A = exact.QArray.from_float(values, plan.a_fmt, rounding, seed=seed, stream=SCALAR_STREAM, offset=index)
+            total = exact.fma(_reshaped(A, 1, classes), _reshaped(x, d, 1), total, out=wide)
         if plan.Lq:
-            diff = exact.subtract(Zq, Zref, out=FixedPoint(bits=z_fmt.bits + 1, frac_bits=0))
+            diff = exact.subtract(Zq, _reshaped(Zref, d, classes), out=FixedPoint(bits=z_fmt.bits + 1, frac_bits=0))
             total = exact.fma(Lq, diff, total, out=wide)
-        v = exact.subtract(Zq, total, out=wide)
+        v = _reshaped(exact.subtract(Zq, total, out=wide), -1)
         try:
             Z[:] = round_update(v, z_fmt, update_rounding, seed, g, plan.slot_bits)
         except OverflowError:
             return kernels.FAILED, t
     return kernels.OK, rows.shape[0]
+
+
+def _reshaped(q: exact.QArray, *shape: int) -> exact.QArray:
+    return exact.QArray(codes=q.codes.reshape(shape), fmt=q.fmt)
 
 
 def round_update(v: exact.QArray, z_fmt: FixedPoint, rounding: Rounding, seed: int, step: int, slot_bits: int):

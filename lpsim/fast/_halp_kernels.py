@@ -4,14 +4,17 @@ The semantics (what is quantized where, the random-bit mapping) are defined in
 docs/algorithms.md, section "Integer inner loop", and implemented step by step on the
 exact engine in lpsim/algorithms/integer.py; this module computes the same integers.
 
-Per inner step t (global step g = step0 + t), with rows i_b = rows[t, b]:
+Per inner step t (global step g = step0 + t), with rows i_b = rows[t, b] and C classes
+(C = 1 for least squares and logistic; the iterate is the flat (d, C) matrix in C order,
+element p = j * C + c, so C = 1 is the vector case unchanged):
 
-  D_b = X[i_b] . Z                          integer dot (accumulator: see ``row_dot``)
-  A_b = sat(round(a_b * 2**K))               the scalar, quantized to its own scale
-        linear: a_b * 2**K = C * (D_b - Dref[i_b]) * 2**(K - E)        (exact integers)
-        float:  a_b = fl(diff * kappa), diff = dl(m0 + tau * D_b, y) - l0  (float64)
-  v_j = Z_j * 2**K - sum_b A_b X[i_b, j] - Gq_j - Lq * (Z_j - Zref_j)   (exact in int32)
-  Z_j = overflow(round(v_j / 2**K))          rounding mode of the iterate
+  D_bc = X[i_b] . Z[:, c]                   integer dot (accumulator: see ``row_dot``)
+  A_bc = sat(round(a_bc * 2**K))             each scalar quantized to its own scale
+        linear: a_b * 2**K = C * (D_b - Dref[i_b]) * 2**(K - E)        (exact integers; C = 1)
+        float:  a_bc = fl(diff_c * kappa), diff = dl(m0_i + tau * D_b, y) - l0_i   (float64;
+                softmax: dl is the C-vector p - e_y of the row's margins)
+  v_p = Z_p * 2**K - sum_b A_bc X[i_b, j] - Gq_p - Lq * (Z_p - Zref_p)  (exact in int32)
+  Z_p = overflow(round(v_p / 2**K))          rounding mode of the iterate
 
 The plan (lpsim/algorithms/integer.py) proves |v_j| < 2**31 for every input, so v is
 computed in int32 lanes with the ``*32`` intrinsics below: Numba types every int32
@@ -22,9 +25,10 @@ because the true result fits.
 Random bits of the update (stochastic rounding): one Philox4x32-10 call (block 0 of
 ``index``) gives 128 bits, cut into slots of ``slot_bits`` (8 or 16) bits, most
 significant first. Element j of step g uses call index g * calls + j // per_call, slot
-j % per_call (per_call = 128 // slot_bits, calls = ceil(dim / per_call)) on the update
-stream; the rounding compares the slot's first r bits (r <= slot_bits). The scalars use
-the codec's mapping: index g * B + b on the scalar stream.
+j % per_call (per_call = 128 // slot_bits, calls = ceil(dim / per_call), j the flat index
+p of a softmax iterate, dim = d * C) on the update stream; the rounding compares the
+slot's first r bits (r <= slot_bits). The scalars use the codec's mapping: index
+(g * B + b) * C + c on the scalar stream (g * B + b when C = 1).
 
 Kernels never raise: they return a status (OK, or FAILED with the step where a NaN
 scalar or an overflow under the 'error' policy stopped them).
@@ -63,6 +67,7 @@ ERROR = 2
 # loss codes of the float scalar path
 LEAST_SQUARES = 0
 LOGISTIC = 1
+SOFTMAX = 2
 
 # accumulator kinds of the dot
 ACC_EXACT = 0  # exact integer sum
@@ -260,15 +265,40 @@ def squared_dloss(m, y):
     return m - y
 
 
-logistic_dloss_jit = jit(inline="always")(logistic_dloss)
-squared_dloss_jit = jit(inline="always")(squared_dloss)
+def softmax_dloss(m, y, out):
+    """out = softmax(m) - e_y for the K class margins m (y the class index, a float), summed in
+    class order; the exact engine runs this on float64 arrays, the kernel its compiled twin."""
+    top = m[0]
+    for k in range(1, m.shape[0]):
+        if m[k] > top:
+            top = m[k]
+    total = 0.0
+    for k in range(m.shape[0]):
+        e = math.exp(m[k] - top)
+        out[k] = e
+        total += e
+    for k in range(m.shape[0]):
+        out[k] = out[k] / total
+    out[int(y)] -= 1.0
 
 
-@jit(inline="always")
-def dloss(loss, m, y):
-    if loss == LOGISTIC:
-        return logistic_dloss_jit(m, y)
-    return squared_dloss_jit(m, y)
+def _vector_dloss(logistic, squared, softmax):
+    """out[:] = l'(m, y) for a row's margins m (one per class; one margin unless softmax)."""
+    def vector_dloss(loss, m, y, out):
+        if loss == SOFTMAX:
+            softmax(m, y, out)
+        elif loss == LOGISTIC:
+            out[0] = logistic(m[0], y)
+        else:
+            out[0] = squared(m[0], y)
+
+    return vector_dloss
+
+
+vector_dloss = _vector_dloss(logistic_dloss, squared_dloss, softmax_dloss)
+vector_dloss_jit = jit(inline="always")(_vector_dloss(jit(inline="always")(logistic_dloss),
+                                                      jit(inline="always")(squared_dloss),
+                                                      jit(inline="always")(softmax_dloss)))
 
 
 @jit(inline="always")
@@ -366,6 +396,25 @@ def accumulate_update(acc32, x, A):
 
 
 @jit(inline="always")
+def accumulate_outer(acc32, x, A, classes):
+    """acc32 += x A^T for the flat (d, classes) iterate: element j * classes + c gets A[c] x[j]."""
+    for j in range(x.shape[0]):
+        for c in range(classes):
+            p = j * classes + c
+            acc32[p] = add32(acc32[p], mul32(np.int32(A[c]), x[j]))
+
+
+@jit(inline="always")
+def class_column(Z, c, classes, column):
+    """Z itself when classes == 1, else column c of the flat (d, classes) Z gathered into ``column``."""
+    if classes == 1:
+        return Z
+    for j in range(column.shape[0]):
+        column[j] = Z[j * classes + c]
+    return column
+
+
+@jit(inline="always")
 def add_l2(acc32, Z, Zref, Lq):
     """acc32 += Lq (Z - Zref)."""
     for j in range(acc32.shape[0]):
@@ -432,21 +481,23 @@ def update_general(Z, acc32, K, mode, slots, keep, c1, up, down, lo, hi, overflo
 
 
 @jit
-def integer_epoch(X, Z, rows, acc, linear, C, c_shift, Dref, loss, m0, l0, y, tau, kappa,
+def integer_epoch(X, Z, rows, acc, classes, linear, C, c_shift, Dref, loss, m0, l0, y, tau, kappa,
                   A_lo, A_hi, K, Gq, Lq, Zref, lo, hi, overflow, mode, rbits, slot_bits,
-                  seed, scalar_stream, update_stream, step0, words, slots, acc32, A_buf):
+                  seed, scalar_stream, update_stream, step0, words, slots, acc32, A_buf, column, margins, dl):
     """Run len(rows) inner steps on the codes Z in place. Returns (status, steps done).
 
-    X (n, d) data codes; Z (d,) iterate codes; rows (T, B) int64; acc: the dot's accumulator tuple;
-    linear: the scalar is C (D - Dref[i]) 2**c_shift (least squares, variance reduced), else
-    fl(kappa * (dl(m0[i] + tau D, y[i]) - l0[i])) * 2**K; [A_lo, A_hi]: the scalar's code range;
-    Gq (d,) int32, Lq: the g~ and l2 terms (units 2**-K); Zref (d,) the l2 reference codes;
+    X (n, d) data codes; Z (d * classes,) iterate codes (a flat (d, classes) matrix); rows (T, B) int64;
+    acc: the dot's accumulator tuple; linear (classes == 1): the scalar is C (D - Dref[i]) 2**c_shift
+    (least squares, variance reduced), else fl(kappa * (dl(m0_i + tau D, y[i]) - l0_i)) * 2**K per class,
+    m0 / l0 flat (n * classes,); [A_lo, A_hi]: the scalars' code range;
+    Gq (dim,) int32, Lq: the g~ and l2 terms (units 2**-K); Zref (dim,) the l2 reference codes;
     [lo, hi], overflow: the iterate's codes and policy; mode, rbits (0 = exact): its rounding;
     slot_bits: random slot width; words (uint32) / slots (its view of slot_bits): random scratch;
-    acc32 (d,) int32 and A_buf (B,) int64: scratch.
+    acc32 (dim,) int32, A_buf (B * classes,) int64, column (d,) like Z, margins and dl (classes,)
+    float64: scratch.
     """
     T, B = rows.shape
-    d = Z.shape[0]
+    d = Z.shape[0]  # dim = features * classes: the update runs over the flat iterate
     stochastic = mode == STOCHASTIC and K > 0
     per_call = 128 // slot_bits
     calls = (d + per_call - 1) // per_call
@@ -456,7 +507,7 @@ def integer_epoch(X, Z, rows, acc, linear, C, c_shift, Dref, loss, m0, l0, y, ta
     up = np.int32(K - slot_bits) if K > slot_bits else np.int32(0)
     down = np.int32(slot_bits - K) if K < slot_bits else np.int32(0)
     K32 = np.int32(K)
-    fused = B == 1 and overflow == SATURATE and K > 0 and (mode == STOCHASTIC or mode == NEAREST_EVEN)
+    fused = B == 1 and classes == 1 and overflow == SATURATE and K > 0 and (mode == STOCHASTIC or mode == NEAREST_EVEN)
     half1 = np.int32((1 << (K - 1)) - 1) if K > 0 else np.int32(0)
     Lq32 = np.int32(Lq)
     lo32, hi32 = np.int32(lo), np.int32(hi)
@@ -472,16 +523,23 @@ def integer_epoch(X, Z, rows, acc, linear, C, c_shift, Dref, loss, m0, l0, y, ta
                 prefetch_row(X[rows[t + 1, b]])
         for b in range(B):
             i = rows[t, b]
-            D, ok = row_dot(X[i], Z, acc)
-            if not ok:
-                return FAILED, t
-            index = g * np.uint64(B) + np.uint64(b)
+            index = (g * np.uint64(B) + np.uint64(b)) * np.uint64(classes)
+            for c in range(classes):
+                D, ok = row_dot(X[i], class_column(Z, c, classes, column), acc)
+                if not ok:
+                    return FAILED, t
+                if linear:
+                    A_buf[b] = scalar_linear(D - Dref[i], C, c_shift, mode, rbits, seed, scalar_stream, index, A_lo,
+                                             A_hi)
+                else:
+                    margins[c] = m0[i * classes + c] + tau * np.float64(D)
             if linear:
-                A_buf[b] = scalar_linear(D - Dref[i], C, c_shift, mode, rbits, seed, scalar_stream, index, A_lo, A_hi)
-            else:
-                diff = dloss(loss, m0[i] + tau * np.float64(D), y[i]) - l0[i]
-                A_buf[b], ok = scalar_float(diff * kappa, K, mode, rbits, seed, scalar_stream, index, A_lo, A_hi,
-                                            scratch)
+                continue
+            vector_dloss_jit(loss, margins, y[i], dl)
+            for c in range(classes):
+                diff = dl[c] - l0[i * classes + c]
+                A_buf[b * classes + c], ok = scalar_float(diff * kappa, K, mode, rbits, seed, scalar_stream,
+                                                          index + np.uint64(c), A_lo, A_hi, scratch)
                 if not ok:
                     return FAILED, t
         if stochastic:
@@ -506,7 +564,10 @@ def integer_epoch(X, Z, rows, acc, linear, C, c_shift, Dref, loss, m0, l0, y, ta
         for j in range(d):
             acc32[j] = Gq[j]
         for b in range(B):
-            accumulate_update(acc32, X[rows[t, b]], np.int32(A_buf[b]))
+            if classes == 1:
+                accumulate_update(acc32, X[rows[t, b]], np.int32(A_buf[b]))
+            else:
+                accumulate_outer(acc32, X[rows[t, b]], A_buf[b * classes:(b + 1) * classes], classes)
         if Lq != 0:
             add_l2(acc32, Z, Zref, np.int32(Lq))
         if not update_general(Z, acc32, K32, mode, slots, keep, c1, up, down, lo, hi, overflow):

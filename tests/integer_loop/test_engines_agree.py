@@ -67,11 +67,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("model_name, algorithm, overrides", CASES, ids=[f"{m}-{a}-{o}" for m, a, o in CASES])
-def test_fast_equals_exact(request, model_name, algorithm, overrides):
-    model = request.getfixturevalue(model_name)
-    base = dict(algorithm=algorithm, epochs=2, epoch_length=10, data_fmt="int8", arithmetic="integer", seed=7,
-                step_size=0.5 / model.L)
+def run_both_engines(model, algorithm, overrides, epoch_length=10):
+    """(fast, exact) TrainResults of one integer-loop config, asserted identical; overrides' step_size is in 1 / L."""
+    base = dict(algorithm=algorithm, epochs=2, epoch_length=epoch_length, data_fmt="int8", arithmetic="integer",
+                seed=7, step_size=0.5 / model.L)
     base.update(overrides)
     if "step_size" in overrides:
         base["step_size"] = overrides["step_size"] / model.L
@@ -81,6 +80,13 @@ def test_fast_equals_exact(request, model_name, algorithm, overrides):
     np.testing.assert_array_equal(fast.w, exact.w)
     for key in ("grad_norm", "scale", "loss"):
         np.testing.assert_array_equal(fast.history[key], exact.history[key])
+    return fast, exact
+
+
+@pytest.mark.parametrize("model_name, algorithm, overrides", CASES, ids=[f"{m}-{a}-{o}" for m, a, o in CASES])
+def test_fast_equals_exact(request, model_name, algorithm, overrides):
+    model = request.getfixturevalue(model_name)
+    fast, _ = run_both_engines(model, algorithm, overrides)
     # the run did something: the iterate moved off w = 0
     assert np.any(fast.w != 0)
 

@@ -65,9 +65,6 @@ def test_config_errors_name_the_field(kwargs, match):
 
 def test_model_errors():
     ds = make_dataset("logistic", n=20, d=3, seed=0)
-    with pytest.raises(ValueError, match="softmax has a vector scalar"):
-        train(make_model("softmax", ds, l2=0.1),
-              TrainConfig(algorithm="halp", arithmetic="integer", data_fmt="int8", epochs=1))
     with pytest.raises(ValueError, match="intercept=False"):
         train(make_model("logistic", ds, l2=0.1, intercept=True),
               TrainConfig(algorithm="halp", arithmetic="integer", data_fmt="int8", epochs=1))
