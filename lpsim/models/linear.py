@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.dataset import Dataset
-from .losses import LOSSES
+from .losses import LOSSES, softmax
 from .optimum import newton_optimum
 
 
@@ -79,7 +79,7 @@ class LinearModel:
         w = np.asarray(w, dtype=np.float64)
         rows = np.atleast_1d(idx)
         Xb = self.X[rows]
-        r = self.loss_fn.derivative(Xb @ np.reshape(w, self.shape), self.y[rows])
+        r = self.loss_fn.derivative(self.margins(w, Xb), self.y[rows])
         return (Xb.T @ r).reshape(-1) / rows.size + self.l2 * w
 
     def hvp(self, w, v) -> np.ndarray:
@@ -96,8 +96,7 @@ class LinearModel:
             H = self.X.T @ (c[:, None] * self.X) / self.n
         else:
             K = self.n_outputs
-            p = np.exp(m - m.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
+            p = softmax(m)
             H4 = np.empty((self.d, K, self.d, K))
             for k in range(K):
                 for j in range(k, K):
@@ -160,7 +159,7 @@ class LinearModel:
 
     # -- classification -----------------------------------------------------------------
     def predict(self, w, X) -> np.ndarray:
-        m = np.asarray(X) @ np.reshape(w, self.shape)
+        m = self.margins(w, np.asarray(X))
         if self.loss_fn.multiclass:
             return m.argmax(axis=1)
         return (m > 0).astype(np.int64)

@@ -77,7 +77,8 @@ class LogisticLoss:
         return np.where(np.abs(es) > _DIRECT, direct, smooth)
 
 
-def _softmax(m):
+def softmax(m):
+    """Class probabilities along the last axis (shifted by the row maximum: no overflow)."""
     z = m - m.max(axis=-1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
@@ -102,19 +103,19 @@ class SoftmaxLoss:
 
     @staticmethod
     def derivative(m, y):
-        p = _softmax(m)
+        p = softmax(m)
         p[np.arange(p.shape[0]), y] -= 1.0
         return p
 
     @staticmethod
     def hvp(m, y, v):
-        p = _softmax(m)
+        p = softmax(m)
         pv = p * v
         return pv - p * pv.sum(axis=-1, keepdims=True)
 
     @classmethod
     def bregman(cls, m_star, e, y):
-        p = _softmax(m_star)
+        p = softmax(m_star)
         with np.errstate(over="ignore", invalid="ignore"):
             smooth = np.log1p((p * np.expm1(e)).sum(axis=-1)) - (p * e).sum(axis=-1)
         direct = cls.value(m_star + e, y) - cls.value(m_star, y) - (cls.derivative(m_star, y) * e).sum(axis=-1)
