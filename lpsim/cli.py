@@ -7,6 +7,9 @@ import sys
 
 import numpy as np
 
+# Values that show a format's rounding, range and underflow in the `lpsim formats` tables.
+_EXAMPLE_VALUES = (0.1, -1.3, 3.14159, 1000.0, 1e-5)
+
 
 def _show_format(text: str) -> int:
     """``lpsim formats --spec TEXT``: the format a name or spec denotes, its canonical spec and range."""
@@ -21,7 +24,7 @@ def _show_format(text: str) -> int:
     print(f"{text} = {fmt.spec}  ({type(fmt).__name__}, {fmt.bits} bits)")
     smallest = getattr(fmt, "smallest_subnormal", None)
     print(f"max {fmt.max:.6g}" + ("" if smallest is None else f", smallest {smallest:.6g}"))
-    values = np.array([0.1, -1.3, 3.14159, 1000.0, 1e-5])
+    values = np.array(_EXAMPLE_VALUES)
     quantized = quantize(values, fmt, "nearest_even", engine="exact")
     # a block format shares one scale across these values, set by the largest (1000)
     shared = " (one block: the values share a scale)" if getattr(fmt, "family", "") == "block" else ""
@@ -40,7 +43,7 @@ def _cmd_formats(args) -> int:
     for name, fmt in sorted(formats.items()):
         tiny = getattr(fmt, "smallest_subnormal", float("nan"))
         print(f"{name:<14} {fmt.spec:<28} {fmt.bits:>4} {fmt.max:>12.5g} {tiny:>12.5g}")
-    values = np.array([0.1, -1.3, 3.14159, 1000.0, 1e-5])
+    values = np.array(_EXAMPLE_VALUES)
     print("\nquantized (nearest-even):")
     print(f"{'format':<14} " + " ".join(f"{v:>12.6g}" for v in values))
     for name in ("binary16", "bfloat16", "e4m3", "e5m2", "int8"):
@@ -50,20 +53,12 @@ def _cmd_formats(args) -> int:
 
 
 def _cmd_profiles(args) -> int:
-    from .studies.schema import available_profiles
-
-    profiles = available_profiles()
-    if profiles is None:
+    try:
+        from .arith import available_profiles
+    except ImportError:
         print("no hardware profiles: this lpsim has no lpsim.arith layer yet")
         return 0
-    try:
-        from .arith import available_profiles as describe
-
-        found = describe()
-    except ImportError:  # pragma: no cover - checked above
-        found = {}
-    for name in sorted(profiles):
-        profile = found.get(name) if isinstance(found, dict) else None
+    for name, profile in sorted(available_profiles().items()):
         print(f"{name:<22} {getattr(profile, 'summary', '')}".rstrip())
     return 0
 
@@ -90,9 +85,9 @@ def _executor(args) -> dict:
                 plot=not args.no_plot)
 
 
-def _report(result, folder) -> int:
+def _report(result) -> int:
     if result.failures:
-        print(f"{len(result.failures)} run(s) failed (not stored); fix the cause and run `lpsim resume {folder}`",
+        print(f"{len(result.failures)} run(s) failed (not stored); fix the cause and run `lpsim resume {result.folder}`",
               file=sys.stderr)
         return 1
     return 0
@@ -102,16 +97,15 @@ def _cmd_run(args) -> int:
     from .studies import Study, run_study
 
     options = _executor(args)
-    study = Study.from_toml(args.study)
-    result = run_study(study, args.out, **options)
-    return _report(result, result.folder)
+    result = run_study(Study.from_toml(args.study), args.out, **options)
+    return _report(result)
 
 
 def _cmd_resume(args) -> int:
     from .studies import resume_study
 
     result = resume_study(args.folder, **_executor(args))
-    return _report(result, result.folder)
+    return _report(result)
 
 
 def _cmd_plot(args) -> int:
@@ -172,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ninterrupted: finished runs are saved; `lpsim resume {folder}` continues", file=sys.stderr)
         return 130
     except (ValueError, TypeError, OSError, ImportError) as exc:
-        if args.command in ("formats",):
+        if args.command == "formats":
             raise
         print(f"lpsim {args.command}: error: {exc}", file=sys.stderr)
         return 2
