@@ -84,10 +84,10 @@ class ResultsStore:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.remove_temporaries()
         text = study.to_json()
-        changed = self.study_file.exists() and self.study_file.read_text() != text
-        if changed or not self.study_file.exists():
+        saved = self.study_file.read_text() if self.study_file.exists() else None
+        if saved != text:
             atomic_write(self.study_file, text)
-        return changed
+        return saved is not None and saved != text
 
     def load_study(self) -> Study:
         if not self.study_file.exists():
