@@ -97,7 +97,7 @@ def run_one(params: dict) -> dict:
                 "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
     history = {}
     for name in HISTORY_COLUMNS:
-        values = result.history.get(name) if isinstance(result.history, dict) else None
+        values = result.history.get(name)
         if values is None:
             continue
         history[name] = [int(v) for v in values] if name == "epoch" else np.asarray(values, dtype=np.float64).ravel().tolist()
