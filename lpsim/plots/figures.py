@@ -76,8 +76,7 @@ def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x:
     final = table.final()
     lines = list(lines) if lines is not None else c.line_columns(final, exclude=(x,))
     fig, axes = c.new_figure(len(metrics))
-    low_precision = final.where(**{x: [v for v in final.unique(x) if v is not None]})
-    xs_all = _numeric_sorted(low_precision.unique(x)) if len(low_precision) else []
+    xs_all = _numeric_sorted(final.unique(x))  # the low-precision x values (full precision has None)
     by_algorithm = lines == ["algorithm"] or lines == []
     groups = final.group(lines)
     for ax, name in zip(axes, metrics):
