@@ -35,6 +35,7 @@ DATASET_PARAMS = {
     "mnist": ("path", "n", "n_test"),
     "svmlight": ("path", "test_path"),
 }
+ALL_DATASET_PARAMS = tuple(dict.fromkeys(name for names in DATASET_PARAMS.values() for name in names))
 FAMILIES = ("fixed", "float", "bfp", "format")
 ENGINES = ("fast", "exact")
 METRICS = ("gap", "grad_norm", "dist", "loss", "scale", "train_acc", "test_acc")
@@ -211,4 +212,3 @@ def params_in(section: str) -> list[str]:
 
 def defaults() -> dict[str, Any]:
     return {name: p.default for name, p in PARAMS.items()}
-ALL_DATASET_PARAMS = tuple(dict.fromkeys(name for names in DATASET_PARAMS.values() for name in names))
