@@ -34,6 +34,10 @@ class Progress:
         self._last_fraction = -1.0
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
     def eta(self) -> float | None:
         """Seconds left, from this session's rate; None before the first run finishes."""
         ran = self.done - self.skipped
@@ -42,7 +46,7 @@ class Progress:
         return (self._clock() - self._start) / ran * (self.total - self.done)
 
     def text(self) -> str:
-        fraction = self.done / self.total if self.total else 1.0
+        fraction = self.fraction
         width = 24
         filled = int(round(width * fraction))
         bar = "#" * filled + "-" * (width - filled)
@@ -73,7 +77,7 @@ class Progress:
         if self.quiet:
             return
         now = self._clock()
-        fraction = self.done / self.total if self.total else 1.0
+        fraction = self.fraction
         if self._tty:
             if force or now - self._last_draw >= 0.1:
                 self._write("\r" + self.text())
