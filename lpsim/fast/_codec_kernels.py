@@ -19,7 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._config import jit
-from ._rng_kernels import element_block
+from ._rng_kernels import GROUP, fill_group_words
 from ._round_kernels import (
     ABS_MASK,
     FRACTION_MASK,
@@ -129,14 +129,30 @@ def encode_fixed(x, out, P, R):
     return -1
 
 
-# Fast paths process CHUNK elements in a branch-free loop that LLVM vectorizes, and redo a
-# chunk element by element with the general code when one of its elements needs it
-# (NaN, inf, a float64 subnormal input, an overflow that is not saturated, ...).
-CHUNK = 256
+# Fast paths process chunks of up to GROUP (256) elements in a branch-free loop that LLVM
+# vectorizes, and redo a chunk element by element with the general code when one of its
+# elements needs it (NaN, inf, a float64 subnormal input, an overflow that is not saturated,
+# ...). Chunks end where the element index reaches a multiple of GROUP, so a stochastic
+# chunk's random words come from one fill_group_words call.
+
+@jit(inline="always")
+def chunk_stop(n, start, offset):
+    """End (exclusive) of the chunk of a length-n array that starts at ``start``."""
+    lead = np.int64((np.uint64(offset) + np.uint64(start)) & np.uint64(GROUP - 1))
+    return min(start + GROUP - lead, n)
 
 
 @jit(inline="always")
-def fixed_pow2_lane(b, P, mode, random_bits, stochastic, w0, w1):
+def chunk_words(R, start, stop, words):
+    """The first random word of elements start .. stop - 1 of the chunk (a view of ``words``)."""
+    first = R.offset + np.uint64(start)
+    fill_group_words(R.seed, R.stream, first >> np.uint64(8), 0, words)
+    lead = np.int64(first & np.uint64(GROUP - 1))
+    return words[lead:lead + stop - start]
+
+
+@jit(inline="always")
+def fixed_pow2_lane(b, P, mode, random_bits, stochastic, w):
     """One element of a power-of-two fixed-point format of at most 52 bits, branch-free.
 
     Returns (code, special); special: redo this element with encode_fixed_value.
@@ -148,7 +164,7 @@ def fixed_pow2_lane(b, P, mode, random_bits, stochastic, w0, w1):
     special = (field == 0x7FF) | ((field == 0) & (fraction != U0))
     d = 1075 - field - P.frac_bits  # |x| * 2**frac_bits = M * 2**-d
     if stochastic:
-        magnitude, undecided = round_shift_stochastic(negative, M, max(d, 0), True, random_bits, w0, w1)
+        magnitude, undecided = round_shift_stochastic(negative, M, max(d, 0), True, random_bits, w)
         special |= undecided
     else:
         magnitude = round_shift_deterministic(negative, M, max(d, 0), mode)
@@ -166,24 +182,27 @@ def encode_fixed_pow2(x, out, P, R):
     bits = x.view(np.uint64)
     scratch = np.empty(1, dtype=np.float64)
     scratch_bits = scratch.view(np.uint64)
+    words = np.empty(GROUP, dtype=np.uint32)
     stochastic = R.mode == STOCHASTIC
-    for start in range(0, x.shape[0], CHUNK):
-        stop = min(start + CHUNK, x.shape[0])
+    n = x.shape[0]
+    start = 0
+    while start < n:
+        stop = chunk_stop(n, start, R.offset)
         # loops from 0 over slices: LLVM did not vectorize the same loops over range(start, stop)
-        chunk_bits, chunk_out, first = bits[start:stop], out[start:stop], R.offset + np.uint64(start)
+        chunk_bits, chunk_out = bits[start:stop], out[start:stop]
         special = False
         if stochastic:
+            w = chunk_words(R, start, stop, words)
             for j in range(chunk_bits.shape[0]):
-                w0, w1, _, _ = element_block(R.seed, R.stream, first + np.uint64(j), 0)
-                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w0, w1)
+                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w[j])
                 special |= flag
         elif R.mode == NEAREST_EVEN:  # the common mode as a constant: its selects fold away
             for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0, 0)
+                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0)
                 special |= flag
         else:
             for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, 0, False, 0, 0)
+                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, 0, False, 0)
                 special |= flag
         if special:
             for i in range(start, stop):
@@ -191,72 +210,68 @@ def encode_fixed_pow2(x, out, P, R):
                 if not ok:
                     return i
                 out[i] = code & P.store_mask
+        start = stop
     return -1
 
 
-@jit(inline="always")
-def fixed_stochastic_lane(x, up, low, high, scale, wide, u):
-    """Stochastic rounding of x * up (up = 2**frac_bits >= 1, so exact) into codes [low, high] of
-    at most 31 bits, saturating, in float64 arithmetic, branch-free. Returns (code, special) as
-    fixed_pow2_lane.
+@jit
+def stochastic_prefix_bits(random_bits):
+    """r1: the random bits encode_fixed_stochastic decides on (r, or the first 32 of more)."""
+    return 32 if random_bits == 0 or random_bits > 32 else random_bits
 
-    u: the element's first r1 = min(r, 32) random bits as a float64 (exact), scale = 2**r1;
-    wide: r > 32 (or r = None). With g = |v| - floor(|v|) and t = g * 2**r1, the exact
-    engine's "first r bits < floor(frac * 2**r)" is u < floor(t) for v >= 0 and, for v < 0
-    (whose signed fraction is 1 - g), u' < t with u' = 2**r1 - 1 - u. For r > 32 that holds
-    whenever u != floor(t); the rare tie (probability 2**-32) is redone by the general code.
+
+@jit(inline="always")
+def fixed_stochastic_lane(x, up, inv_scale, low, high, shift, wide, w):
+    """Stochastic rounding of v = x * 2**frac_bits into codes [low, high], saturating, in
+    float64 arithmetic, branch-free, for formats with bits + r1 <= 52 (r1 random bits, see
+    encode_fixed_stochastic). Returns (code, special) as fixed_pow2_lane.
+
+    The exact engine rounds up iff u < t, with u the first r1 random bits and t = floor(f *
+    2**r1), f = v - floor(v): so iff t + u' >= 2**r1, with u' = 2**r1 - 1 - u (the top r1 bits
+    of ~w). With V = x * up, up = 2**(frac_bits + r1) (exact: a power-of-two scaling up),
+    floor(V) = floor(v) * 2**r1 + t, so the result is floor((floor(V) + u') / 2**r1). The sum
+    is exact while |V| < 2**(bits + r1) <= 2**52; past that |v| >= 2**bits and the (rounded,
+    still monotone) result saturates either way. With r > 32 (wide) the first 32 bits decide
+    unless u == t, i.e. floor(V) + u' + 1 is a multiple of 2**32: those elements, and NaN,
+    are special.
     """
-    v = x * up
-    a = abs(v)
-    m = np.floor(a)
-    t = (a - m) * scale
-    t_floor = np.floor(t)
-    # selects as exact arithmetic on 0.0 / 1.0: Numba's conditional expressions become
-    # branches, which would stop the loop from vectorizing
-    negative = np.float64(v < 0)
-    u += negative * ((scale - 1.0) - 2.0 * u)
-    away = u < t_floor + negative * (t - t_floor)
-    k = (m + np.float64(away)) * (1.0 - 2.0 * negative)
-    special = (v != v) | (wide & (u == t_floor))  # redo NaN and ties of the first 32 bits
+    # int32 to float64 converts in SIMD (unsigned does not): flip the top bit, add it back
+    u_complement = np.float64(np.int32(np.uint32(~w >> shift) ^ np.uint32(0x80000000))) + 2147483648.0
+    s = np.floor(x * up) + u_complement
+    k = np.floor(s * inv_scale)
+    special = (x != x) | (wide & (np.floor((s + 1.0) * inv_scale) != k))
     k = min(high, max(low, k))  # NaN: low (the element is redone anyway)
     return np.uint64(np.int64(np.int32(k))), special
 
 
-# OR-ing an integer below 2**32 into the bits of 2.0**52 gives the float64 2**52 + u: an exact
-# uint32-to-float64 conversion that vectorizes (AVX2 has no unsigned or 64-bit int conversion)
-MAGIC_BITS = np.uint64(0x4330000000000000)
-MAGIC = 2.0**52
-
-
 @jit
 def encode_fixed_stochastic(x, out, P, R):
-    """encode_fixed for stochastic rounding into saturating formats of at most 31 bits with
-    a step 2**-frac_bits, 0 <= frac_bits <= 1023.
+    """encode_fixed for stochastic rounding into saturating formats of at most 31 bits with a
+    step 2**-frac_bits, frac_bits >= 0, where bits + r1 <= 52 and frac_bits + r1 <= 1023 (r1 =
+    stochastic_prefix_bits(r)).
 
-    Per chunk, one vectorized loop draws the random words (as float64 bit patterns) and a
-    second one rounds.
+    Per chunk, one vectorized loop draws the random words and a second one rounds.
     """
     bits = x.view(np.uint64)
     scratch = np.empty(1, dtype=np.float64)
     scratch_bits = scratch.view(np.uint64)
-    words = np.empty(CHUNK, dtype=np.uint64)
-    uniforms = words.view(np.float64)
-    up = power_of_two(P.frac_bits)
+    words = np.empty(GROUP, dtype=np.uint32)
+    r1 = stochastic_prefix_bits(R.random_bits)
+    up = power_of_two(P.frac_bits + r1)
+    inv_scale = 1.0 / power_of_two(r1)
     low = -np.float64(P.neg_limit)
     high = np.float64(P.code_max)
-    r1 = 32 if R.random_bits == 0 else min(R.random_bits, 32)
-    shift = np.uint64(32 - r1)
-    scale = power_of_two(r1)
+    shift = np.uint32(32 - r1)
     wide = R.random_bits == 0 or R.random_bits > 32
-    for start in range(0, x.shape[0], CHUNK):
-        stop = min(start + CHUNK, x.shape[0])
-        chunk_x, chunk_out, first = x[start:stop], out[start:stop], R.offset + np.uint64(start)
-        for j in range(chunk_x.shape[0]):
-            w0, _, _, _ = element_block(R.seed, R.stream, first + np.uint64(j), 0)
-            words[j] = MAGIC_BITS | (np.uint64(w0) >> shift)
+    n = x.shape[0]
+    start = 0
+    while start < n:
+        stop = chunk_stop(n, start, R.offset)
+        chunk_x, chunk_out = x[start:stop], out[start:stop]
+        w = chunk_words(R, start, stop, words)
         special = False
         for j in range(chunk_x.shape[0]):
-            code, flag = fixed_stochastic_lane(chunk_x[j], up, low, high, scale, wide, uniforms[j] - MAGIC)
+            code, flag = fixed_stochastic_lane(chunk_x[j], up, inv_scale, low, high, shift, wide, w[j])
             chunk_out[j] = code & P.store_mask
             special |= flag
         if special:
@@ -265,6 +280,7 @@ def encode_fixed_stochastic(x, out, P, R):
                 if not ok:
                     return i
                 out[i] = code & P.store_mask
+        start = stop
     return -1
 
 
@@ -366,7 +382,7 @@ def encode_float(x, out, P, R):
 
 
 @jit(inline="always")
-def float_lane(b, P, mode, random_bits, stochastic, w0, w1):
+def float_lane(b, P, mode, random_bits, stochastic, w):
     """One element of encode_float_scaled, branch-free: (code, special) as fixed_pow2_lane."""
     negative = (b >> np.uint64(63)) != U0
     field = np.int64((b >> np.uint64(52)) & np.uint64(0x7FF))
@@ -378,7 +394,7 @@ def float_lane(b, P, mode, random_bits, stochastic, w0, w1):
     q = (P.qmin if P.subnormals else P.emin) if low else E - P.man_bits
     d = q - (field - 1075)  # >= 0: the grid step is never finer than x's last bit
     if stochastic:
-        k, undecided = round_shift_stochastic(negative, M, d, False, random_bits, w0, w1)
+        k, undecided = round_shift_stochastic(negative, M, d, False, random_bits, w)
         special |= undecided
     else:
         k = round_shift_deterministic(negative, M, d, mode)
@@ -397,24 +413,27 @@ def float_lane(b, P, mode, random_bits, stochastic, w0, w1):
 def encode_float_chunked(x, out, P, R):
     """encode_float, vectorized by chunks."""
     bits = x.view(np.uint64)
+    words = np.empty(GROUP, dtype=np.uint32)
     stochastic = R.mode == STOCHASTIC
-    for start in range(0, x.shape[0], CHUNK):
-        stop = min(start + CHUNK, x.shape[0])
+    n = x.shape[0]
+    start = 0
+    while start < n:
+        stop = chunk_stop(n, start, R.offset)
         # loops from 0 over slices (see encode_fixed_pow2)
-        chunk_bits, chunk_out, first = bits[start:stop], out[start:stop], R.offset + np.uint64(start)
+        chunk_bits, chunk_out = bits[start:stop], out[start:stop]
         special = False
         if stochastic:
+            w = chunk_words(R, start, stop, words)
             for j in range(chunk_bits.shape[0]):
-                w0, w1, _, _ = element_block(R.seed, R.stream, first + np.uint64(j), 0)
-                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w0, w1)
+                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w[j])
                 special |= flag
         elif R.mode == NEAREST_EVEN:  # the common mode as a constant: its selects fold away
             for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = float_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0, 0)
+                chunk_out[j], flag = float_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0)
                 special |= flag
         else:
             for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, 0, False, 0, 0)
+                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, 0, False, 0)
                 special |= flag
         if special:
             for i in range(start, stop):
@@ -422,6 +441,7 @@ def encode_float_chunked(x, out, P, R):
                 if not ok:
                     return i
                 out[i] = code
+        start = stop
     return -1
 
 

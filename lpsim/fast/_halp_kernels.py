@@ -44,7 +44,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from ._config import jit
-from ._rng_kernels import element_block
+from ._rng_kernels import counter_block
 from ._round_kernels import (
     NEAREST_EVEN,
     STOCHASTIC,
@@ -142,12 +142,12 @@ def _rot16(w):
 
 @jit
 def fill_slots(seed, stream, first_call, n_calls, slot_bits, words):
-    """words[4c:4c+4] = Philox block 0 of index first_call + c, stored so that the uint8 (slot_bits 8),
+    """words[4c:4c+4] = Philox block 0 of counter first_call + c, stored so that the uint8 (slot_bits 8),
     uint16 (16) or uint32 (32) view of ``words`` lists the slots in order, most significant first
     (little-endian storage: bytes swapped for 8-bit slots, halves swapped for 16-bit slots)."""
     base = np.uint64(first_call)
     for c in range(n_calls):
-        w0, w1, w2, w3 = element_block(seed, stream, base + np.uint64(c), 0)
+        w0, w1, w2, w3 = counter_block(seed, stream, base + np.uint64(c), 0)
         if slot_bits == 8:
             w0, w1, w2, w3 = _bswap32(w0), _bswap32(w1), _bswap32(w2), _bswap32(w3)
         elif slot_bits == 16:

@@ -275,17 +275,19 @@ def round_shift_deterministic(negative, M, d, mode):
 
 
 @jit(inline="always")
-def round_shift_stochastic(negative, M, d, signed_floor, random_bits, w0, w1):
+def round_shift_stochastic(negative, M, d, signed_floor, random_bits, w):
     """Stochastic round_scaled(negative, M, -d, STOCHASTIC, ...), branch-free.
 
-    w0, w1: the element's first two random words. Returns (magnitude, undecided);
-    undecided (exact-probability rounding whose first 64 random bits equal the
-    fraction's, probability 2**-64) means the caller must use round_scaled.
+    w: the element's first random word (32 bits). Returns (magnitude, undecided). With
+    r <= 32 the decision is exact. With r > 32 or r = None it is decided on the first 32
+    bits: u < t there implies it for r bits, and u > t its opposite; undecided (u == t,
+    probability 2**-32) means the caller must use round_scaled.
     """
     q, F, inexact = _split_at(np.uint64(M), d)
-    r = 64 if random_bits == 0 else random_bits  # r = None decides on chunk 0 like r = 64
-    u = ((np.uint64(w0) << np.uint64(32)) | np.uint64(w1)) >> np.uint64(64 - r)
-    mask_r = ALL_ONES if r == 64 else (U1 << np.uint64(r)) - U1
+    wide = (random_bits == 0) | (random_bits > 32)
+    r = 32 if wide else random_bits
+    u = np.uint64(w) >> np.uint64(32 - r)
+    mask_r = (U1 << np.uint64(r)) - U1
     # floor and ceil of the fraction's first r bits, F * 2**(r - d)
     exact_part = F << np.uint64(min(max(r - d, 0), 63))
     down = d - r
@@ -297,5 +299,5 @@ def round_shift_stochastic(negative, M, d, signed_floor, random_bits, w0, w1):
     t = ((U0 - ceil_t) & mask_r) if complement else floor_t
     below = u < t
     away = inexact & (below ^ complement)
-    undecided = (random_bits == 0) & inexact & (u == t) & (d > 64) & ((F & low_mask(max(d - 64, 0))) != U0)
+    undecided = wide & inexact & (u == t)
     return q + np.uint64(away), undecided

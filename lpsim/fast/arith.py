@@ -39,7 +39,7 @@ from ..formats.block import BlockFormat
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.presets import BINARY16
-from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, as_rounding
+from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
 from . import _arith_kernels as K
 from .codec import fixed_params, float_layout, float_params
 from .registry import kernels_for

@@ -20,7 +20,7 @@ from ..exact.rounding import ElementRandom
 from ..formats.block import BlockCodes, BlockFormat, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
-from ..formats.rounding import Rounding
+from ..formats.rounding import Overflow, Rounding
 from . import _codec_kernels as K
 
 _TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every code
@@ -235,6 +235,15 @@ def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
     return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding))
 
 
+def stochastic_fast_path(fmt: FixedPoint, rounding: Rounding) -> bool:
+    """Whether K.encode_fixed_stochastic handles this format and rounding (its docstring says why)."""
+    if not (rounding.is_stochastic and fmt.is_power_of_two_scale and fmt.overflow is Overflow.SATURATE):
+        return False
+    r1 = K.stochastic_prefix_bits(rounding.random_bits or 0)
+    frac_bits = fmt.effective_frac_bits
+    return fmt.bits <= 31 and fmt.bits + r1 <= 52 and 0 <= frac_bits and frac_bits + r1 <= 1023
+
+
 @functools.lru_cache(maxsize=512)
 def _fixed_encoder(fmt: FixedPoint, rounding: Rounding) -> tuple:
     # vectorized kernels need exact float64 codes with room to spare: power-of-two steps, <= 52 bits
@@ -242,7 +251,7 @@ def _fixed_encoder(fmt: FixedPoint, rounding: Rounding) -> tuple:
     kernel = K.encode_fixed
     if fmt.is_power_of_two_scale and fmt.bits <= 52:
         kernel = K.encode_fixed_pow2
-        if rounding.is_stochastic and fmt.bits <= 31 and 0 <= params.frac_bits <= 1023 and params.overflow == K.SATURATE:
+        if stochastic_fast_path(fmt, rounding):
             kernel = K.encode_fixed_stochastic
     return _encode_plan(kernel, params, fmt, rounding)
 

@@ -29,6 +29,7 @@ def test_known_answer_vectors():
 @settings(max_examples=60)
 @given(seed=seeds, stream=streams, first=st.integers(0, 2**64 - 40), block=st.integers(0, 2**32 - 1))
 def test_blocks_match_the_reference(seed, stream, first, block):
+    """Blocks of counters first .. first + 32."""
     out = np.empty((33, 4), dtype=np.uint32)
     R.fill_blocks(np.uint64(seed), np.uint64(stream), np.uint64(first), np.uint64(block), out)
     reference = rng.random_block(seed, stream, np.arange(33, dtype=np.uint64) + np.uint64(first), block)
@@ -42,3 +43,13 @@ def test_first_bits_and_chunks_match_the_reference(seed, stream, index, nbits, c
     s, i = np.uint64(seed), np.uint64(index)
     assert int(R.first_bits(s, np.uint64(stream), i, nbits)) == rng.random_bits(seed, stream, index, nbits)
     assert int(R.chunk64(s, np.uint64(stream), i, chunk)) == rng.random_chunk64(seed, stream, index, chunk)
+
+
+@settings(max_examples=40)
+@given(seed=seeds, stream=streams, group=st.integers(0, 2**56 - 1), k=st.integers(0, 5))
+def test_group_words_match_the_reference(seed, stream, group, k):
+    """fill_group_words: word k of the 256 elements of a group, in element order."""
+    out = np.empty(256, dtype=np.uint32)
+    R.fill_group_words(np.uint64(seed), np.uint64(stream), np.uint64(group), k, out)
+    index = np.arange(256, dtype=np.uint64) + np.uint64(256 * group)
+    assert np.array_equal(out, rng.element_words(seed, stream, index, k).astype(np.uint32))

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lpsim import exact
 from lpsim.arith import available_profiles, code_product_range
 from lpsim.arith.plan import signed_bits_for
 from lpsim.exact import QArray

@@ -24,11 +24,11 @@ KAT = [
 @pytest.mark.parametrize("counter, key, expected", KAT)
 def test_philox_known_answers(counter, key, expected):
     assert tuple(int(w) for w in rng.philox4x32_10(*counter, *key)) == expected
-    # the same counter and key through the element-level layout (index, stream, k) and seed
-    index = counter[0] | (counter[1] << 32)
+    # the same counter and key as (counter, stream, k) and seed
+    counter_value = counter[0] | (counter[1] << 32)
     seed = key[0] | (key[1] << 32)
-    assert rng.philox_words(seed, counter[2], index, counter[3]) == expected
-    words = rng.random_block(seed, counter[2], np.array([index], dtype=np.uint64), counter[3])
+    assert rng.philox_words(seed, counter[2], counter_value, counter[3]) == expected
+    words = rng.random_block(seed, counter[2], np.array([counter_value], dtype=np.uint64), counter[3])
     assert tuple(int(w[0]) for w in words) == expected
 
 
@@ -42,19 +42,37 @@ def test_vectorized_and_scalar_philox_agree():
 
 
 def test_random_bit_string_layout():
-    """Element bits: W0 W1 W2 W3 of block 0, then block 1, ..., most significant bit first."""
-    seed, stream, index = 42, 7, 12345
-    b0 = rng.philox_words(seed, stream, index, 0)
-    b1 = rng.philox_words(seed, stream, index, 1)
-    string = 0
-    for w in b0 + b1:
-        string = (string << 32) | w
-    for nbits in (1, 5, 31, 32, 33, 64, 100, 128, 129, 200, 256):
-        assert rng.random_bits(seed, stream, index, nbits) == string >> (256 - nbits)
-    assert rng.random_chunk64(seed, stream, index, 0) == (b0[0] << 32) | b0[1]
-    assert rng.random_chunk64(seed, stream, index, 1) == (b0[2] << 32) | b0[3]
-    assert rng.random_chunk64(seed, stream, index, 2) == (b1[0] << 32) | b1[1]
-    assert rng.random_chunk64(seed, stream, index, 3) == (b1[2] << 32) | b1[3]
+    """Element 256 a + 64 w + b: word Ww of the blocks of counter 64 a + b, block 0 first, MSB first."""
+    seed, stream = 42, 7
+    for a, w, b in [(0, 0, 0), (0, 3, 63), (48, 1, 57), (2**40 + 3, 2, 5), (2**56 - 1, 3, 63)]:
+        index, counter = 256 * a + 64 * w + b, 64 * a + b
+        assert rng.element_counter(index) == (counter, w)
+        blocks = [rng.philox_words(seed, stream, counter, k) for k in range(8)]
+        string = 0
+        for block in blocks:
+            string = (string << 32) | block[w]
+        for nbits in (1, 5, 31, 32, 33, 64, 100, 128, 129, 200, 256):
+            assert rng.random_bits(seed, stream, index, nbits) == string >> (256 - nbits)
+        for chunk in range(4):
+            assert rng.random_chunk64(seed, stream, index, chunk) == (blocks[2 * chunk][w] << 32) | blocks[2 * chunk + 1][w]
+        for k in (0, 1, 7):
+            assert rng.element_word(seed, stream, index, k) == blocks[k][w]
+
+
+def test_vectorized_element_words_match_the_scalar_ones():
+    seed, stream = 0x0123456789ABCDEF, 5
+    index = np.array([0, 1, 63, 64, 65, 255, 256, 2**32 + 70, 2**64 - 1], dtype=np.uint64)
+    for k in (0, 3):
+        words = rng.element_words(seed, stream, index, k)
+        assert [int(v) for v in words] == [rng.element_word(seed, stream, int(i), k) for i in index]
+
+
+def test_one_block_serves_four_elements():
+    """The four words of a block go to four distinct elements, and every element gets exactly one word."""
+    index = np.arange(4096, dtype=np.uint64)
+    counter, word = rng.element_counter(index)
+    pairs = set(zip(counter.tolist(), word.tolist()))
+    assert len(pairs) == 4096 and set(counter.tolist()) == set(range(1024)) and set(word.tolist()) == {0, 1, 2, 3}
 
 
 def test_bits_depend_on_every_key_part():

@@ -78,8 +78,13 @@ def test_run_id_is_stable_across_versions():
     study = Study.create("golden", problem={"n": 64, "d": 8}, train={"epochs": 5, "seed": 3},
                          precision={"bits": 8, "family": "fixed"}, grid={"algorithm": ["halp"]})
     (run,) = study.runs()
-    assert run.semantics == 1  # version 2 changed only runs with a profile
-    assert run.id == "ad622f65486ff102", run.params
+    assert run.semantics == 3  # version 3 changed runs with stochastic rounding (the default)
+    assert run.id == "5c19a6db449a15d9", run.params
+    nearest = Study.create("golden", problem={"n": 64, "d": 8}, train={"epochs": 5, "seed": 3},
+                           precision={"bits": 8, "family": "fixed", "rounding": "nearest_even"}, grid={"algorithm": ["halp"]})
+    (run,) = nearest.runs()
+    assert run.semantics == 1  # versions 2 and 3 changed only runs with a profile or stochastic rounding
+    assert run.id == "86536b31d7dde68d", run.params
 
 
 def test_overrides_apply_per_algorithm():
@@ -248,12 +253,15 @@ def _integer_study(grid, **precision):
 
 
 def test_a_profile_splits_runs_and_only_those_get_new_ids():
-    (plain,) = _integer_study({"algorithm": ["halp"]}).runs()
-    runs = _integer_study({"algorithm": ["halp"], "profile": ["exact", "vnni_int8_int32"]}).runs()
+    # nearest rounding: semantics version 3 (stochastic rounding's random bits) does not apply
+    (plain,) = _integer_study({"algorithm": ["halp"]}, rounding="nearest_even").runs()
+    runs = _integer_study({"algorithm": ["halp"], "profile": ["exact", "vnni_int8_int32"]}, rounding="nearest_even").runs()
     assert [r["profile"] for r in runs] == ["exact", "vnni_int8_int32"]
     assert len({plain.id, *(r.id for r in runs)}) == 3
     # the runs without a profile keep their semantics and ids; profile runs hash the version that made it count
-    assert plain.semantics == 1 and all(r.semantics == SEMANTICS_VERSION == 2 for r in runs)
+    assert plain.semantics == 1 and all(r.semantics == 2 for r in runs)
+    (stochastic,) = _integer_study({"algorithm": ["halp"], "profile": ["exact"]}).runs()
+    assert stochastic.semantics == SEMANTICS_VERSION == 3
     given = {k: v for k, v in runs[1].params.items() if v is not None}
     old_id = hashlib.sha256(canonical_json({"semantics": 1, "params": given}).encode()).hexdigest()[:16]
     assert runs[1].id != old_id  # a result stored before the profile reached training is not reused
