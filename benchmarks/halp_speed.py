@@ -10,7 +10,10 @@ features are 8-bit codes times a power-of-two unit, held as float64 (SVRG float6
 (SVRG float32, exact), int8 codes (LP-SVRG 8, HALP 8) or int16 codes (HALP 16).
 "halp 8 K8" is HALP 8 with the update's fraction bits capped at K = 8
 (``register_integer_arithmetic(..., update_frac_bits=8)``): exactly unbiased rounding from
-8-bit random slots, half the Philox work of the default K = 16.
+8-bit random slots, half the Philox work of the default K = 16. "halp 8 RNE" is a speed
+bound, not a valid HALP: the same epoch with nearest-even rounding, so no random bits are
+drawn (it stalls, as LP methods do); with the time of the float64 full-gradient pass alone
+(printed per configuration) it shows what the epoch costs without stochastic rounding.
 
 One epoch = the full-gradient pass over all n rows + T = n inner steps (rows sampled
 uniformly, the same rows for every method). Timed: the fastest epoch of ``--epochs`` epochs
@@ -225,6 +228,12 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
 # -- the table ----------------------------------------------------------------------------------------------
 
 
+def _timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
 def configurations(llc: int, quick: bool):
     dims = (256, 1024) if quick else (256, 1024, 2048)
     for d in dims:
@@ -242,6 +251,7 @@ def warm_up(rounding) -> None:
     for bits in (8, 16):
         run_integer(p, draws, bits, "halp", rounding)
     run_integer(p, draws, 8, "halp", rounding, k_cap=8)
+    run_integer(p, draws, 8, "halp", "nearest_even")
     run_integer(p, draws, 8, "lpsvrg", rounding)
 
 
@@ -279,6 +289,8 @@ def main() -> None:
         results["halp 8"] = run_integer(p, draws, 8, "halp", args.rounding) + (1,)
         results["halp 8 K8"] = run_integer(p, draws, 8, "halp", args.rounding, k_cap=8) + (1,)
         results["halp 16"] = run_integer(p, draws, 16, "halp", args.rounding) + (2,)
+        results["halp 8 RNE"] = run_integer(p, draws, 8, "halp", "nearest_even") + (1,)
+        full_gradient = min(_timed(p.gradient, np.zeros(d)) for _ in range(args.epochs))
         seconds = {k: float(np.min(v[0])) for k, v in results.items()}  # min: the machine is shared
         if numpy_seconds < seconds["svrg f64"]:
             print(f"  (numpy/BLAS SVRG f64 is faster: {numpy_seconds:.3g} s; used as the f64 baseline)")
@@ -289,7 +301,8 @@ def main() -> None:
                   f"{elements * width / t / 1e9:6.1f} {seconds['svrg f64'] / t:7.2f} {seconds['svrg f32'] / t:7.2f} "
                   f"{p.grad_norm(w):10.2e}")
         print(f"{'':>21} numpy/BLAS svrg f64: {numpy_seconds:.4f} s/epoch "
-              f"({seconds['svrg f64'] / numpy_seconds:.2f}x the f64 baseline's speed)")
+              f"({seconds['svrg f64'] / numpy_seconds:.2f}x the f64 baseline's speed); the integer methods' float64 "
+              f"full-gradient pass alone: {full_gradient:.4f} s ({seconds['svrg f64'] / full_gradient:.1f}x svrg f64)")
     if args.accuracy_epochs:
         accuracy_rows(args.accuracy_epochs, args.rounding)
 
