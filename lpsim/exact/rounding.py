@@ -19,7 +19,8 @@ _HALF = Fraction(1, 2)
 
 @attrs.frozen
 class ElementRandom:
-    """The random bit string of one element: Philox blocks keyed by (seed, stream, index)."""
+    """The random bit string of one element (seed, stream, index): its word of each Philox block
+    of its counter, as lpsim.rng defines."""
 
     seed: int
     stream: int

@@ -109,3 +109,18 @@ def test_seed_and_stream_are_validated(seed, stream, exc, words):
         rng.check_seed_stream(seed, stream)
     for word in words:
         assert word in str(info.value)
+
+
+def test_elements_sharing_a_block_round_independently():
+    """Elements i and i + 64 read two words of one Philox block: their stochastic rounding
+    decisions (probability 1/2 each) must agree about half the time, not always.
+    16384 pairs: agreement ~ Binomial(16384, 1/2) / 16384, std 0.0039; z = 5 allows 0.0195."""
+    import lpsim
+    from lpsim.formats import FixedPoint
+
+    codes = lpsim.encode(np.full(4 * 16384, 0.5), FixedPoint(bits=8, frac_bits=0), "stochastic", seed=11)
+    groups = codes.reshape(-1, 4, 64)  # [a, w, b]: element 256 a + 64 w + b
+    for w in (1, 2, 3):
+        agreement = np.mean(groups[:, 0, :] == groups[:, w, :])
+        assert abs(agreement - 0.5) < 0.0195
+    assert abs(np.mean(codes) - 0.5) < 5 * 0.5 / np.sqrt(codes.size)
