@@ -32,19 +32,20 @@ class ElementRandom:
     def uniform_below(self, fraction: Fraction) -> bool:
         """Exactly decide U < fraction, with U = 0.b1 b2 b3 ... the element's random bit string.
 
-        Compares 64-bit chunks of U with those of the fraction; stops at the first
-        difference, or when the fraction's remaining bits are all zero (then U >= fraction).
+        Compares U with the fraction one 32-bit word at a time (word k of U is the element's
+        word of Philox block k); stops at the first difference, or when the fraction's
+        remaining bits are all zero (then U >= fraction).
         """
         rest = fraction
-        chunk = 0
+        k = 0
         while rest > 0:
-            scaled = rest * (1 << 64)
-            fraction_chunk = math.floor(scaled)
-            random_chunk = rng.random_chunk64(self.seed, self.stream, self.index, chunk)
-            if random_chunk != fraction_chunk:
-                return random_chunk < fraction_chunk
-            rest = scaled - fraction_chunk
-            chunk += 1
+            scaled = rest * (1 << 32)
+            fraction_word = math.floor(scaled)
+            random_word = rng.element_word(self.seed, self.stream, self.index, k)
+            if random_word != fraction_word:
+                return random_word < fraction_word
+            rest = scaled - fraction_word
+            k += 1
         return False
 
 

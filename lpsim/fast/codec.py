@@ -240,7 +240,7 @@ def stochastic_fast_path(fmt: FixedPoint, rounding: Rounding) -> bool:
     if not (rounding.is_stochastic and fmt.is_power_of_two_scale and fmt.overflow is Overflow.SATURATE):
         return False
     r1 = K.stochastic_prefix_bits(rounding.random_bits or 0)
-    frac_bits = fmt.effective_frac_bits
+    frac_bits = fixed_params(fmt).frac_bits  # also for a power-of-two ``scale``
     return fmt.bits <= 31 and fmt.bits + r1 <= 52 and 0 <= frac_bits and frac_bits + r1 <= 1023
 
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fast_strategies import float_formats, roundings
+import lpsim
 from lpsim.fast import _codec_kernels as K
 from lpsim.fast import codec as fc
 from lpsim.formats import FixedPoint, Rounding
@@ -59,12 +60,20 @@ def test_fixed_point_fast_paths(fmt, rounding, seed):
 @pytest.mark.parametrize("random_bits", [1, 2, 8, 31, 32, 33, 64, None])
 @pytest.mark.parametrize("fmt", [FixedPoint(bits=8, frac_bits=4), FixedPoint(bits=12, signed=False, frac_bits=6),
                                  FixedPoint(bits=20, frac_bits=10), FixedPoint(bits=31, frac_bits=20),
-                                 FixedPoint(bits=12, frac_bits=6, overflow="wrap")],
+                                 FixedPoint(bits=12, frac_bits=6, overflow="wrap"), FixedPoint(bits=8, scale=2.0**-4),
+                                 FixedPoint(bits=8, scale=2.0**-1000), FixedPoint(bits=2, signed=False, scale=2.0**-1074)],
                          ids=lambda f: f.spec)
 def test_fixed_point_stochastic_fast_path(fmt, random_bits):
-    if fmt.bits == 8:  # the benchmarked case takes the stochastic kernel
-        assert fc.stochastic_fast_path(fmt, Rounding(mode="stochastic", random_bits=random_bits))
-    check_fixed(fmt, Rounding(mode="stochastic", random_bits=random_bits), seed=random_bits or 0)
+    rounding = Rounding(mode="stochastic", random_bits=random_bits)
+    if fmt.bits == 8 and fmt.step == 2.0**-4:  # the benchmarked case takes the stochastic kernel
+        assert fc.stochastic_fast_path(fmt, rounding)
+    if fmt.step == 2.0**-1000:  # frac_bits + r <= 1023 decides (a power-of-two scale counts as frac_bits)
+        assert fc.stochastic_fast_path(fmt, rounding) == (random_bits is not None and random_bits <= 23)
+    if fmt.step == 2.0**-1074:
+        assert not fc.stochastic_fast_path(fmt, rounding)
+    x = np.array([fmt.step, 3 * fmt.step, 0.5 * fmt.step, -fmt.step, fmt.step * 1.75])
+    assert np.array_equal(lpsim.encode(x, fmt, rounding, seed=4), lpsim.encode(x, fmt, rounding, seed=4, engine="exact"))
+    check_fixed(fmt, rounding, seed=random_bits or 0)
 
 
 @settings(max_examples=60)
