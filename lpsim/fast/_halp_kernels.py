@@ -558,6 +558,8 @@ def integer_epoch(X, Z, rows, acc, classes, linear, C, c_shift, Dref, loss, m0, 
                                       slots)
             elif stochastic:
                 update_stochastic_row(Z, x, A, acc32, Lq32, K32, keep, up, down, lo32, hi32, slots)
+            elif lo == -128 and hi == 127:
+                update_nearest_row(Z, x, A, acc32, Lq32, K32, half1, np.int32(-128), np.int32(127))
             else:
                 update_nearest_row(Z, x, A, acc32, Lq32, K32, half1, lo32, hi32)
             continue
