@@ -30,6 +30,7 @@ from ._round_kernels import (
     U0,
     U1,
     bit_length,
+    first_word_bits,
     mul64,
     power_of_two,
     round_scaled,
@@ -214,12 +215,6 @@ def encode_fixed_pow2(x, out, P, R):
     return -1
 
 
-@jit
-def stochastic_prefix_bits(random_bits):
-    """r1: the random bits encode_fixed_stochastic decides on (r, or the first 32 of more)."""
-    return 32 if random_bits == 0 or random_bits > 32 else random_bits
-
-
 @jit(inline="always")
 def fixed_stochastic_lane(x, up, inv_scale, low, high, shift, wide, w):
     """Stochastic rounding of v = x * 2**frac_bits into codes [low, high], saturating, in
@@ -248,7 +243,7 @@ def fixed_stochastic_lane(x, up, inv_scale, low, high, shift, wide, w):
 def encode_fixed_stochastic(x, out, P, R):
     """encode_fixed for stochastic rounding into saturating formats of at most 31 bits with a
     step 2**-frac_bits, frac_bits >= 0, where bits + r1 <= 52 and frac_bits + r1 <= 1023 (r1 =
-    stochastic_prefix_bits(r)).
+    first_word_bits(r)).
 
     Per chunk, one vectorized loop draws the random words and a second one rounds.
     """
@@ -256,13 +251,13 @@ def encode_fixed_stochastic(x, out, P, R):
     scratch = np.empty(1, dtype=np.float64)
     scratch_bits = scratch.view(np.uint64)
     words = np.empty(GROUP, dtype=np.uint32)
-    r1 = stochastic_prefix_bits(R.random_bits)
+    r1 = first_word_bits(R.random_bits)
     up = power_of_two(P.frac_bits + r1)
     inv_scale = 1.0 / power_of_two(r1)
     low = -np.float64(P.neg_limit)
     high = np.float64(P.code_max)
     shift = np.uint32(32 - r1)
-    wide = R.random_bits == 0 or R.random_bits > 32
+    wide = r1 != R.random_bits
     n = x.shape[0]
     start = 0
     while start < n:

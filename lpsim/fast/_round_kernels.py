@@ -275,6 +275,14 @@ def round_shift_deterministic(negative, M, d, mode):
 
 
 @jit(inline="always")
+def first_word_bits(random_bits):
+    """The random bits a fast path decides on from an element's first 32-bit word: r, or 32
+    when r > 32 or r = None (random_bits 0). Where it differs from random_bits, the fast path
+    decides unless the first 32 bits tie with the fraction's."""
+    return 32 if random_bits == 0 or random_bits > 32 else random_bits
+
+
+@jit(inline="always")
 def round_shift_stochastic(negative, M, d, signed_floor, random_bits, w):
     """Stochastic round_scaled(negative, M, -d, STOCHASTIC, ...), branch-free.
 
@@ -284,8 +292,8 @@ def round_shift_stochastic(negative, M, d, signed_floor, random_bits, w):
     probability 2**-32) means the caller must use round_scaled.
     """
     q, F, inexact = _split_at(np.uint64(M), d)
-    wide = (random_bits == 0) | (random_bits > 32)
-    r = 32 if wide else random_bits
+    r = first_word_bits(random_bits)
+    wide = r != random_bits
     u = np.uint64(w) >> np.uint64(32 - r)
     mask_r = (U1 << np.uint64(r)) - U1
     # floor and ceil of the fraction's first r bits, F * 2**(r - d)

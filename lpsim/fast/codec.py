@@ -22,6 +22,7 @@ from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Overflow, Rounding
 from . import _codec_kernels as K
+from ._round_kernels import first_word_bits
 
 _TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every code
 
@@ -239,7 +240,7 @@ def stochastic_fast_path(fmt: FixedPoint, rounding: Rounding) -> bool:
     """Whether K.encode_fixed_stochastic handles this format and rounding (its docstring says why)."""
     if not (rounding.is_stochastic and fmt.is_power_of_two_scale and fmt.overflow is Overflow.SATURATE):
         return False
-    r1 = K.stochastic_prefix_bits(rounding.random_bits or 0)
+    r1 = first_word_bits(rounding.random_bits or 0)
     frac_bits = fixed_params(fmt).frac_bits  # also for a power-of-two ``scale``
     return fmt.bits <= 31 and fmt.bits + r1 <= 52 and 0 <= frac_bits and frac_bits + r1 <= 1023
 

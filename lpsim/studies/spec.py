@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ..formats.rounding import as_rounding
 from . import schema
 from .precision import resolve_format
 from .schema import PARAMS, SchemaError
@@ -33,7 +34,7 @@ SEMANTICS_CHANGES = {
     2: ("the profile (accumulator) reaches the integer inner loop; before, it was recorded but unused",
         lambda p: p.get("profile") is not None),
     3: ("one Philox block serves four elements' stochastic rounding (lpsim.rng); before, each element had its own",
-        lambda p: any(str(p.get(name) or "").startswith("stochastic") for name in ("rounding", "data_rounding"))),
+        lambda p: any(p.get(name) is not None and as_rounding(p[name]).is_stochastic for name in ("rounding", "data_rounding"))),
 }
 TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
 STUDY_KEYS = ("name", "description", "record")
