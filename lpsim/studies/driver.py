@@ -12,7 +12,7 @@ from .executors import make_executor
 from .progress import Progress
 from .runner import run_one
 from .spec import RunSpec, Study
-from .store import ResultsStore
+from .store import DamagedRun, ResultsStore
 from .table import Table
 
 DEFAULT_RESULTS = Path("results")
@@ -27,7 +27,8 @@ class RunFailure:
 
 @attrs.frozen
 class StudyResult:
-    """What a study session produced: where, the table, runs that failed, figures written."""
+    """What a study session produced: where, the table, runs that failed, figures written, and
+    damaged run files found at the start (their runs were rerun, so they count in ``ran``)."""
 
     folder: Path
     table: Table
@@ -36,6 +37,7 @@ class StudyResult:
     skipped: int
     failures: tuple[RunFailure, ...]
     figures: tuple[Path, ...] = ()
+    damaged: tuple[DamagedRun, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -54,14 +56,17 @@ def run_study(study: Study | str | Path, out: str | Path | None = None, *, execu
     Runs already in the folder are skipped, so running again (or ``resume_study``) after an
     interruption continues where it stopped. ``executor``: "processes" (default, one worker
     per core, or ``workers``), "serial", or "dask" with ``scheduler`` = the scheduler address.
+    ``out`` must be new, empty or an lpsim results folder (else StoreError). A damaged run file
+    (truncated, empty, not a complete run) is reported on ``stream`` and its run is rerun.
     """
     if not isinstance(study, Study):
         study = Study.from_toml(study)
     folder = Path(out) if out is not None else default_folder(study)
     store = ResultsStore(folder)
     store.prepare(study)
-    return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
-                    quiet=quiet, plot=plot, stream=stream, run=_run)
+    with store.session():
+        return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
+                        quiet=quiet, plot=plot, stream=stream, run=_run)
 
 
 def resume_study(folder: str | Path, *, executor: str = "processes", workers: int | None = None,
@@ -70,9 +75,9 @@ def resume_study(folder: str | Path, *, executor: str = "processes", workers: in
     """Finish the study saved in ``folder`` (after Ctrl-C, kill -9 or a crash)."""
     store = ResultsStore(folder)
     study = store.load_study()
-    store.remove_temporaries()
-    return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
-                    quiet=quiet, plot=plot, stream=stream, run=_run)
+    with store.session():
+        return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
+                        quiet=quiet, plot=plot, stream=stream, run=_run)
 
 
 def load_results(folder: str | Path) -> Table:
@@ -85,7 +90,9 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
              run: Callable[[dict], dict]) -> StudyResult:
     stream = sys.stderr if stream is None else stream
     runs = study.runs()
-    finished = store.finished_ids()
+    finished, damaged = store.scan(runs)
+    for bad in damaged:  # even when quiet: this is about the user's data, not progress
+        stream.write(f"{bad.path}: damaged run file ({bad.reason}); rerunning it\n")
     todo = [spec for spec in runs if spec.id not in finished]
     skipped = len(runs) - len(todo)
     by_id: dict[str, RunSpec] = {spec.id: spec for spec in todo}
@@ -123,4 +130,4 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
         for path in figures:
             stream.write(f"figure: {path}\n")
     return StudyResult(folder=store.root, table=table, total=len(runs), ran=ran, skipped=skipped,
-                       failures=tuple(failures), figures=figures)
+                       failures=tuple(failures), figures=figures, damaged=damaged)

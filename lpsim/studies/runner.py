@@ -25,6 +25,8 @@ from .table import HISTORY_COLUMNS
 _TRAIN_FIELDS = ("algorithm", "step_size", "epochs", "epoch_length", "mu", "batch_size", "seed", "engine",
                  "arithmetic", "rounding")
 _DATA_ARGS = {"data_seed": "seed"}  # study parameter -> generator keyword
+# The metrics that say how good a run's iterate is (epoch and the grid scale do not).
+_QUALITY_METRICS = ("gap", "grad_norm", "dist", "loss", "train_acc", "test_acc")
 
 
 @functools.lru_cache(maxsize=8)
@@ -82,6 +84,20 @@ def _resolved(model, config) -> dict:
     return {"resolved_step_size": float(alpha), "resolved_epoch_length": int(T), "resolved_mu": float(mu)}
 
 
+def run_status(status: str, message: str, history: dict) -> tuple[str, str]:
+    """The status to store: training's, except that a run ending with no finite metric diverged.
+
+    Training calls a run diverged when w holds NaN/inf or ||w - w*|| exceeds a bound; when
+    the problem itself overflows (e.g. noise = 1e300) w* and the bound are inf and w stays
+    finite, so that test passes (inf > inf is false) while every metric is inf or NaN.
+    """
+    final = {name: history[name][-1] for name in _QUALITY_METRICS if history.get(name)}
+    if status == "ok" and final and not any(math.isfinite(value) for value in final.values()):
+        epoch = history["epoch"][-1] if history.get("epoch") else "?"
+        return "diverged", f"epoch {epoch}: every metric is NaN or inf ({', '.join(final)})"
+    return status, message
+
+
 def run_one(params: dict) -> dict:
     """Train one run; return {"status", "history", "problem", "seconds"[, "message"]}."""
     from ..algorithms import train
@@ -101,5 +117,8 @@ def run_one(params: dict) -> dict:
         if values is None:
             continue
         history[name] = [int(v) for v in values] if name == "epoch" else np.asarray(values, dtype=np.float64).ravel().tolist()
-    return {"status": str(result.status), "history": history, "problem": constants,
-            "seconds": time.perf_counter() - start}
+    status, message = run_status(str(result.status), result.message, history)
+    outcome = {"status": status, "history": history, "problem": constants, "seconds": time.perf_counter() - start}
+    if message:
+        outcome["message"] = message
+    return outcome
