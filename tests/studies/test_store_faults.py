@@ -72,9 +72,9 @@ def test_damaged_run_file_is_reported_and_rerun(tmp_path, how, again):
 
     options = dict(executor="serial", quiet=True, plot=False, stream=out, _run=counting)
     result = run_study(s, tmp_path, **options) if again == "run" else resume_study(tmp_path, **options)
-    assert [d.path for d in result.damaged] == [path]
-    assert f"{path}: damaged run file" in out.getvalue() and "rerunning it" in out.getvalue()
     assert calls == [victim.params] and result.ran == 1 and result.skipped == len(s.runs()) - 1
+    assert f"{path}: damaged run file" in out.getvalue() and "rerunning it" in out.getvalue()
+    assert [d.path for d in result.damaged] == [path]
     assert result.complete and result.table.drop("seconds") == reference.drop("seconds")
     assert Table.read_csv(tmp_path / "results.csv") == result.table  # the CSV is current, not stale
     assert json.loads(path.read_text())["id"] == victim.id  # the file is whole again
@@ -230,12 +230,13 @@ def test_concurrent_runs_on_one_folder_never_abort_each_other(tmp_path):
     try:
         pending = stop_while_writing(first, out)
         second = lpsim(*args, check=False)  # starts (and sweeps) while the first is mid-write
-        assert (out / "runs" / pending).exists()
+        survived = (out / "runs" / pending).exists()
     finally:
         os.kill(first.pid, signal.SIGCONT)
         _, first_err = first.communicate(timeout=300)
     assert first.returncode == 0, first_err
     assert second.returncode == 0, second.stderr
+    assert survived
     total = len(Study.from_toml(path).runs())
     reference = run_study(Study.from_toml(path), tmp_path / "alone", executor="serial", quiet=True, plot=False)
     assert Table.read_csv(out / "results.csv").drop("seconds") == reference.table.drop("seconds")
