@@ -220,12 +220,28 @@ def stop_while_writing(proc, folder, timeout=120.0):
     raise AssertionError("never caught the first process between writing and renaming a run file")
 
 
+# The CLI on a slow disk: each rename waits 20 ms, so the instant between writing a temporary
+# file and renaming it is wide enough to stop the process there on any file system.
+SLOW_RENAME_CLI = textwrap.dedent(
+    """\
+    import os, sys, time
+    rename = os.replace
+    def slow_replace(src, dst):
+        time.sleep(0.02)
+        rename(src, dst)
+    os.replace = slow_replace
+    from lpsim.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
 def test_concurrent_runs_on_one_folder_never_abort_each_other(tmp_path):
     path = tmp_path / "concurrent.toml"
     path.write_text(CONCURRENT_STUDY)
     out = tmp_path / "shared"
     args = ["run", path, "--out", out, "--executor", "serial", "--no-plot"]
-    first = subprocess.Popen([sys.executable, "-m", "lpsim.cli", *map(str, args)], stdout=subprocess.PIPE,
+    first = subprocess.Popen([sys.executable, "-c", SLOW_RENAME_CLI, *map(str, args)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
         pending = stop_while_writing(first, out)
