@@ -81,8 +81,10 @@ def _executor(args) -> dict:
         raise ValueError("--executor dask needs --scheduler ADDR (the address of a running Dask scheduler)")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    from .plots import plot_study
+
     return dict(executor=name, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
-                plot=not args.no_plot)
+                plot=None if args.no_plot else plot_study)
 
 
 def _report(result) -> int:

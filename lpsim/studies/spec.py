@@ -185,7 +185,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
 def _resolve_profile(p: dict) -> None:
     """Clear the profile where the arithmetic computes in float64; else check it now, as training would."""
     from ..algorithms.config import accumulator_arithmetics
-    from .runner import train_config
+    from .run_config import train_config
 
     if p["arithmetic"] not in accumulator_arithmetics():
         p["profile"] = None
