@@ -53,11 +53,8 @@ def _cmd_formats(args) -> int:
 
 
 def _cmd_profiles(args) -> int:
-    try:
-        from .arith import available_profiles
-    except ImportError:
-        print("no hardware profiles: this lpsim has no lpsim.arith layer yet")
-        return 0
+    from .arith import available_profiles
+
     for name, profile in sorted(available_profiles().items()):
         print(f"{name:<22} {getattr(profile, 'summary', '')}".rstrip())
     return 0
