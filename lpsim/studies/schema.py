@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import attrs
 
-from ..algorithms.recipes import ALGORITHMS, FULL_PRECISION
+from ..algorithms.recipes import ALGORITHMS, FIXED_SCALE, FULL_PRECISION, LOW_PRECISION
 from ..codec import ENGINES
 from ..data import DATASETS as _DATASET_BUILDERS
 from ..models import MODEL_KINDS as MODELS
