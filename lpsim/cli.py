@@ -78,10 +78,10 @@ def _executor(args) -> dict:
         raise ValueError("--executor dask needs --scheduler ADDR (the address of a running Dask scheduler)")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
-    from .plots import plot_study
-
-    return dict(executor=name, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
-                plot=None if args.no_plot else plot_study)
+    plot = None
+    if not args.no_plot:
+        from .plots import plot_study as plot  # figures sit above studies: the command joins them
+    return dict(executor=name, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet, plot=plot)
 
 
 def _report(result) -> int:
