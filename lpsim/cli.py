@@ -53,11 +53,8 @@ def _cmd_formats(args) -> int:
 
 
 def _cmd_profiles(args) -> int:
-    try:
-        from .arith import available_profiles
-    except ImportError:
-        print("no hardware profiles: this lpsim has no lpsim.arith layer yet")
-        return 0
+    from .arith import available_profiles
+
     for name, profile in sorted(available_profiles().items()):
         print(f"{name:<22} {getattr(profile, 'summary', '')}".rstrip())
     return 0
@@ -81,8 +78,10 @@ def _executor(args) -> dict:
         raise ValueError("--executor dask needs --scheduler ADDR (the address of a running Dask scheduler)")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
-    return dict(executor=name, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
-                plot=not args.no_plot)
+    plot = None
+    if not args.no_plot:
+        from .plots import plot_study as plot  # figures sit above studies: the command joins them
+    return dict(executor=name, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet, plot=plot)
 
 
 def _report(result) -> int:

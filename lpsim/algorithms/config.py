@@ -14,9 +14,8 @@ from ..codec import ENGINES, check_format
 from ..formats.base import Format
 from ..formats.fixed import FixedPoint
 from ..formats.rounding import Rounding, as_rounding
+from .recipes import ALGORITHMS, FIXED_SCALE, LOW_PRECISION, RECIPES, Storage
 
-ALGORITHMS = ("sgd", "svrg", "lpsgd", "lpsvrg", "halp")
-LOW_PRECISION = ("lpsgd", "lpsvrg", "halp")
 # Inner-loop arithmetic. "float": gradients in float64, only stored numbers are quantized.
 # The integer inner loop of the spec (integer x_i . z, scalar and axpy) registers as "integer".
 ARITHMETICS = ["float"]
@@ -138,10 +137,11 @@ class TrainConfig:
     def __attrs_post_init__(self):
         if self.seed >= 2**64:
             raise ValueError(f"TrainConfig: seed must be below 2**64, got {self.seed}")
-        if self.scale is not None and self.algorithm not in ("lpsgd", "lpsvrg"):
+        if self.scale is not None and self.algorithm not in FIXED_SCALE:
+            rescales = RECIPES[self.algorithm].storage is Storage.BIT_CENTERED
             raise ValueError(
-                f"TrainConfig: scale is the fixed grid step of lpsgd / lpsvrg; {self.algorithm!r} "
-                + ("computes its scale every epoch" if self.algorithm == "halp" else "does not quantize its iterate")
+                f"TrainConfig: scale is the fixed grid step of {' / '.join(FIXED_SCALE)}; {self.algorithm!r} "
+                + ("computes its scale every epoch" if rescales else "does not quantize its iterate")
             )
         if self.low_precision:
             check_grid_format(self.fmt, "fmt")

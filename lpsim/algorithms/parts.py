@@ -1,7 +1,7 @@
 """The shared pieces every algorithm is built from.
 
-* ``Recipe``: which pieces an algorithm uses (plain or variance-reduced gradient;
-  iterate stored in float64, on a fixed grid, or bit-centered).
+* ``Recipe`` (defined with the list of algorithms in ``recipes.py``): which pieces an algorithm
+  uses (plain or variance-reduced gradient; iterate stored in float64, on a fixed grid, or bit-centered).
 * ``Grid``: the quantize step Q(v) = s * quantize(v / s, fmt, rounding) with its random stream.
 * ``Anchor``: the variance-reduction anchor w~ with its full gradient g~ and per-row data.
 * ``bit_center``: HALP's epoch start: move the center to w~ and rescale the grid to ||g~|| / (mu M).
@@ -9,8 +9,6 @@
 """
 
 from __future__ import annotations
-
-import enum
 
 import attrs
 import numpy as np
@@ -20,32 +18,12 @@ from ..codec import quantize
 from ..formats.base import Format
 from ..formats.rounding import Rounding
 from .config import grid_max
+from .recipes import RECIPES, Recipe, Storage  # noqa: F401  (re-exported: the parts' vocabulary)
 
 # Random streams of stochastic rounding (lpsim.rng keys: seed = config.seed, stream, offset).
 ITERATE_STREAM = 1  # step k (0-based over the whole run) quantizes element j with offset k * dim + j
 DATA_STREAM = 2  # training features, element (i, j) at offset i * d + j
 TEST_DATA_STREAM = 3  # held-out features, likewise
-
-
-class Storage(enum.Enum):
-    FLOAT = "float"  # w in float64
-    FIXED_GRID = "fixed_grid"  # w on one grid of step delta for the whole run
-    BIT_CENTERED = "bit_centered"  # w = w~ + z, z on a grid rescaled every epoch
-
-
-@attrs.frozen
-class Recipe:
-    variance_reduced: bool
-    storage: Storage
-
-
-RECIPES = {
-    "sgd": Recipe(variance_reduced=False, storage=Storage.FLOAT),
-    "lpsgd": Recipe(variance_reduced=False, storage=Storage.FIXED_GRID),
-    "svrg": Recipe(variance_reduced=True, storage=Storage.FLOAT),
-    "lpsvrg": Recipe(variance_reduced=True, storage=Storage.FIXED_GRID),
-    "halp": Recipe(variance_reduced=True, storage=Storage.BIT_CENTERED),
-}
 
 
 @attrs.frozen

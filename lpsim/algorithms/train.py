@@ -14,15 +14,14 @@ from .parts import (
     DATA_STREAM,
     EPOCH_RUNNERS,
     ITERATE_STREAM,
-    RECIPES,
     TEST_DATA_STREAM,
     Grid,
     IterateState,
     StepFailed,
-    Storage,
     bit_center,
     make_anchor,
 )
+from .recipes import FIXED_SCALE, RECIPES, Storage
 
 STATUSES = ("ok", "diverged", "converged")
 HISTORY_KEYS = ("epoch", "gap", "grad_norm", "dist", "loss", "scale", "seconds")
@@ -137,15 +136,13 @@ def resolve_hyperparameters(model, config: TrainConfig) -> tuple[float, int, flo
     return alpha, T, mu
 
 
-_resolve = resolve_hyperparameters  # the name lpsim.studies first used
-
 
 def _need_mu(mu: float, config: TrainConfig, why: str) -> None:
     if not mu > 0:
         raise ValueError(
             f"{config.algorithm}: {why} needs mu > 0, but the model's strong convexity is {mu} "
             "(no l2 term on a logistic/softmax model, or a rank-deficient least-squares problem); "
-            "pass TrainConfig(mu=...)" + (" or scale=..." if config.algorithm in ("lpsgd", "lpsvrg") else "")
+            "pass TrainConfig(mu=...)" + (" or scale=..." if config.algorithm in FIXED_SCALE else "")
         )
 
 

@@ -8,10 +8,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..algorithms.recipes import RECIPES, algorithm_label
 from ..studies.schema import FULL_PRECISION, PARAMS
 from ..studies.table import Table
 
-ALGORITHM_LABELS = {"sgd": "SGD", "svrg": "SVRG", "lpsgd": "LP-SGD", "lpsvrg": "LP-SVRG", "halp": "HALP"}
+ALGORITHM_LABELS = {name: algorithm_label(name) for name in RECIPES}
+# The paper's algorithms keep fixed colors across figures; others take the next palette color.
 ALGORITHM_COLORS = {"sgd": "0.55", "svrg": "black", "lpsgd": "tab:orange", "lpsvrg": "tab:green", "halp": "tab:blue"}
 METRIC_LABELS = {
     "gap": r"objective gap $f(w) - f^*$",

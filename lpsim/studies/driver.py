@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Sequence, TextIO
 
 import attrs
 
@@ -16,6 +16,9 @@ from .store import DamagedRun, ResultsStore
 from .table import Table
 
 DEFAULT_RESULTS = Path("results")
+# Draws a study's [[plot]] figures from its table into a folder and returns the files written,
+# e.g. lpsim.plots.plot_study. Passed in by the caller: plots sit above studies (README layout).
+FigureWriter = Callable[[Study, Table, Path], Sequence[Path]]
 
 
 @attrs.frozen
@@ -50,7 +53,8 @@ def default_folder(study: Study) -> Path:
 
 def run_study(study: Study | str | Path, out: str | Path | None = None, *, executor: str = "processes",
               workers: int | None = None, scheduler: str | None = None, quiet: bool = False,
-              plot: bool = True, stream: TextIO | None = None, _run: Callable[[dict], dict] = run_one) -> StudyResult:
+              plot: FigureWriter | None = None, stream: TextIO | None = None,
+              _run: Callable[[dict], dict] = run_one) -> StudyResult:
     """Run every unfinished run of ``study`` into the results folder ``out`` (default results/NAME).
 
     Runs already in the folder are skipped, so running again (or ``resume_study``) after an
@@ -58,7 +62,10 @@ def run_study(study: Study | str | Path, out: str | Path | None = None, *, execu
     per core, or ``workers``), "serial", or "dask" with ``scheduler`` = the scheduler address.
     ``out`` must be new, empty or an lpsim results folder (else StoreError). A damaged run file
     (truncated, empty, not a complete run) is reported on ``stream`` and its run is rerun.
+    ``plot``: what draws the study's figures into ``out/figures`` (``lpsim.plots.plot_study``);
+    None (or False) draws none.
     """
+    plot = _figure_writer(plot)
     if not isinstance(study, Study):
         study = Study.from_toml(study)
     folder = Path(out) if out is not None else default_folder(study)
@@ -70,9 +77,10 @@ def run_study(study: Study | str | Path, out: str | Path | None = None, *, execu
 
 
 def resume_study(folder: str | Path, *, executor: str = "processes", workers: int | None = None,
-                 scheduler: str | None = None, quiet: bool = False, plot: bool = True,
+                 scheduler: str | None = None, quiet: bool = False, plot: FigureWriter | None = None,
                  stream: TextIO | None = None, _run: Callable[[dict], dict] = run_one) -> StudyResult:
     """Finish the study saved in ``folder`` (after Ctrl-C, kill -9 or a crash)."""
+    plot = _figure_writer(plot)
     store = ResultsStore(folder)
     study = store.load_study()
     with store.session():
@@ -86,8 +94,16 @@ def load_results(folder: str | Path) -> Table:
     return store.compact(store.load_study())
 
 
-def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: bool, stream: TextIO | None,
-             run: Callable[[dict], dict]) -> StudyResult:
+def _figure_writer(plot) -> FigureWriter | None:
+    if plot is None or plot is False:
+        return None
+    if not callable(plot):
+        raise TypeError(f"plot must be a figure writer such as lpsim.plots.plot_study, or None; got {plot!r}")
+    return plot
+
+
+def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: FigureWriter | None,
+             stream: TextIO | None, run: Callable[[dict], dict]) -> StudyResult:
     stream = sys.stderr if stream is None else stream
     runs = study.runs()
     finished, damaged = store.scan(runs)
@@ -117,10 +133,8 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
         progress.close()
         table = store.compact(study)
     figures: tuple[Path, ...] = ()
-    if plot and study.plots and len(table):
-        from ..plots import plot_study
-
-        figures = tuple(plot_study(study, table, store.figures_dir))
+    if plot is not None and study.plots and len(table):
+        figures = tuple(plot(study, table, store.figures_dir))
     if not quiet:
         for failure in failures[:5]:
             stream.write(f"run {failure.run_id} failed: {failure.message}\n")

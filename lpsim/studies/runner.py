@@ -13,17 +13,13 @@ import json
 import math
 import time
 import traceback
-from typing import Any
 
 import numpy as np
 
-from .precision import resolve_format
-from .schema import ALL_DATASET_PARAMS, DATASET_PARAMS, FULL_PRECISION
+from .run_config import train_config
+from .schema import ALL_DATASET_PARAMS, DATASET_PARAMS
 from .table import HISTORY_COLUMNS
 
-# The run parameters that map one to one onto TrainConfig fields.
-_TRAIN_FIELDS = ("algorithm", "step_size", "epochs", "epoch_length", "mu", "batch_size", "seed", "engine",
-                 "arithmetic", "rounding")
 _DATA_ARGS = {"data_seed": "seed"}  # study parameter -> generator keyword
 # The metrics that say how good a run's iterate is (epoch and the grid scale do not).
 _QUALITY_METRICS = ("gap", "grad_norm", "dist", "loss", "train_acc", "test_acc")
@@ -56,24 +52,6 @@ def _problem(key: str):
 def problem_key(params: dict) -> str:
     names = ("dataset", "model", "l2", "intercept", *ALL_DATASET_PARAMS)
     return json.dumps({n: params[n] for n in names}, sort_keys=True)
-
-
-def train_config(params: dict):
-    """The algorithms' TrainConfig for a resolved run spec."""
-    from ..algorithms import TrainConfig
-
-    kwargs: dict[str, Any] = {name: params[name] for name in _TRAIN_FIELDS if params.get(name) is not None}
-    if params["algorithm"] not in FULL_PRECISION:
-        kwargs["fmt"] = resolve_format(params["family"], params["bits"], exp_bits=params["exp_bits"],
-                                       block_size=params["block_size"] or 32, format=params["format"])
-    if params.get("fixed_scale") is not None:
-        kwargs["scale"] = params["fixed_scale"]
-    if params.get("data_format") is not None:
-        kwargs["data_fmt"] = params["data_format"]
-        kwargs["data_rounding"] = params["data_rounding"]
-    if params.get("profile") is not None:
-        kwargs["accumulator"] = params["profile"]
-    return TrainConfig(**kwargs)
 
 
 def _resolved(model, config) -> dict:

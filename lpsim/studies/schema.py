@@ -13,10 +13,14 @@ from typing import Any, Callable
 
 import attrs
 
-ALGORITHMS = ("sgd", "svrg", "lpsgd", "lpsvrg", "halp")
-FULL_PRECISION = frozenset({"sgd", "svrg"})
-DATASETS = ("least_squares", "logistic", "digits", "breast_cancer", "mnist", "svmlight")
-MODELS = ("least_squares", "logistic", "softmax")
+from ..algorithms.recipes import ALGORITHMS, FIXED_SCALE, FULL_PRECISION, LOW_PRECISION
+from ..codec import ENGINES
+from ..data import DATASETS as _DATASET_BUILDERS
+from ..models import MODEL_KINDS as MODELS
+
+# The names come from the layers that implement them (one list each); what a study adds is
+# below: each dataset's default model and the generator parameters it takes.
+DATASETS = tuple(_DATASET_BUILDERS)
 DEFAULT_MODEL = {
     "least_squares": "least_squares",
     "logistic": "logistic",
@@ -37,7 +41,6 @@ DATASET_PARAMS = {
 }
 ALL_DATASET_PARAMS = tuple(dict.fromkeys(name for names in DATASET_PARAMS.values() for name in names))
 FAMILIES = ("fixed", "float", "bfp", "format")
-ENGINES = ("fast", "exact")
 METRICS = ("gap", "grad_norm", "dist", "loss", "scale", "train_acc", "test_acc")
 PLOT_KINDS = ("error_vs_bits", "convergence", "bits_needed")
 
@@ -141,19 +144,16 @@ def _arithmetic(value: str) -> str:
 
 def _profile(value: str) -> str:
     profiles = available_profiles()
-    if profiles is not None and value not in profiles:
+    if value not in profiles:
         raise SchemaError(f"expected one of {', '.join(sorted(profiles))} (see `lpsim profiles`), got {value!r}")
     return value
 
 
-def available_profiles() -> list[str] | None:
-    """Hardware profile names from lpsim.arith, or None while that layer is absent."""
-    try:
-        from ..arith import available_profiles as profiles
-    except ImportError:
-        return None
-    found = profiles()
-    return list(found.keys() if isinstance(found, dict) else found)
+def available_profiles() -> list[str]:
+    """The hardware profile names (lpsim.arith) a study's ``profile`` may take."""
+    from ..arith import available_profiles as profiles
+
+    return list(profiles())
 
 
 _P = Param

@@ -165,7 +165,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
         for name in schema.PRECISION_ONLY:
             p[name] = None
         return RunSpec(params=p)
-    if p["algorithm"] == "halp":
+    if p["algorithm"] not in schema.FIXED_SCALE:
         p["fixed_scale"] = None  # HALP sets its scale each epoch
     family = p["family"]
     fmt = resolve_format(family, p["bits"], exp_bits=p["exp_bits"], block_size=p["block_size"], format=p["format"])
@@ -185,7 +185,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
 def _resolve_profile(p: dict) -> None:
     """Clear the profile where the arithmetic computes in float64; else check it now, as training would."""
     from ..algorithms.config import accumulator_arithmetics
-    from .runner import train_config
+    from .run_config import train_config
 
     if p["arithmetic"] not in accumulator_arithmetics():
         p["profile"] = None
@@ -344,11 +344,25 @@ class Study:
 
 
 def _parse(raw: Any, src: _Source) -> Study:
+    """A validated Study from the raw sections, each checked by its own reader below."""
     if not isinstance(raw, dict):
         raise src.error("a study must be a table of sections")
     for key in raw:
         if key not in TOP_LEVEL:
             raise src.error(f"unknown section {key!r}; allowed sections: {', '.join(TOP_LEVEL)}", None, None)
+    name, description, record = _parse_head(raw, src)
+    fixed = _parse_fixed(raw, src)
+    grid = _parse_grid(raw, src)
+    overrides = _parse_overrides(raw, src)
+    plots = _parse_plots(raw, src)
+    study = Study(name=name, description=description, fixed=fixed, grid=grid, overrides=overrides,
+                  record=tuple(record), plots=plots, raw=raw, source=src.path)
+    _check_runs(study, src)
+    return study
+
+
+def _parse_head(raw: dict, src: _Source) -> tuple[str, str, list]:
+    """[study]: name, description and the recorded metrics."""
     head = raw.get("study", {})
     if not isinstance(head, dict):
         raise src.error("expected a table [study]", "study")
@@ -365,7 +379,11 @@ def _parse(raw: Any, src: _Source) -> Study:
     record = head.get("record", list(schema.METRICS))
     if not isinstance(record, list) or not record or any(m not in schema.METRICS for m in record):
         raise src.error(f"expected a non-empty list of {', '.join(schema.METRICS)}, got {record!r}", "study", "record")
+    return name, description, record
 
+
+def _parse_fixed(raw: dict, src: _Source) -> dict:
+    """[problem], [train], [precision]: one value per parameter, over the schema's defaults."""
     fixed = schema.defaults()
     for section in schema.SECTIONS:
         table = raw.get(section, {})
@@ -379,7 +397,11 @@ def _parse(raw: Any, src: _Source) -> Study:
             if isinstance(value, list):
                 raise src.error(f"a list sweeps a parameter: put it in [grid] ({key} = {value!r})", section, key)
             fixed[key] = src.check(key, value, section)
+    return fixed
 
+
+def _parse_grid(raw: dict, src: _Source) -> dict[str, tuple]:
+    """[grid]: axis name -> distinct checked values, in file order."""
     grid_raw = raw.get("grid", {})
     if not isinstance(grid_raw, dict):
         raise src.error("expected a table [grid] of parameter = [values]", "grid")
@@ -393,7 +415,11 @@ def _parse(raw: Any, src: _Source) -> Study:
         if len(set(checked)) != len(checked):
             raise src.error(f"repeated values in {values!r}", "grid", key)
         grid[key] = tuple(checked)
+    return grid
 
+
+def _parse_overrides(raw: dict, src: _Source) -> dict[str, dict]:
+    """[overrides.ALGORITHM]: train and precision values for one algorithm's runs."""
     over_raw = raw.get("overrides", {})
     if not isinstance(over_raw, dict):
         raise src.error("expected tables [overrides.ALGORITHM]", "overrides")
@@ -411,7 +437,11 @@ def _parse(raw: Any, src: _Source) -> Study:
             if key not in allowed:
                 raise src.error(f"unknown key; allowed keys: {', '.join(allowed)}", section, key)
             overrides[algorithm][key] = src.check(key, value, section)
+    return overrides
 
+
+def _parse_plots(raw: dict, src: _Source) -> tuple[PlotSpec, ...]:
+    """[[plot]]: the figures, each saved under a stem of its own."""
     plots_raw = raw.get("plot", [])
     if not isinstance(plots_raw, list):
         raise src.error("expected an array of tables [[plot]]", "plot")
@@ -420,23 +450,25 @@ def _parse(raw: Any, src: _Source) -> Study:
     for i, stem in enumerate(stems):
         if stem in stems[:i]:
             raise src.error(f"two plots would both be saved as {stem!r}; give one a name = \"...\"", "plot", "name", i)
+    return plots
 
-    study = Study(name=name, description=description, fixed=fixed, grid=grid, overrides=overrides,
-                  record=tuple(record), plots=plots, raw=raw, source=src.path)
+
+def _check_runs(study: Study, src: _Source) -> None:
+    """The grid expands into at least one valid run, and a named profile reaches one of them."""
     try:
         runs = study.runs()
     except (SchemaError, ValueError, TypeError) as exc:
         raise src.error(f"a grid point is invalid: {exc}", "grid") from None
     if not runs:
         raise src.error("the grid has no runs", "grid")
-    if _names_profile(fixed, grid, overrides) and all(run["profile"] is None for run in runs):
+    if _names_profile(study.fixed, study.grid, study.overrides) and all(run["profile"] is None for run in runs):
         from ..algorithms.config import accumulator_arithmetics
 
+        *others, last = schema.LOW_PRECISION
         raise src.error(
-            "no run uses it: a profile sums the integer dot products of lpsgd, lpsvrg or halp with arithmetic = "
+            f"no run uses it: a profile sums the integer dot products of {', '.join(others)} or {last} with arithmetic = "
             f"{' or '.join(map(repr, accumulator_arithmetics()))} (and a data_format); arithmetic 'float' computes "
-            "in float64", "grid" if "profile" in grid else "precision", "profile")
-    return study
+            "in float64", "grid" if "profile" in study.grid else "precision", "profile")
 
 
 def _names_profile(fixed: dict, grid: dict, overrides: dict) -> bool:

@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
+import os
 import time
-import uuid
 import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -46,12 +45,13 @@ try:
 except ImportError:  # Windows: no advisory locks; temporaries are swept by age instead
     fcntl = None
 
+from .atomic import TEMP_SUFFIX as _TEMP_SUFFIX
+from .atomic import atomic_write
 from .spec import RunSpec, Study
 from .table import HISTORY_COLUMNS, PROBLEM_COLUMNS, TIMING_COLUMNS, Table
 from .schema import PARAMS
 
 _RUN_FILE = re.compile(r"^[0-9a-f]{16}\.json$")
-_TEMP_SUFFIX = ".tmp"
 # atomic_write's temporary names: .<target>.<pid>.<8 hex>.tmp (nothing else is ever deleted)
 _TEMP_FILE = re.compile(r"^\..+\.[0-9]+\.[0-9a-f]{8}\.tmp$")
 _LOCK_NAME = ".lpsim.lock"
@@ -60,35 +60,6 @@ _LOCK_NAME = ".lpsim.lock"
 _EARLY_LAYOUT = {"runs", _LOCK_NAME}
 # Without locks (Windows) a temporary file this old cannot belong to a live write.
 _STALE_SECONDS = 3600.0
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # Windows cannot open folders; its rename is durable enough
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that the file is either absent/old or complete, never partial."""
-    path = Path(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_TEMP_SUFFIX}")
-    try:
-        with open(temp, "w", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 class StoreError(ValueError):

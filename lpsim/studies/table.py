@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import attrs
 
+from .atomic import atomic_write
 from .schema import PARAMS
 
 RUN_COLUMNS = ("run_id", "study", "status")
@@ -153,8 +154,6 @@ class Table:
 
     def write_csv(self, path: str | Path) -> None:
         """Write atomically: a reader (or a crash) sees the old file or the new one, never half."""
-        from .store import atomic_write
-
         atomic_write(Path(path), self.to_csv_text())
 
     @classmethod

@@ -1,0 +1,31 @@
+"""From a resolved run spec to the algorithms' TrainConfig: the one translation the runner
+trains with and the study parser checks a profile with (so both agree by construction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .precision import resolve_format
+from .schema import FULL_PRECISION
+
+# The run parameters that map one to one onto TrainConfig fields.
+_TRAIN_FIELDS = ("algorithm", "step_size", "epochs", "epoch_length", "mu", "batch_size", "seed", "engine",
+                 "arithmetic", "rounding")
+
+
+def train_config(params: dict):
+    """The algorithms' TrainConfig for a resolved run spec."""
+    from ..algorithms import TrainConfig
+
+    kwargs: dict[str, Any] = {name: params[name] for name in _TRAIN_FIELDS if params.get(name) is not None}
+    if params["algorithm"] not in FULL_PRECISION:
+        kwargs["fmt"] = resolve_format(params["family"], params["bits"], exp_bits=params["exp_bits"],
+                                       block_size=params["block_size"] or 32, format=params["format"])
+    if params.get("fixed_scale") is not None:
+        kwargs["scale"] = params["fixed_scale"]
+    if params.get("data_format") is not None:
+        kwargs["data_fmt"] = params["data_format"]
+        kwargs["data_rounding"] = params["data_rounding"]
+    if params.get("profile") is not None:
+        kwargs["accumulator"] = params["profile"]
+    return TrainConfig(**kwargs)
