@@ -89,7 +89,7 @@ def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x:
             _band(ax, xs, lo, hi, style["color"])
             _mark_diverged(ax, group, x, xs, med)
             if floor and name in FLOOR_METRICS and dict(zip(lines, key)).get("algorithm") == "lpsgd":
-                _draw_floor(ax, group, name, x, style["color"])
+                _draw_floor(ax, group, name, x, style["color"], f"{label} predicted floor")
         _finish(ax, xlabel=c.PARAM_LABELS.get(x, x), ylabel=c.metric_label(name, final=True), logy=logy, logx=logx)
         if x == "bits" and xs_all:
             ax.set_xticks(xs_all if len(xs_all) <= 16 else xs_all[:: max(1, len(xs_all) // 12)])
@@ -110,16 +110,18 @@ def _mark_diverged(ax, group: Table, x: str, xs: list, med: list) -> None:
                    label=None if seen else "diverged (most seeds)")
 
 
-def _draw_floor(ax, group: Table, metric: str, x: str, color: str):
-    """LP-SGD's predicted floor from each run's own grid step (recorded as ``scale``)."""
+def _draw_floor(ax, group: Table, metric: str, x: str, color: str, label: str):
+    """LP-SGD's predicted floor from each run's own grid step (recorded as ``scale``), where its
+    derivation holds: unbiased (stochastic) rounding to a uniform grid (fixed point) on a loss
+    with a constant Hessian (least squares; a logistic or softmax loss's curvature vanishes away
+    from w*)."""
     step = "resolved_step_size" if "resolved_step_size" in group.columns else "step_size"
-    needed = ("scale", step, "hessian_trace", "n_params", "rounding", "model")
+    needed = ("scale", step, "hessian_trace", "n_params", "rounding", "model", "family")
     if any(col not in group.columns for col in needed):
         return
-    if any(r != "stochastic" for r in group.unique("rounding")):
-        return  # the derivation assumes unbiased (stochastic) rounding
-    if any(m not in FLOOR_MODELS for m in group.unique("model")):
-        return  # and a constant Hessian: a logistic or softmax loss's curvature vanishes away from w*
+    if (any(r != "stochastic" for r in group.unique("rounding")) or group.unique("family") != ["fixed"]
+            or any(m not in FLOOR_MODELS for m in group.unique("model"))):
+        return
     xs, ys = [], []
     for value, sub in _by_x(group, x):
         predictions = [lpsgd_floor(metric, r["scale"], r[step], r["hessian_trace"], r["n_params"])
@@ -129,7 +131,7 @@ def _draw_floor(ax, group: Table, metric: str, x: str, color: str):
             xs.append(value[0])
             ys.append(m)
     if xs:
-        ax.plot(xs, ys, color=color, linestyle=":", linewidth=1.4, label="LP-SGD predicted floor")
+        ax.plot(xs, ys, color=color, linestyle=":", linewidth=1.4, label=label)
 
 
 def convergence(table: Table, *, metric: str | Sequence[str] = "grad_norm", lines: Sequence[str] | None = None,

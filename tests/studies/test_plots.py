@@ -100,6 +100,22 @@ def test_no_floor_for_a_loss_without_constant_curvature():
         assert "LP-SGD predicted floor" not in lines_by_label(error_vs_bits(table).axes[0])
 
 
+def test_no_floor_off_a_uniform_grid():
+    # the derivation's grid step delta is fixed point's: a float or block format has no single step
+    for family in ("float", "bfp", "format"):
+        table = Table.from_records([dict(r, family=family) if r["algorithm"] == "lpsgd" else r
+                                    for r in synthetic_table().records()])
+        assert "LP-SGD predicted floor" not in lines_by_label(error_vs_bits(table).axes[0])
+
+
+def test_each_lpsgd_line_gets_its_own_floor():
+    table = synthetic_table()
+    both = Table.from_records([dict(r, data_format="fixed8_f0", run_id=r["run_id"] + "q")
+                               for r in table.records() if r["algorithm"] == "lpsgd"] + table.records())
+    labels = set(lines_by_label(error_vs_bits(both).axes[0]))
+    assert {"LP-SGD (data_format=fixed8_f0) predicted floor", "LP-SGD predicted floor"} <= labels
+
+
 def test_convergence_panels_per_metric():
     fig = convergence(synthetic_table().where(bits=[None, 8]), metric=["grad_norm", "gap"])
     assert len(fig.axes) == 2
