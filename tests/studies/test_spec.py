@@ -5,8 +5,11 @@ import json
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lpsim.formats import BlockFormat, FixedPoint, FloatFormat
+from lpsim.formats import BlockFormat, FixedPoint, FloatFormat, available_formats
+from lpsim.formats.registry import get_format
 from lpsim.studies import PARAMS, SEMANTICS_VERSION, Study, StudyError, resolve_format
 from lpsim.studies.schema import SchemaError
 from lpsim.studies.spec import canonical_json
@@ -318,6 +321,24 @@ def test_data_format_spellings_are_one_run(spelling):
     canonical = run_with("fixed8_f0")
     run = run_with(spelling)
     assert run.id == canonical.id and run["data_format"] == "fixed8_f0"
+
+
+@given(name=st.sampled_from(sorted(available_formats())), upper=st.lists(st.booleans(), min_size=24, max_size=24))
+@settings(max_examples=40)
+def test_any_spelling_of_a_registered_format_is_one_run(name, upper):
+    respelled = "".join(c.upper() if flip else c for c, flip in zip(name, upper + [False] * len(name)))
+
+    def runs(data_format):
+        return Study.create("d", problem={"n": 32, "d": 4}, precision={"data_format": data_format},
+                            grid={"algorithm": ["lpsgd"]}).runs()
+
+    try:
+        canonical = runs(get_format(name).spec)
+    except StudyError:  # a format training refuses for data (unsigned, no finite max) is refused in every spelling
+        with pytest.raises(StudyError, match="data_format"):
+            runs(respelled)
+        return
+    assert [r.id for r in runs(respelled)] == [r.id for r in runs(name)] == [r.id for r in canonical]
 
 
 def test_data_format_spellings_in_one_grid_are_repeated_values(tmp_path):
