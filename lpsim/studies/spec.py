@@ -167,6 +167,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
         return RunSpec(params=p)
     if p["algorithm"] == "halp":
         p["fixed_scale"] = None  # HALP sets its scale each epoch
+    _check_grid_scale(p)
     family = p["family"]
     fmt = resolve_format(family, p["bits"], exp_bits=p["exp_bits"], block_size=p["block_size"], format=p["format"])
     if family == "float" and p["exp_bits"] is None:
@@ -203,6 +204,17 @@ def _check_problem(p: dict) -> None:
     if dataset == "least_squares" and p["d"] > p["n"]:
         raise SchemaError(f"dataset 'least_squares' needs d <= n (a full-rank problem with a unique optimum), "
                           f"got d = {p['d']} > n = {p['n']}", param="d")
+
+
+def _check_grid_scale(p: dict) -> None:
+    """HALP's scale and the default LP-SGD / LP-SVRG grid divide by mu, which defaults to the model's
+    strong convexity: l2 for a logistic or softmax model (their losses are not strongly convex)."""
+    needs_mu = p["algorithm"] == "halp" or p["fixed_scale"] is None
+    if needs_mu and p["mu"] is None and p["model"] != "least_squares" and p["l2"] == 0:
+        other = "" if p["algorithm"] == "halp" else ", fixed_scale (the grid step)"
+        raise SchemaError(f"{p['algorithm']} scales its grid by 1 / mu, and mu defaults to the model's strong convexity, "
+                          f"which is l2 = 0 for a {p['model']} model: set mu (a hyperparameter, e.g. 0.01){other} "
+                          "or l2 > 0", param="mu")
 
 
 # The study parameters behind TrainConfig's fields, for messages that name a field.

@@ -394,11 +394,22 @@ def test_shipped_studies_keep_their_run_ids(name):
     ('[problem]\nmodel = "softmax"\n', "[problem] model", "has real-valued targets"),
     ('[problem]\nn = 4\nd = 8\n', "[problem] d", "needs d <= n"),
     ('[problem]\ndataset = "mnist"\n', "[problem] path", 'needs path = "FOLDER"'),
+    ('[problem]\ndataset = "logistic"\n', "[train] mu", "which is l2 = 0 for a logistic model: set mu"),
+    ('[problem]\ndataset = "logistic"\n[train]\nalgorithm = "lpsgd"\n', "[train] mu", "fixed_scale (the grid step)"),
     ('[problem]\ndataset = "svmlight"\n', "[problem] path", 'needs path = "FILE"'),
 ])
 def test_impossible_combinations_are_errors_at_load(tmp_path, sections, where, why):
     message = error_of(tmp_path, f'[study]\nname = "x"\n{sections}')
     assert message.startswith(str(tmp_path / "s.toml")) and where in message and why in message
+
+
+def test_a_logistic_study_runs_once_mu_l2_or_a_fixed_scale_is_given():
+    for extra in ({"train": {"mu": 0.01}}, {"problem": {"dataset": "logistic", "l2": 1e-3}},
+                  {"train": {"algorithm": "lpsgd"}, "precision": {"fixed_scale": 0.01}}):
+        sections = {"problem": {"dataset": "logistic"}, "train": {"algorithm": "halp"}}
+        for name, table in extra.items():
+            sections[name] = {**sections.get(name, {}), **table}
+        assert len(Study.create("ok", grid={"seed": [0]}, **sections).runs()) == 1
 
 
 def test_impossible_grid_point_names_the_axis_and_the_point(tmp_path):
