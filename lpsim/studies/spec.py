@@ -475,7 +475,7 @@ def _parse(raw: Any, src: _Source) -> Study:
     try:
         runs = study.runs()
     except (SchemaError, ValueError, TypeError) as exc:
-        section, key = _where_set(getattr(exc, "param", None), raw, grid, overrides)
+        section, key = _where_set(getattr(exc, "param", None), grid, overrides)
         what = "a grid point is invalid" if grid else "an impossible combination"
         raise src.error(f"{what}: {exc}", section, key) from None
     if not runs:
@@ -490,7 +490,7 @@ def _parse(raw: Any, src: _Source) -> Study:
     return study
 
 
-def _where_set(param: str | None, raw: dict, grid: dict, overrides: dict) -> tuple[str | None, str | None]:
+def _where_set(param: str | None, grid: dict, overrides: dict) -> tuple[str | None, str | None]:
     """The (section, key) of the line that sets ``param``, for an error about it."""
     if param is None:
         return ("grid" if grid else None), None
