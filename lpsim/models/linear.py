@@ -39,6 +39,11 @@ class LinearModel:
         self.l2 = l2
         self.intercept = bool(intercept)
         self.X = self._design(dataset.X)
+        if l2 == 0 and not np.any(self.X):
+            # f(w) is then the same number for every w: no curvature (L = 0, so no default step
+            # size 1 / (4 L)), no unique optimum, nothing for an algorithm to learn
+            raise ValueError(f"dataset {dataset.name!r}: every feature is zero and l2 = 0, so the objective does not "
+                             "depend on w; give data with a nonzero feature, l2 > 0 or intercept=True")
         self.y = dataset.y
         self.X_test = None if dataset.X_test is None else self._design(dataset.X_test)
         self.y_test = dataset.y_test

@@ -26,24 +26,51 @@ METRIC_LABELS = {
 PARAM_LABELS = {"bits": "bits per model value", "condition_number": r"condition number $\kappa$",
                 "epoch": "epoch", "step_size": r"step size $\alpha$"}
 LOG_METRICS = ("gap", "grad_norm", "dist", "scale")
-# Columns that never split lines: the seed is summarized by the band, the rest restate others.
-_NEVER_LINES = ("seed", "format", "exp_bits", "block_size", "model")
+# The seed never splits lines: the band summarizes it.
+_NEVER_LINES = ("seed",)
 _PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
             "tab:olive", "tab:cyan", "0.4"]
 
 
-def line_columns(table: Table, exclude: Iterable[str] = ()) -> list[str]:
-    """Columns whose values tell the lines apart: those that vary and are not already
-    determined by the columns chosen before them (``format`` follows from family and bits)."""
-    exclude = set(exclude) | set(_NEVER_LINES)
+def line_columns(table: Table, x: str, exclude: Iterable[str] = ()) -> list[str]:
+    """Columns whose values tell the lines apart: every study parameter that still varies among the
+    runs at one point of the ``x`` axis once the columns chosen before it are fixed. So every swept
+    axis off the x axis splits lines (the formats of ``family = "format"`` included), while a column
+    that follows from x and the others (``format`` from family and bits, ``exp_bits`` from bits,
+    ``model`` from the data set) adds nothing. A run without an x value (the bits of float64 SGD)
+    is drawn across the whole axis, so it meets the runs at every point."""
+    exclude = set(exclude) | set(_NEVER_LINES) | {x}
     order = ["algorithm", "family", "rounding", "bits"] + [c for c in PARAMS if c not in ("algorithm", "family", "rounding", "bits")]
+    records = table.records()
+    if x in table.columns:
+        everywhere = [v for v in table.unique(x) if v is not None] or [None]
+        points = [[r[x]] if r[x] is not None else everywhere for r in records]
+    else:
+        points = [[None]] * len(records)
     chosen: list[str] = []
     for column in order:
         if column in exclude or column not in table.columns or len(table.unique(column)) < 2:
             continue
-        if any(len(g.unique(column)) > 1 for g in table.group(chosen).values()):
+        values: dict[tuple, set] = {}
+        for record, at in zip(records, points):
+            line = tuple(record[name] for name in chosen)
+            for point in at:
+                values.setdefault((line, point), set()).add(record[column])
+        if any(len(v) > 1 for v in values.values()):
             chosen.append(column)
     return chosen
+
+
+def pooled_note(table: Table, lines: Sequence[str], x: str) -> str:
+    """What each drawn point summarizes: the runs sharing its line and x value (one row each per
+    ``x``), called seeds only when they differ by seed alone."""
+    groups = table.group(list(lines) + ([x] if x in table.columns else [])).values()
+    counts = sorted({len(g) for g in groups})
+    if not counts or counts[-1] < 2:
+        return ""
+    by_seed = "seed" in table.columns and all(len(g.unique("seed")) == len(g) for g in groups)
+    count = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return f"median of {count} {'seeds' if by_seed else 'runs per point'}, band = min..max"
 
 
 def line_label(columns: Sequence[str], key: tuple) -> str:

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..studies.table import Table
 from . import _common as c
-from .reference import FLOOR_METRICS, halp_bits_reference, lpsgd_floor
+from .reference import FLOOR_METRICS, FLOOR_MODELS, halp_bits_reference, lpsgd_floor
 
 
 def _VIRIDIS(fraction: float):
@@ -61,20 +61,13 @@ def _finish(ax, *, xlabel: str, ylabel: str, logy: bool, logx: bool = False, leg
         ax.legend(fontsize="small", framealpha=0.85)
 
 
-def _seeds_note(table: Table) -> str:
-    if "seed" not in table.columns:
-        return ""
-    seeds = len(table.unique("seed"))
-    return f"median of {seeds} seeds, band = min..max" if seeds > 1 else ""
-
-
 def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x: str = "bits",
                   lines: Sequence[str] | None = None, floor: bool = True, title: str | None = None,
                   logx: bool = False):
     """Final ``metric`` against ``x`` (bits); returns a matplotlib Figure."""
     metrics = [metric] if isinstance(metric, str) else list(metric)
     final = table.final()
-    lines = list(lines) if lines is not None else c.line_columns(final, exclude=(x,))
+    lines = list(lines) if lines is not None else c.line_columns(final, x)
     fig, axes = c.new_figure(len(metrics))
     xs_all = _numeric_sorted(final.unique(x))  # the low-precision x values (full precision has None)
     by_algorithm = lines == ["algorithm"] or lines == []
@@ -96,11 +89,11 @@ def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x:
             _band(ax, xs, lo, hi, style["color"])
             _mark_diverged(ax, group, x, xs, med)
             if floor and name in FLOOR_METRICS and dict(zip(lines, key)).get("algorithm") == "lpsgd":
-                _draw_floor(ax, group, name, x, style["color"])
+                _draw_floor(ax, group, name, x, style["color"], f"{label} predicted floor")
         _finish(ax, xlabel=c.PARAM_LABELS.get(x, x), ylabel=c.metric_label(name, final=True), logy=logy, logx=logx)
         if x == "bits" and xs_all:
             ax.set_xticks(xs_all if len(xs_all) <= 16 else xs_all[:: max(1, len(xs_all) // 12)])
-    _title(fig, title, table)
+    _title(fig, title, c.pooled_note(final, lines, x))
     return fig
 
 
@@ -117,14 +110,18 @@ def _mark_diverged(ax, group: Table, x: str, xs: list, med: list) -> None:
                    label=None if seen else "diverged (most seeds)")
 
 
-def _draw_floor(ax, group: Table, metric: str, x: str, color: str):
-    """LP-SGD's predicted floor from each run's own grid step (recorded as ``scale``)."""
+def _draw_floor(ax, group: Table, metric: str, x: str, color: str, label: str):
+    """LP-SGD's predicted floor from each run's own grid step (recorded as ``scale``), where its
+    derivation holds: unbiased (stochastic) rounding to a uniform grid (fixed point) on a loss
+    with a constant Hessian (least squares; a logistic or softmax loss's curvature vanishes away
+    from w*)."""
     step = "resolved_step_size" if "resolved_step_size" in group.columns else "step_size"
-    needed = ("scale", step, "hessian_trace", "n_params", "rounding")
+    needed = ("scale", step, "hessian_trace", "n_params", "rounding", "model", "family")
     if any(col not in group.columns for col in needed):
         return
-    if any(r != "stochastic" for r in group.unique("rounding")):
-        return  # the derivation assumes unbiased (stochastic) rounding
+    if (any(r != "stochastic" for r in group.unique("rounding")) or group.unique("family") != ["fixed"]
+            or any(m not in FLOOR_MODELS for m in group.unique("model"))):
+        return
     xs, ys = [], []
     for value, sub in _by_x(group, x):
         predictions = [lpsgd_floor(metric, r["scale"], r[step], r["hessian_trace"], r["n_params"])
@@ -134,14 +131,14 @@ def _draw_floor(ax, group: Table, metric: str, x: str, color: str):
             xs.append(value[0])
             ys.append(m)
     if xs:
-        ax.plot(xs, ys, color=color, linestyle=":", linewidth=1.4, label="LP-SGD predicted floor")
+        ax.plot(xs, ys, color=color, linestyle=":", linewidth=1.4, label=label)
 
 
 def convergence(table: Table, *, metric: str | Sequence[str] = "grad_norm", lines: Sequence[str] | None = None,
                 title: str | None = None):
     """``metric`` against epoch, one panel per metric; returns a matplotlib Figure."""
     metrics = [metric] if isinstance(metric, str) else list(metric)
-    lines = list(lines) if lines is not None else c.line_columns(table, exclude=("epoch",))
+    lines = list(lines) if lines is not None else c.line_columns(table, "epoch")
     fig, axes = c.new_figure(len(metrics))
     by_algorithm = lines == ["algorithm"] or lines == []
     groups = table.group(lines)
@@ -156,7 +153,7 @@ def convergence(table: Table, *, metric: str | Sequence[str] = "grad_norm", line
                 ax.plot(xs, med, label=c.line_label(lines, key), **style)
                 _band(ax, xs, lo, hi, style["color"])
         _finish(ax, xlabel="epoch", ylabel=c.metric_label(name), logy=logy)
-    _title(fig, title, table)
+    _title(fig, title, c.pooled_note(table, lines, "epoch"))
     return fig
 
 
@@ -167,7 +164,7 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
     ``metric`` is within ``tolerance`` x the full-precision ``reference`` algorithm's at that ``x``."""
     metric = metric if isinstance(metric, str) else metric[0]
     final = table.final()
-    lines = list(lines) if lines is not None else c.line_columns(final, exclude=(x,))
+    lines = list(lines) if lines is not None else c.line_columns(final, x)
     if "bits" not in lines and len(final.unique("bits")) > 1:
         lines.append("bits")
     fig, (left, right) = c.new_figure(2)
@@ -223,12 +220,11 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
     if not drawn:
         right.text(0.5, 0.5, f"no {fp_label} reference runs in the table", ha="center", va="center",
                    transform=right.transAxes)
-    _title(fig, title, table)
+    _title(fig, title, c.pooled_note(final, lines, x))
     return fig
 
 
-def _title(fig, title: str | None, table: Table) -> None:
-    note = _seeds_note(table)
+def _title(fig, title: str | None, note: str) -> None:
     if title:
         fig.suptitle(title + (f"\n{note}" if note else ""), fontsize="medium")
     elif note:

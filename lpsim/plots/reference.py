@@ -20,6 +20,10 @@ import math
 
 SR_VARIANCE = 1.0 / 6.0  # E[p (1 - p)] for p ~ U[0, 1): mean stochastic-rounding variance / delta^2
 FLOOR_METRICS = ("grad_norm", "gap")
+# The derivation needs a constant Hessian H: a quadratic loss. A logistic or softmax loss has
+# curvature l'' that vanishes where margins are large, so tr(H) at w* says little about the
+# noise the grid injects along the iterate's path, and the formula is off by orders of magnitude.
+FLOOR_MODELS = ("least_squares",)
 
 
 def lpsgd_floor(metric: str, delta: float, step_size: float, hessian_trace: float, n_params: int) -> float:

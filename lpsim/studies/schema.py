@@ -39,6 +39,24 @@ DATASET_PARAMS = {
     "mnist": ("path", "n", "n_test"),
     "svmlight": ("path", "test_path"),
 }
+# The labels each data set has (None: known only once the file is read) and the labels each model
+# fits: a model that cannot fit its data set's labels would fail every run, so a study refuses it.
+DATASET_LABELS = {
+    "least_squares": "real-valued targets",
+    "logistic": "2 classes",
+    "digits": "10 classes",
+    "breast_cancer": "2 classes",
+    "mnist": "10 classes",
+    "svmlight": None,
+}
+MODEL_LABELS = {
+    "least_squares": ("real-valued targets",),
+    "logistic": ("2 classes",),
+    "softmax": ("2 classes", "10 classes"),
+}
+# What ``path`` names for the data sets that read one.
+DATASET_PATH = {"mnist": 'path = "FOLDER" (the folder holding the four MNIST IDX files)',
+                "svmlight": 'path = "FILE" (an svmlight / LIBSVM text file)'}
 ALL_DATASET_PARAMS = tuple(dict.fromkeys(name for names in DATASET_PARAMS.values() for name in names))
 FAMILIES = ("fixed", "float", "bfp", "format")
 METRICS = ("gap", "grad_norm", "dist", "loss", "scale", "train_acc", "test_acc")
@@ -46,7 +64,15 @@ PLOT_KINDS = ("error_vs_bits", "convergence", "bits_needed")
 
 
 class SchemaError(ValueError):
-    """A value that the schema rejects; the study parser adds the file, line and key."""
+    """A value that the schema rejects; the study parser adds the file, line and key.
+
+    ``param`` names the study parameter at fault when the check spans several (a grid point
+    that cannot run), so that the parser can point at the line that sets it.
+    """
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
 
 @attrs.frozen
@@ -125,13 +151,14 @@ def _rounding(value: str) -> str:
 
 
 def _format_spec(value: str) -> str:
+    """The format's canonical spec: every spelling of one format (int8, INT8, fixed8_f0, q8.0)
+    is one value, so it is one run with one id, and re-spelling it keeps stored results."""
     from ..formats.registry import get_format
 
     try:
-        get_format(value)
+        return get_format(value).spec
     except (TypeError, ValueError) as exc:
         raise SchemaError(f"expected a format spec string (see `lpsim formats`): {exc}") from exc
-    return value.strip()
 
 
 def _arithmetic(value: str) -> str:

@@ -155,8 +155,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     for name in schema.ALL_DATASET_PARAMS:
         if name not in schema.DATASET_PARAMS[p["dataset"]]:
             p[name] = None
-    if "path" in schema.DATASET_PARAMS[p["dataset"]] and p["path"] is None:
-        raise SchemaError(f'dataset "{p["dataset"]}" needs path = "FILE"')
+    _check_problem(p)
     if p["data_format"] is None:
         p["data_rounding"] = None
     if p["algorithm"] in schema.FULL_PRECISION:
@@ -164,9 +163,11 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
         p["arithmetic"] = "float"  # SGD and SVRG have no integer loop: the float64 reference of every arithmetic
         for name in schema.PRECISION_ONLY:
             p[name] = None
+        _check_trainable(p)
         return RunSpec(params=p)
     if p["algorithm"] not in schema.FIXED_SCALE:
         p["fixed_scale"] = None  # HALP sets its scale each epoch
+    _check_grid_scale(p)
     family = p["family"]
     fmt = resolve_format(family, p["bits"], exp_bits=p["exp_bits"], block_size=p["block_size"], format=p["format"])
     if family == "float" and p["exp_bits"] is None:
@@ -178,22 +179,66 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     p["bits"] = fmt.bits
     p["format"] = fmt.spec
     if p["profile"] is not None:
-        _resolve_profile(p)
+        from ..algorithms.config import accumulator_arithmetics
+
+        if p["arithmetic"] not in accumulator_arithmetics():
+            p["profile"] = None  # the arithmetic computes in float64: no accumulator to choose
+    _check_trainable(p)
     return RunSpec(params=p)
 
 
-def _resolve_profile(p: dict) -> None:
-    """Clear the profile where the arithmetic computes in float64; else check it now, as training would."""
-    from ..algorithms.config import accumulator_arithmetics
+def _check_problem(p: dict) -> None:
+    """Refuse a data set / model pair that would fail every run, naming the parameter at fault."""
+    dataset, model = p["dataset"], p["model"]
+    if dataset in schema.DATASET_PATH and p["path"] is None:
+        raise SchemaError(f"dataset {dataset!r} needs {schema.DATASET_PATH[dataset]}", param="path")
+    labels = schema.DATASET_LABELS[dataset]
+    if labels is not None and labels not in schema.MODEL_LABELS[model]:
+        fits = [name for name, kinds in schema.MODEL_LABELS.items() if labels in kinds]
+        needs = schema.MODEL_LABELS[model]
+        raise SchemaError(f"model {model!r} needs {needs[0] if len(needs) == 1 else 'class labels'}, but dataset {dataset!r} "
+                          f"has {labels}: use model = {' or '.join(map(repr, fits))}", param="model")
+    if dataset == "logistic" and p["n"] < 2:
+        raise SchemaError(f"dataset 'logistic' needs n >= 2 (a classification problem needs samples of two "
+                          f"classes), got n = {p['n']}", param="n")
+    if dataset == "least_squares" and p["d"] > p["n"]:
+        raise SchemaError(f"dataset 'least_squares' needs d <= n (a full-rank problem with a unique optimum), "
+                          f"got d = {p['d']} > n = {p['n']}", param="d")
+
+
+def _check_grid_scale(p: dict) -> None:
+    """HALP's scale and the default LP-SGD / LP-SVRG grid divide by mu, which defaults to the model's
+    strong convexity: l2 for a logistic or softmax model (their losses are not strongly convex)."""
+    centers = p["algorithm"] not in schema.FIXED_SCALE  # sets its scale each epoch from mu
+    needs_mu = centers or p["fixed_scale"] is None
+    if needs_mu and p["mu"] is None and p["model"] != "least_squares" and p["l2"] == 0:
+        other = "" if centers else ", fixed_scale (the grid step)"
+        raise SchemaError(f"{p['algorithm']} scales its grid by 1 / mu, and mu defaults to the model's strong convexity, "
+                          f"which is l2 = 0 for a {p['model']} model: set mu (a hyperparameter, e.g. 0.01){other} "
+                          "or l2 > 0", param="mu")
+
+
+# The study parameters behind TrainConfig's fields, for messages that name a field.
+_CONFIG_FIELDS = (("data_fmt", "data_format"), ("accumulator", "profile"), ("fmt", "format"), ("scale", "fixed_scale"))
+
+
+def _check_trainable(p: dict) -> None:
+    """Build the run's TrainConfig now, as training would, so that a combination it refuses (integer
+    arithmetic with a float or block format, a profile with float registers, ...) is an error when
+    the study loads, naming the study parameter, instead of a failure of every run."""
     from .run_config import train_config
 
-    if p["arithmetic"] not in accumulator_arithmetics():
-        p["profile"] = None
-        return
     try:
         train_config(p)
     except (TypeError, ValueError) as exc:
-        raise SchemaError(f"profile {p['profile']!r}: {exc}") from None
+        message = str(exc)
+        param = next((name for field, name in _CONFIG_FIELDS if field in message), "arithmetic")
+        if param == "format" and p["family"] != "format":
+            what = f"family = {p['family']!r} with bits = {p['bits']} (format {p['format']})"
+            param = "family"
+        else:
+            what = f"{param} = {p[param]!r}"
+        raise SchemaError(f"{what} with arithmetic = {p['arithmetic']!r}: {message}", param=param) from None
 
 
 # -- plots ----------------------------------------------------------------------------------------
@@ -294,9 +339,13 @@ class Study:
     def from_toml(cls, path: str | Path) -> "Study":
         path = Path(path)
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise StudyError(f"{path}: cannot read study file: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise StudyError(f"{path}, line {line}: not UTF-8 text (a TOML file is UTF-8): byte "
+                             f"{exc.object[exc.start]:#04x} at offset {exc.start}") from None
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -334,7 +383,8 @@ class Study:
                 spec = resolve_run(params)
             except (SchemaError, ValueError, TypeError) as exc:
                 point = ", ".join(f"{n} = {v!r}" for n, v in zip(names, combo))
-                raise SchemaError(f"at {{{point}}}: {exc}") from None
+                raise SchemaError(f"at {{{point}}}: {exc}" if point else str(exc),
+                                  param=getattr(exc, "param", None)) from None
             out.setdefault(spec.id, spec)
         return list(out.values())
 
@@ -458,7 +508,9 @@ def _check_runs(study: Study, src: _Source) -> None:
     try:
         runs = study.runs()
     except (SchemaError, ValueError, TypeError) as exc:
-        raise src.error(f"a grid point is invalid: {exc}", "grid") from None
+        section, key = _where_set(getattr(exc, "param", None), study.grid, study.overrides)
+        what = "a grid point is invalid" if study.grid else "an impossible combination"
+        raise src.error(f"{what}: {exc}", section, key) from None
     if not runs:
         raise src.error("the grid has no runs", "grid")
     if _names_profile(study.fixed, study.grid, study.overrides) and all(run["profile"] is None for run in runs):
@@ -469,6 +521,19 @@ def _check_runs(study: Study, src: _Source) -> None:
             f"no run uses it: a profile sums the integer dot products of {', '.join(others)} or {last} with arithmetic = "
             f"{' or '.join(map(repr, accumulator_arithmetics()))} (and a data_format); arithmetic 'float' computes "
             "in float64", "grid" if "profile" in study.grid else "precision", "profile")
+
+
+def _where_set(param: str | None, grid: dict, overrides: dict) -> tuple[str | None, str | None]:
+    """The (section, key) of the line that sets ``param``, for an error about it."""
+    if param is None:
+        return ("grid" if grid else None), None
+    if param in grid:
+        return "grid", param
+    for algorithm, table in overrides.items():
+        if param in table:
+            return f"overrides.{algorithm}", param
+    section = PARAMS[param].section
+    return section, param  # set in its section, or left at its default (the key names it either way)
 
 
 def _names_profile(fixed: dict, grid: dict, overrides: dict) -> bool:

@@ -137,3 +137,18 @@ def test_make_model_rejects_mismatched_kind_and_bad_l2():
         make_model("least_squares", reg, l2=-1.0)
     with pytest.raises(TypeError, match="Dataset"):
         make_model("least_squares", np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("kind, y, n_classes", [("least_squares", np.arange(6.0), None),
+                                                ("logistic", np.arange(6) % 2, 2),
+                                                ("softmax", np.arange(6) % 3, 3)])
+def test_all_zero_features_without_l2_are_a_clear_error(kind, y, n_classes):
+    from lpsim.algorithms import TrainConfig, train
+    from lpsim.data import Dataset
+
+    zeros = Dataset(X=np.zeros((6, 3)), y=y, n_classes=n_classes, name="zeros")
+    with pytest.raises(ValueError, match="every feature is zero and l2 = 0"):
+        train(make_model(kind, zeros), TrainConfig(algorithm="svrg", epochs=1))
+    # a regularized or intercept model has curvature, so it trains (to w = 0 or the mean)
+    for model in (make_model(kind, zeros, l2=0.1), make_model(kind, zeros, intercept=True)):
+        assert train(model, TrainConfig(algorithm="svrg", epochs=1)).status in ("ok", "converged")

@@ -1,8 +1,11 @@
 """Figures from synthetic results tables: what is drawn, labelled and saved (no training here)."""
 
 import math
+from pathlib import Path
 
 import pytest
+
+from lpsim.formats.registry import get_format
 
 from lpsim.plots import bits_needed, convergence, draw, error_vs_bits, plot_study
 from lpsim.plots._common import line_columns
@@ -15,7 +18,8 @@ SEEDS = [0, 1, 2]
 
 def row(**values):
     base = {name: None for name in PARAMS}
-    base.update(status="ok", hessian_trace=4.0, n_params=8, step_size=0.05)
+    base.update(status="ok", hessian_trace=4.0, n_params=8, step_size=0.05, dataset="least_squares",
+                model="least_squares")
     base.update(values)
     return base
 
@@ -88,6 +92,30 @@ def test_no_floor_for_nearest_rounding():
     assert "LP-SGD predicted floor" not in lines_by_label(error_vs_bits(table).axes[0])
 
 
+def test_no_floor_for_a_loss_without_constant_curvature():
+    # the derivation needs a constant Hessian; for logistic runs the formula is orders of magnitude off
+    assert "LP-SGD predicted floor" in lines_by_label(error_vs_bits(synthetic_table()).axes[0])
+    for model, dataset in (("logistic", "logistic"), ("softmax", "digits")):
+        table = Table.from_records([dict(r, model=model, dataset=dataset) for r in synthetic_table().records()])
+        assert "LP-SGD predicted floor" not in lines_by_label(error_vs_bits(table).axes[0])
+
+
+def test_no_floor_off_a_uniform_grid():
+    # the derivation's grid step delta is fixed point's: a float or block format has no single step
+    for family in ("float", "bfp", "format"):
+        table = Table.from_records([dict(r, family=family) if r["algorithm"] == "lpsgd" else r
+                                    for r in synthetic_table().records()])
+        assert "LP-SGD predicted floor" not in lines_by_label(error_vs_bits(table).axes[0])
+
+
+def test_each_lpsgd_line_gets_its_own_floor():
+    table = synthetic_table()
+    both = Table.from_records([dict(r, data_format="fixed8_f0", run_id=r["run_id"] + "q")
+                               for r in table.records() if r["algorithm"] == "lpsgd"] + table.records())
+    labels = set(lines_by_label(error_vs_bits(both).axes[0]))
+    assert {"LP-SGD (data_format=fixed8_f0) predicted floor", "LP-SGD predicted floor"} <= labels
+
+
 def test_convergence_panels_per_metric():
     fig = convergence(synthetic_table().where(bits=[None, 8]), metric=["grad_norm", "gap"])
     assert len(fig.axes) == 2
@@ -98,11 +126,11 @@ def test_convergence_panels_per_metric():
 
 def test_lines_split_by_every_varying_setting():
     table = synthetic_table()
-    assert line_columns(table, exclude=("bits",)) == ["algorithm"]
-    assert line_columns(table) == ["algorithm", "bits"]
+    assert line_columns(table, "bits") == ["algorithm"]
+    assert line_columns(table, "epoch") == ["algorithm", "bits"]
     mixed = Table.from_records([dict(r, rounding="nearest_even", run_id=r["run_id"] + "n")
                                 for r in table.records() if r["algorithm"] == "lpsgd"] + table.records())
-    assert line_columns(mixed, exclude=("bits",)) == ["algorithm", "rounding"]
+    assert line_columns(mixed, "bits") == ["algorithm", "rounding"]
     labels = set(lines_by_label(error_vs_bits(mixed).axes[0]))
     assert {"LP-SGD (stochastic)", "LP-SGD (nearest_even)"} <= labels
 
@@ -139,3 +167,45 @@ def test_plot_where_keeps_full_precision_rows():
     study = Study.create("p", grid={"algorithm": ["halp"]}, plots=[{"kind": "convergence", "where": {"bits": 8}}])
     labels = set(lines_by_label(draw(study.plots[0], synthetic_table()).axes[0]))
     assert labels == {"SVRG", "LP-SGD", "HALP"}  # SVRG has no bits, so bits = 8 does not drop it
+
+
+def table_of(study: Study, value=lambda run: 1e-3 * (1 + run["seed"])) -> Table:
+    """A results table with the study's real resolved runs (two epochs each) and made-up metrics."""
+    metrics = lambda run, epoch: {name: value(run) * (2 - epoch) for name in ("grad_norm", "dist", "test_acc")}
+    return Table.from_records([dict(run.params, run_id=run.id, epoch=epoch, status="ok", **metrics(run, epoch))
+                               for run in study.runs() for epoch in (0, 1)])
+
+
+FORMATS = ["e2m1", "e3m2", "e2m3", "e4m3", "e5m2"]
+
+
+def test_format_family_gets_a_line_per_format_and_honest_counts():
+    study = Study.create("f", precision={"family": "format"},
+                         grid={"algorithm": ["svrg", "lpsgd", "halp"], "format": FORMATS, "seed": [0, 1]})
+    fig = error_vs_bits(table_of(study))
+    labels = set(lines_by_label(fig.axes[0]))
+    assert {f"{alg} (format={get_format(f).spec})" for alg in ("LP-SGD", "HALP") for f in FORMATS} | {"SVRG"} <= labels
+    assert "median of 2 seeds" in fig._suptitle.get_text()
+    # lines chosen by hand that pool formats say how many runs each point pools
+    merged = error_vs_bits(table_of(study), lines=["algorithm"])
+    assert "median of 2-4 runs per point" in merged._suptitle.get_text()
+
+
+@pytest.mark.parametrize("name", ["bits_vs_condition", "convergence_8bit", "error_vs_bits", "halp_formats",
+                                  "rounding", "softmax_digits"])
+def test_default_lines_of_shipped_studies_are_their_swept_axes_off_the_x_axis(name):
+    study = Study.from_toml(Path(__file__).resolve().parents[2] / "studies" / f"{name}.toml")
+    table = table_of(study)
+    for plot in study.plots:
+        x = "epoch" if plot.kind == "convergence" else plot.x
+        swept = [axis for axis in study.grid if axis not in (x, "seed")]
+        assert sorted(line_columns(table.final() if x != "epoch" else table, x)) == sorted(swept)
+        note = draw(plot, table)._suptitle.get_text()
+        assert f"median of {len(study.grid['seed'])} seeds" in note
+
+
+def test_swept_axes_that_follow_from_x_add_no_lines():
+    # exp_bits follows from bits for floats, block_size and format from family: one line per family
+    study = Study.create("h", precision={"block_size": 8},
+                         grid={"algorithm": ["halp"], "family": ["fixed", "bfp", "float"], "bits": [4, 6, 8]})
+    assert line_columns(table_of(study).final(), "bits") == ["family"]

@@ -5,8 +5,11 @@ import json
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lpsim.formats import BlockFormat, FixedPoint, FloatFormat
+from lpsim.formats import BlockFormat, FixedPoint, FloatFormat, available_formats
+from lpsim.formats.registry import get_format
 from lpsim.studies import PARAMS, SEMANTICS_VERSION, Study, StudyError, resolve_format
 from lpsim.studies.schema import SchemaError
 from lpsim.studies.spec import canonical_json
@@ -302,3 +305,147 @@ def test_a_profile_no_run_uses_is_an_error(tmp_path):
         profile = ["vnni_int8_int32"]
         """)
     assert "line 5" in message and "[grid] profile: no run uses it" in message and "arithmetic = 'integer'" in message
+
+
+# -- one spelling per format, impossible combinations refused at load ----------------------------
+SPELLINGS_OF_INT8 = ["int8", "INT8", "fixed8_f0", "q8.0", " int8 "]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_INT8)
+def test_data_format_spellings_are_one_run(spelling):
+    def run_with(data_format):
+        (run,) = Study.create("d", problem={"n": 32, "d": 4}, precision={"data_format": data_format},
+                              grid={"algorithm": ["halp"]}).runs()
+        return run
+
+    canonical = run_with("fixed8_f0")
+    run = run_with(spelling)
+    assert run.id == canonical.id and run["data_format"] == "fixed8_f0"
+
+
+@given(name=st.sampled_from(sorted(available_formats())), upper=st.lists(st.booleans(), min_size=24, max_size=24))
+@settings(max_examples=40)
+def test_any_spelling_of_a_registered_format_is_one_run(name, upper):
+    respelled = "".join(c.upper() if flip else c for c, flip in zip(name, upper + [False] * len(name)))
+
+    def runs(data_format):
+        return Study.create("d", problem={"n": 32, "d": 4}, precision={"data_format": data_format},
+                            grid={"algorithm": ["lpsgd"]}).runs()
+
+    try:
+        canonical = runs(get_format(name).spec)
+    except StudyError:  # a format training refuses for data (unsigned, no finite max) is refused in every spelling
+        with pytest.raises(StudyError, match="data_format"):
+            runs(respelled)
+        return
+    assert [r.id for r in runs(respelled)] == [r.id for r in runs(name)] == [r.id for r in canonical]
+
+
+def test_data_format_spellings_in_one_grid_are_repeated_values(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [grid]
+        data_format = ["int8", "q8.0"]
+        """)
+    assert "line 4" in message and "[grid] data_format" in message and "repeated values" in message
+
+
+def test_plot_where_matches_any_spelling_of_a_format():
+    study = Study.create("p", grid={"algorithm": ["halp"]},
+                         plots=[{"kind": "convergence", "where": {"data_format": "INT8", "format": "e4m3"}}])
+    assert study.plots[0].where == {"data_format": ("fixed8_f0",), "format": ("e4m3_fn",)}
+
+
+# sha256 of each shipped study's run ids in order: results folders of the shipped studies made by
+# earlier versions keep resuming (change only together with SEMANTICS_VERSION).
+SHIPPED_RUN_IDS = {
+    "bits_vs_condition": "41f88e531e8ce4d1",
+    "convergence_8bit": "4217d26752126f76",
+    "error_vs_bits": "d0d3f9def1c61d29",
+    "halp_formats": "eda0d6c02b4dd95d",
+    "rounding": "981ed0614c5c0198",
+    "softmax_digits": "9a9f12a782bf7f46",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_RUN_IDS))
+def test_shipped_studies_keep_their_run_ids(name):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "studies" / f"{name}.toml"
+    ids = " ".join(run.id for run in Study.from_toml(path).runs())
+    assert hashlib.sha256(ids.encode()).hexdigest()[:16] == SHIPPED_RUN_IDS[name]
+
+
+@pytest.mark.parametrize("sections, where, why", [
+    ('[train]\narithmetic = "integer"\n[precision]\nfamily = "float"\ndata_format = "int8"\n',
+     "[precision] family", "family = 'float' with bits = 8"),
+    ('[train]\narithmetic = "integer"\n[precision]\nfamily = "bfp"\ndata_format = "int8"\n',
+     "[precision] family", "family = 'bfp' with bits = 8"),
+    ('[train]\narithmetic = "integer"\n[precision]\nfamily = "format"\nformat = "e5m2"\ndata_format = "int8"\n',
+     "[precision] format", "format = 'e5m2'"),
+    ('[train]\narithmetic = "integer"\n[precision]\ndata_format = "e4m3"\n',
+     "[precision] data_format", "data_format = 'e4m3_fn'"),
+    ('[problem]\ndataset = "logistic"\nn = 1\n', "[problem] n", "needs n >= 2"),
+    ('[problem]\ndataset = "digits"\nmodel = "logistic"\n', "[problem] model", "use model = 'softmax'"),
+    ('[problem]\ndataset = "breast_cancer"\nmodel = "least_squares"\n', "[problem] model",
+     "has 2 classes: use model = 'logistic' or 'softmax'"),
+    ('[problem]\nmodel = "softmax"\n', "[problem] model", "has real-valued targets"),
+    ('[problem]\nn = 4\nd = 8\n', "[problem] d", "needs d <= n"),
+    ('[problem]\ndataset = "mnist"\n', "[problem] path", 'needs path = "FOLDER"'),
+    ('[problem]\ndataset = "logistic"\n', "[train] mu", "which is l2 = 0 for a logistic model: set mu"),
+    ('[problem]\ndataset = "logistic"\n[train]\nalgorithm = "lpsgd"\n', "[train] mu", "fixed_scale (the grid step)"),
+    ('[problem]\ndataset = "svmlight"\n', "[problem] path", 'needs path = "FILE"'),
+])
+def test_impossible_combinations_are_errors_at_load(tmp_path, sections, where, why):
+    message = error_of(tmp_path, f'[study]\nname = "x"\n{sections}')
+    assert message.startswith(str(tmp_path / "s.toml")) and where in message and why in message
+
+
+def test_a_logistic_study_runs_once_mu_l2_or_a_fixed_scale_is_given():
+    for extra in ({"train": {"mu": 0.01}}, {"problem": {"dataset": "logistic", "l2": 1e-3}},
+                  {"train": {"algorithm": "lpsgd"}, "precision": {"fixed_scale": 0.01}}):
+        sections = {"problem": {"dataset": "logistic"}, "train": {"algorithm": "halp"}}
+        for name, table in extra.items():
+            sections[name] = {**sections.get(name, {}), **table}
+        assert len(Study.create("ok", grid={"seed": [0]}, **sections).runs()) == 1
+
+
+def test_impossible_grid_point_names_the_axis_and_the_point(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [train]
+        arithmetic = "integer"
+        [precision]
+        data_format = "int8"
+        [grid]
+        algorithm = ["halp"]
+        family = ["fixed", "float"]
+        """)
+    assert "line 9: [grid] family" in message and "at {algorithm = 'halp', family = 'float'}" in message
+    assert "arithmetic = 'integer'" in message and "signed FixedPoint" in message
+
+
+def test_impossible_override_names_its_table(tmp_path):
+    message = error_of(tmp_path, """\
+        [study]
+        name = "x"
+        [precision]
+        data_format = "int8"
+        [grid]
+        algorithm = ["lpsgd", "halp"]
+        [overrides.halp]
+        arithmetic = "integer"
+        family = "float"
+        """)
+    assert "line 9: [overrides.halp] family" in message and "algorithm = 'halp'" in message
+
+
+def test_non_utf8_study_file_names_the_file_and_line(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[study]\nname = "x"\ndescription = "caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(StudyError) as info:
+        Study.from_toml(path)
+    assert str(info.value).startswith(f"{path}, line 3: not UTF-8")
