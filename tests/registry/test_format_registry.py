@@ -198,10 +198,14 @@ def test_duplicate_plugin_names_keep_the_first(site, write_distribution):
                        {"plugone": "from lpsim.formats import BINARY16 as F\n"})
     write_distribution(site, "plugtwo", {"lpsim.formats": {"dup": "plugtwo:F"}},
                        {"plugtwo": "from lpsim.formats import E4M3 as F\n"})
-    with pytest.warns(PluginWarning, match="'dup'.*already provided by"):
+    with pytest.warns(PluginWarning, match="two lpsim.formats plugins are named 'dup'") as caught:
         fmt = get_format("dup")
-    assert fmt in (BINARY16, E4M3)
-    assert [b.name for b in broken_plugins()] == ["dup"]
+    message = str(caught[0].message)
+    assert "plugone:F (from plugone 0.1 in " in message and "plugtwo:F (from plugtwo 0.1 in " in message
+    used = message.split("lpsim uses ")[1].split(":")[0]
+    assert fmt == {"plugone": BINARY16, "plugtwo": E4M3}[used]
+    skipped = {"plugone", "plugtwo"} - {used}
+    assert [(b.name, b.distribution) for b in broken_plugins()] == [("dup", skipped.pop())]
 
 
 def test_register_format_refuses_plugin_names(site, write_distribution):
