@@ -18,6 +18,7 @@ from lpsim.formats import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lpsim_logformat"
+UNRULY = Path(__file__).resolve().parent / "plugins" / "lpsim_unruly"
 
 
 @pytest.fixture(scope="session")
@@ -116,32 +117,48 @@ def pip_install(sources: list[Path], target: Path) -> None:
     assert result.returncode == 0, f"pip failed:\n{result.stdout}\n{result.stderr}"
 
 
-@pytest.fixture(scope="session")
-def installed_plugins(tmp_path_factory) -> Path:
-    """A directory where pip installed the example plugin and a broken plugin, with real entry points.
-
-    Built once per test run: pytest-xdist workers share it through a lock file."""
+def _installed_once(tmp_path_factory, name: str, install) -> Path:
+    """``install(base)`` run once per test run (pytest-xdist workers share it through a lock file); base / "site"."""
     under_xdist = "PYTEST_XDIST_WORKER" in os.environ
     shared = tmp_path_factory.getbasetemp().parent if under_xdist else tmp_path_factory.getbasetemp()
-    base = shared / "lpsim-plugins"
-    with open(shared / "lpsim-plugins.lock", "w") as lock:
+    base = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (base / "done").exists():
             shutil.rmtree(base, ignore_errors=True)
-            _install_plugins(base)
+            install(base)
             (base / "done").touch()
     return base / "site"
 
 
-def _install_plugins(base: Path) -> None:
+def _copy_source(source: Path, base: Path) -> Path:
     # Build from copies: setuptools writes build/ and *.egg-info next to the sources.
-    example = base / "src" / "lpsim_logformat"
-    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    copy = base / "src" / source.name
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    return copy
+
+
+@pytest.fixture(scope="session")
+def installed_plugins(tmp_path_factory) -> Path:
+    """A directory where pip installed the example plugin and a broken plugin, with real entry points."""
+    return _installed_once(tmp_path_factory, "lpsim-plugins", _install_plugins)
+
+
+def _install_plugins(base: Path) -> None:
+    example = _copy_source(EXAMPLE, base)
     broken = base / "src" / "lpsim_brokenplugin"
     broken.mkdir()
     for name, text in BROKEN_PACKAGE.items():
         (broken / name).write_text(textwrap.dedent(text))
     pip_install([example, broken], base / "site")
+
+
+@pytest.fixture(scope="session")
+def unruly_plugins(tmp_path_factory) -> Path:
+    """A directory where pip installed tests/registry/plugins/lpsim_unruly: plugins that call sys.exit,
+    spec parsers that raise or return the wrong type, and one good format."""
+    return _installed_once(tmp_path_factory, "lpsim-unruly-plugins",
+                           lambda base: pip_install([_copy_source(UNRULY, base)], base / "site"))
 
 
 @pytest.fixture
