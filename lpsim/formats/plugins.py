@@ -67,12 +67,8 @@ _rejected: list[BrokenPlugin] = []  # entry points refused at discovery (taken o
 
 def _entry(entry_point, dist) -> _Entry:
     name = getattr(dist, "name", None) or "an unknown distribution"
-    try:
-        location = f"{name} {dist.version} in {dist.locate_file('')}"
-    except Exception:  # a distribution's metadata may be incomplete; the name still identifies it
-        location = name
     return _Entry(name=entry_point.name.strip().lower(), target=entry_point.value, distribution=name,
-                  location=location, load=entry_point.load)
+                  location=f"{name} {dist.version} in {dist.locate_file('')}", load=entry_point.load)
 
 
 def _installed(group: str):
