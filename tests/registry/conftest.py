@@ -155,10 +155,38 @@ def _install_plugins(base: Path) -> None:
 
 @pytest.fixture(scope="session")
 def unruly_plugins(tmp_path_factory) -> Path:
-    """A directory where pip installed tests/registry/plugins/lpsim_unruly: plugins that call sys.exit,
-    spec parsers that raise or return the wrong type, and one good format."""
-    return _installed_once(tmp_path_factory, "lpsim-unruly-plugins",
-                           lambda base: pip_install([_copy_source(UNRULY, base)], base / "site"))
+    """A directory where pip installed tests/registry/plugins/lpsim_unruly (plugins that call sys.exit,
+    spec parsers that raise or return the wrong type, one good format) and version 1.0 of lpsim-twin;
+    version 2.0 of lpsim-twin, whose format 'twin' lives in another module, is in the sibling "site-later"."""
+    return _installed_once(tmp_path_factory, "lpsim-unruly-plugins", _install_unruly)
+
+
+def _install_unruly(base: Path) -> None:
+    pip_install([_copy_source(UNRULY, base), _twin_source(base, "1.0", "lpsim_twin_one", "BINARY16")], base / "site")
+    pip_install([_twin_source(base, "2.0", "lpsim_twin_two", "E4M3")], base / "site-later")
+
+
+def _twin_source(base: Path, version: str, module: str, preset: str) -> Path:
+    """Version ``version`` of the distribution lpsim-twin: format 'twin' = ``preset``, from module ``module``."""
+    source = base / "src" / f"lpsim_twin-{version}"
+    source.mkdir(parents=True)
+    (source / "pyproject.toml").write_text(textwrap.dedent(f"""
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "lpsim-twin"
+        version = "{version}"
+
+        [project.entry-points."lpsim.formats"]
+        twin = "{module}:FORMAT"
+
+        [tool.setuptools]
+        py-modules = ["{module}"]
+    """))
+    (source / f"{module}.py").write_text(f"from lpsim.formats import {preset} as FORMAT\n")
+    return source
 
 
 @pytest.fixture

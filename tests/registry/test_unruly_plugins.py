@@ -14,9 +14,10 @@ import pytest
 
 
 def lpsim(site, *args, cwd):
-    """The lpsim command in a fresh interpreter that sees the distributions installed in ``site``."""
+    """The lpsim command in a fresh interpreter that sees the distributions installed in ``site`` (a folder,
+    or a list of folders in sys.path order)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(site)
+    env["PYTHONPATH"] = os.pathsep.join(map(str, site)) if isinstance(site, list) else str(site)
     return subprocess.run([sys.executable, "-m", "lpsim.cli", *map(str, args)], capture_output=True, text=True,
                           timeout=300, env=env, cwd=cwd)
 
@@ -119,3 +120,17 @@ def test_in_process_registry_survives_the_unruly_plugins(unruly_plugins, run_pyt
         "lpsim.formats plugin 'exitfmt' (lpsim_unruly.exits:FORMAT, from lpsim-unruly): it called sys.exit(3)"]
     assert {spec: kind for spec, (kind, _) in out["errors"].items()} == {
         "boom8": "ValueError", "quit8": "ValueError", "wrong8": "TypeError", "exitfmt": "ValueError"}
+
+
+def test_two_installed_versions_of_a_plugin_with_one_name_are_reported(unruly_plugins, tmp_path):
+    # lpsim-twin 1.0 and 2.0 both name a format 'twin', from different modules; importlib.metadata's
+    # entry_points() lists only the copy first on sys.path, which hid the other without a word.
+    later = unruly_plugins.parent / "site-later"
+    result = lpsim([unruly_plugins, later], "formats", "--spec", "twin", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("twin = e5m10")  # 1.0's BINARY16: its folder is first on sys.path
+    assert "PluginWarning: two lpsim.formats plugins are named 'twin'" in result.stderr
+    assert f"lpsim uses lpsim_twin_one:FORMAT (from lpsim-twin 1.0 in {unruly_plugins})" in result.stderr
+    assert f"skips lpsim_twin_two:FORMAT (from lpsim-twin 2.0 in {later})" in result.stderr
+    swapped = lpsim([later, unruly_plugins], "formats", "--spec", "twin", cwd=tmp_path)
+    assert swapped.stdout.startswith("twin = e4m3_fn") and "lpsim uses lpsim_twin_two:FORMAT" in swapped.stderr
