@@ -72,28 +72,34 @@ def site(tmp_path, monkeypatch, clean_registry):
 
 # -- real installs with pip ---------------------------------------------------------
 
-BROKEN_PACKAGE = {
-    "pyproject.toml": """
+def _one_module_plugin(folder: Path, name: str, version: str, format_name: str, module: str, source: str) -> Path:
+    """Lay out the source of a plugin project ``name`` whose one module ``module`` provides format
+    ``format_name`` as ``module:FORMAT``; returns the folder, ready for pip."""
+    folder.mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(textwrap.dedent(f"""
         [build-system]
         requires = ["setuptools>=61"]
         build-backend = "setuptools.build_meta"
 
         [project]
-        name = "lpsim-brokenplugin"
-        version = "0.1.0"
+        name = "{name}"
+        version = "{version}"
 
         [project.entry-points."lpsim.formats"]
-        brokenlog = "lpsim_brokenplugin:FORMAT"
+        {format_name} = "{module}:FORMAT"
 
         [tool.setuptools]
-        py-modules = ["lpsim_brokenplugin"]
-    """,
-    "lpsim_brokenplugin.py": """
-        import lpsim_module_that_does_not_exist  # the plugin's dependency is missing
+        py-modules = ["{module}"]
+    """))
+    (folder / f"{module}.py").write_text(textwrap.dedent(source))
+    return folder
 
-        FORMAT = None
-    """,
-}
+
+BROKEN_SOURCE = """
+    import lpsim_module_that_does_not_exist  # the plugin's dependency is missing
+
+    FORMAT = None
+"""
 
 
 def _builds_wheels_offline() -> bool:
@@ -146,10 +152,8 @@ def installed_plugins(tmp_path_factory) -> Path:
 
 def _install_plugins(base: Path) -> None:
     example = _copy_source(EXAMPLE, base)
-    broken = base / "src" / "lpsim_brokenplugin"
-    broken.mkdir()
-    for name, text in BROKEN_PACKAGE.items():
-        (broken / name).write_text(textwrap.dedent(text))
+    broken = _one_module_plugin(base / "src" / "lpsim_brokenplugin", "lpsim-brokenplugin", "0.1.0", "brokenlog",
+                                "lpsim_brokenplugin", BROKEN_SOURCE)
     pip_install([example, broken], base / "site")
 
 
@@ -168,25 +172,8 @@ def _install_unruly(base: Path) -> None:
 
 def _twin_source(base: Path, version: str, module: str, preset: str) -> Path:
     """Version ``version`` of the distribution lpsim-twin: format 'twin' = ``preset``, from module ``module``."""
-    source = base / "src" / f"lpsim_twin-{version}"
-    source.mkdir(parents=True)
-    (source / "pyproject.toml").write_text(textwrap.dedent(f"""
-        [build-system]
-        requires = ["setuptools>=61"]
-        build-backend = "setuptools.build_meta"
-
-        [project]
-        name = "lpsim-twin"
-        version = "{version}"
-
-        [project.entry-points."lpsim.formats"]
-        twin = "{module}:FORMAT"
-
-        [tool.setuptools]
-        py-modules = ["{module}"]
-    """))
-    (source / f"{module}.py").write_text(f"from lpsim.formats import {preset} as FORMAT\n")
-    return source
+    return _one_module_plugin(base / "src" / f"lpsim_twin-{version}", "lpsim-twin", version, "twin", module,
+                              f"from lpsim.formats import {preset} as FORMAT\n")
 
 
 @pytest.fixture
