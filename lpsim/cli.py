@@ -13,23 +13,44 @@ _EXAMPLE_VALUES = (0.1, -1.3, 3.14159, 1000.0, 1e-5)
 
 def _show_format(text: str) -> int:
     """``lpsim formats --spec TEXT``: the format a name or spec denotes, its canonical spec and range."""
-    from .codec import quantize
     from .formats.registry import get_format
 
     try:
         fmt = get_format(text)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:  # TypeError: a plugin's spec parser returned something else
         print(f"lpsim formats: error: {exc}", file=sys.stderr)
         return 2
     print(f"{text} = {fmt.spec}  ({type(fmt).__name__}, {fmt.bits} bits)")
     smallest = getattr(fmt, "smallest_subnormal", None)
     print(f"max {fmt.max:.6g}" + ("" if smallest is None else f", smallest {smallest:.6g}"))
-    values = np.array(_EXAMPLE_VALUES)
-    quantized = quantize(values, fmt, "nearest_even", engine="exact")
     # a block format shares one scale across these values, set by the largest (1000)
     shared = " (one block: the values share a scale)" if getattr(fmt, "family", "") == "block" else ""
-    print(f"nearest-even{shared}: " + ", ".join(f"{v:g} -> {q:g}" for v, q in zip(values, quantized)))
+    results, error = _quantize_examples(fmt)
+    print(f"nearest-even{shared}: " + ", ".join(f"{v:g} -> {q}" for v, q in zip(_EXAMPLE_VALUES, results)))
+    if error is not None:
+        print(f"  ({error})")
     return 0
+
+
+def _quantize_examples(fmt) -> tuple[list[str], str | None]:
+    """The example values quantized to ``fmt`` (as text), and the first error a value raised (or None).
+
+    A format that raises on overflow (``_error``) raises for 1000 only: the values are then
+    quantized one by one, and the one that raises shows the error it raises."""
+    from .codec import quantize
+
+    try:
+        return [f"{q:g}" for q in quantize(np.array(_EXAMPLE_VALUES), fmt, "nearest_even", engine="exact")], None
+    except (OverflowError, ValueError):
+        pass
+    results, first_error = [], None
+    for value in _EXAMPLE_VALUES:
+        try:
+            results.append(f"{quantize(value, fmt, 'nearest_even', engine='exact'):g}")
+        except (OverflowError, ValueError) as err:
+            results.append(type(err).__name__)
+            first_error = first_error or f"{type(err).__name__}: {err}"
+    return results, first_error
 
 
 def _cmd_formats(args) -> int:

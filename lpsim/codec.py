@@ -5,11 +5,12 @@ from __future__ import annotations
 import numbers
 import warnings
 
+import attrs
 import numpy as np
 
 from . import exact, fast
 from .formats.base import Format
-from .formats.block import BlockCodes
+from .formats.block import BlockCodes, BlockFormat
 from .formats.rounding import as_rounding
 from .rng import check_seed_stream
 
@@ -104,6 +105,56 @@ def _check_offset(offset, size: int) -> int:
     return int(offset)
 
 
+def _native(arr: np.ndarray) -> np.ndarray:
+    # compiled kernels take native byte order only; the exact engine reads any order, so convert for both
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+
+
+def _integer_codes(codes, what: str) -> np.ndarray:
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":
+        raise TypeError(f"{what} must be an integer array, got dtype {codes.dtype}")
+    return _native(codes)
+
+
+def _checked_codes(codes, fmt: Format):
+    """Unmasked codes in native byte order: BlockCodes for a block format, an integer array otherwise."""
+    if isinstance(fmt, BlockFormat):
+        if not isinstance(codes, BlockCodes):
+            raise TypeError(
+                f"codes of block format {fmt.spec} must be the BlockCodes (element codes and scale codes) "
+                f"that encode returns, got {type(codes).__name__}"
+            )
+        if isinstance(codes.scales, np.ma.MaskedArray):
+            raise TypeError("block scale codes cannot be masked; mask the element codes instead")
+        return BlockCodes(elements=_integer_codes(codes.elements, "block element codes"),
+                          scales=_integer_codes(codes.scales, "block scale codes"))
+    if isinstance(codes, BlockCodes):
+        raise TypeError(f"BlockCodes are the codes of a block format, not of {type(fmt).__name__} {fmt.spec}")
+    return _integer_codes(codes, "codes")
+
+
+def _split_mask(values):
+    """(values, None), or for a masked array (or BlockCodes with masked elements) the data with masked
+    entries set to 0, so they can neither raise nor set a block's scale, and the mask to put back."""
+    if isinstance(values, BlockCodes):
+        if not isinstance(values.elements, np.ma.MaskedArray):
+            return values, None
+        elements, mask = _split_mask(values.elements)
+        return attrs.evolve(values, elements=elements), mask
+    if not isinstance(values, np.ma.MaskedArray):
+        return values, None
+    return values.filled(0), np.ma.getmaskarray(values).copy()
+
+
+def _restore_mask(result, mask):
+    if mask is None:
+        return result
+    if isinstance(result, BlockCodes):
+        return attrs.evolve(result, elements=np.ma.masked_array(result.elements, mask=mask))
+    return np.ma.masked_array(result, mask=mask)
+
+
 def _scalar_if_0d(out):
     return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
 
@@ -112,9 +163,10 @@ def encode(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, o
     """Round values into ``fmt`` and return their integer codes (BlockCodes for block formats).
 
     ``seed``, ``stream`` and ``offset`` key stochastic rounding's random bits: element i
-    (flat C order) uses index ``offset + i`` (see lpsim.rng).
+    (flat C order) uses index ``offset + i`` (see lpsim.rng). A masked array gives masked codes.
     """
-    return _scalar_if_0d(_encode(x, check_format(fmt), rounding, seed, stream, offset, engine))
+    x, mask = _split_mask(x)
+    return _scalar_if_0d(_restore_mask(_encode(x, check_format(fmt), rounding, seed, stream, offset, engine), mask))
 
 
 def _encode(x, fmt: Format, rounding, seed, stream, offset, engine: str):
@@ -129,17 +181,16 @@ def _encode(x, fmt: Format, rounding, seed, stream, offset, engine: str):
 def decode(codes, fmt, *, engine: str = "fast"):
     """Values (float64) of integer codes of ``fmt``."""
     fmt = check_format(fmt)
-    if not isinstance(codes, BlockCodes):
-        codes = np.asarray(codes)
-        if codes.dtype.kind not in "iu":
-            raise TypeError(f"codes must be an integer array, got dtype {codes.dtype}")
+    codes, mask = _split_mask(codes)
+    codes = _checked_codes(codes, fmt)
     _, decoder = _select(fmt, engine)
-    return _scalar_if_0d(decoder(codes, fmt))
+    return _scalar_if_0d(_restore_mask(decoder(codes, fmt), mask))
 
 
 def quantize(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0, offset: int = 0, engine: str = "fast"):
-    """Round values onto the grid of ``fmt``; returns float64 values of the same shape."""
+    """Round values onto the grid of ``fmt``; returns float64 values of the same shape (masked if x is)."""
     fmt = check_format(fmt)
+    x, mask = _split_mask(x)
     codes = _encode(x, fmt, rounding, seed, stream, offset, engine)
     _, decoder = _select(fmt, engine)  # the encoder's engine: codes it made need no re-checking
-    return _scalar_if_0d(decoder(codes, fmt))
+    return _scalar_if_0d(_restore_mask(decoder(codes, fmt), mask))

@@ -56,3 +56,15 @@ def member_of(allowed: tuple):
             )
 
     return check
+
+
+def check_ascii(text: str, what: str) -> None:
+    """ValueError naming the first non-ASCII character of ``text``: specs and names take ASCII digits only
+    (Python's int() and str.isdigit() would also read Arabic-Indic or full-width digits)."""
+    if text.isascii():
+        return
+    position, char = next((i, c) for i, c in enumerate(text) if not c.isascii())
+    raise ValueError(
+        f"{what} {text!r}: character {char!r} (U+{ord(char):04X}) at position {position} is not ASCII; "
+        "use ASCII letters and the digits 0-9"
+    )

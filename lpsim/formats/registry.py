@@ -19,6 +19,7 @@ import re
 from typing import Callable
 
 from . import plugins
+from ._validate import check_ascii
 from .base import Format
 from .plugins import FORMATS_GROUP, SPECS_GROUP, BrokenPlugin, PluginWarning
 from .presets import PRESETS
@@ -138,16 +139,34 @@ def _plugin_format(key: str) -> Format | None:
     return fmt
 
 
-def _spec_parser(head: str) -> Callable[[str], Format] | None:
+def _spec_parser(head: str) -> tuple[Callable[[str], Format], str] | None:
+    """The parser for specs starting with ``head`` and where it comes from (for messages), or None."""
     if head in _spec_parsers:
-        return _spec_parsers[head]
+        parse = _spec_parsers[head]
+        where = f"{getattr(parse, '__module__', '?')}.{getattr(parse, '__qualname__', type(parse).__name__)}"
+        return parse, f"the spec parser registered for {head!r} ({where})"
     entry = plugins.entries(SPECS_GROUP, _head_conflict).get(head)
     if entry is None:
         return None
     parser = plugins.load(SPECS_GROUP, entry, _as_parser)
     if parser is None:
         raise ValueError(f"specs starting with {head!r} come from a plugin that failed to load: {plugins.problem(SPECS_GROUP, head)}")
-    return parser
+    return parser, f"the {SPECS_GROUP} plugin {head!r}, {entry}"
+
+
+def _parse_plugin_spec(parse: Callable[[str], Format], origin: str, key: str) -> Format:
+    """``parse(key)``, with any failure of a plugin's parser (sys.exit included) turned into an error naming it."""
+    try:
+        fmt = parse(key)
+    except KeyboardInterrupt:  # the user's, not the plugin's
+        raise
+    except ValueError as err:  # how a parser rejects a malformed spec
+        raise ValueError(f"format spec {key!r}: {err} (parsed by {origin})") from err
+    except BaseException as err:
+        raise ValueError(f"format spec {key!r}: {origin} failed: {plugins.failure(err)}") from err
+    if not isinstance(fmt, Format):
+        raise TypeError(f"format spec {key!r}: {origin} returned {type(fmt).__name__}, not an lpsim Format")
+    return fmt
 
 
 def get_format(name_or_spec) -> Format:
@@ -159,6 +178,7 @@ def get_format(name_or_spec) -> Format:
         return PRESETS[key]
     if key in _registered:
         return _as_format(_registered[key], f"register_format({key!r})")
+    check_ascii(name_or_spec.strip(), "format name or spec")
     fmt = _plugin_format(key)
     if fmt is not None:
         return fmt
@@ -169,10 +189,7 @@ def get_format(name_or_spec) -> Format:
     if rest[:1].isdigit() or rest[:1] == "_":
         parser = _spec_parser(head)
         if parser is not None:
-            fmt = parser(key)
-            if not isinstance(fmt, Format):
-                raise TypeError(f"the spec parser for {head!r} returned {type(fmt).__name__}, not an lpsim Format")
-            return fmt
+            return _parse_plugin_spec(*parser, key)
     names = ", ".join(sorted(_all_names()))
     raise ValueError(
         f"unknown format {name_or_spec!r}: not a format name and not a spec. Names: {names}. "

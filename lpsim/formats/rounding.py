@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-from ._validate import int_in_range, optional, to_int
+from ._validate import check_ascii, int_in_range, optional, to_int
 
 
 class RoundingMode(enum.Enum):
@@ -98,6 +98,7 @@ class Rounding:
         """Parse 'nearest_even', 'rne', 'stochastic', 'stochastic:8' or 'sr8'."""
         if not isinstance(text, str):
             raise TypeError(f"Rounding.parse: text must be a string, got {type(text).__name__}")
+        check_ascii(text, "Rounding.parse: rounding")
         match = re.fullmatch(r"\s*(stochastic|sr)\s*:?\s*(\d+)\s*", text.lower())
         if match:
             return cls(mode=RoundingMode.STOCHASTIC, random_bits=int(match.group(2)))

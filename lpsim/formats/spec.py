@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ._validate import check_ascii
 from .base import Format
 from .block import BlockFormat
 from .fixed import FixedPoint
@@ -59,6 +60,7 @@ def parse_format(text: str) -> Format:
     key = text.strip().lower()
     if not key:
         raise ValueError("format spec is empty; forms: " + "; ".join(SPEC_FORMS))
+    check_ascii(text.strip(), "format spec")
     try:
         return _parse(key)
     except _SpecError as err:

@@ -117,3 +117,55 @@ def test_decoding_any_block_codes(data, fmt):
                                          max_size=int(np.prod(scale_shape)))), dtype=np.int64).reshape(scale_shape)
     codes = BlockCodes(elements=elements, scales=scales)
     assert_same(outcome(codec.decode, codes, fmt, engine="fast"), outcome(codec.decode, codes, fmt, engine="exact"))
+
+
+# Byte orders: codes or values read from a file or another machine may be big- or little-endian; both
+# engines take either (the fast engine's compiled kernels see them converted to native order).
+byte_orders = st.sampled_from(["<", ">", "="])
+
+
+def in_byte_order(a: np.ndarray, order: str) -> np.ndarray:
+    return a.astype(a.dtype.newbyteorder(order))
+
+
+@settings(max_examples=100)
+@given(data=st.data(), fmt=st.one_of(fixed_formats(), float_formats()), order=byte_orders)
+def test_decoding_codes_in_any_byte_order(data, fmt, order):
+    low, high = (fmt.code_min, fmt.code_max) if fmt.family == "fixed" else (0, fmt.n_codes - 1)
+    codes = random_codes(data, low, high, [fmt.code_dtype, np.int64, np.uint64, np.uint16, np.int32])
+    expected = codec.decode(codes, fmt, engine="exact")
+    for engine in ("fast", "exact"):
+        assert_same(codec.decode(in_byte_order(codes, order), fmt, engine=engine), expected)
+
+
+def test_decoding_big_endian_codes():
+    codes = np.array([1, 2], dtype=">u2")
+    assert codec.decode(codes, "binary16", engine="fast").tolist() == [2.0**-24, 2.0**-23]
+    assert codec.decode(codes, "binary16", engine="exact").tolist() == [2.0**-24, 2.0**-23]
+
+
+@settings(max_examples=40)
+@given(data=st.data(), fmt=block_formats(), order=byte_orders, key=keys)
+def test_decoding_block_codes_in_any_byte_order(data, fmt, order, key):
+    element_values = fixed_values(fmt.element) if fmt.element.family == "fixed" else float_values(fmt.element)
+    x = data.draw(arrays_of(element_values).filter(lambda a: a.ndim == 1))
+    codes = codec.encode(x, fmt, engine="exact", **key)
+    expected = codec.decode(codes, fmt, engine="exact")
+    swapped = BlockCodes(elements=in_byte_order(codes.elements.astype(np.int64), order),
+                         scales=in_byte_order(codes.scales.astype(np.uint32), order))
+    for engine in ("fast", "exact"):
+        assert_same(codec.decode(swapped, fmt, engine=engine), expected)
+
+
+@settings(max_examples=60)
+@given(data=st.data(), fmt=st.one_of(fixed_formats(), float_formats()), order=byte_orders,
+       dtype=st.sampled_from(["f2", "f4", "f8", "i4", "u8"]), rounding=roundings, key=keys)
+def test_encoding_values_in_any_byte_order(data, fmt, order, dtype, rounding, key):
+    values = data.draw(arrays_of(fixed_values(fmt) if fmt.family == "fixed" else float_values(fmt)))
+    with np.errstate(all="ignore"):  # to f2, f4 or an integer type: what the value becomes does not matter here
+        x = values.astype(dtype)
+    swapped = in_byte_order(x, order)
+    for function in (codec.encode, codec.quantize):
+        expected = outcome(function, x, fmt, rounding, engine="exact", **key)
+        for engine in ("fast", "exact"):
+            assert_same(outcome(function, swapped, fmt, rounding, engine=engine, **key), expected)

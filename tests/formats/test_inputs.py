@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lpsim
-from lpsim.formats import BINARY16, BINARY64, E4M3, BlockFormat, FixedPoint
+from lpsim.formats import BINARY16, BINARY64, E4M3, BlockCodes, BlockFormat, FixedPoint, FloatFormat
 
 FORMATS = [BINARY16, E4M3, FixedPoint(bits=8, frac_bits=3), BlockFormat.mx("e2m1", block_size=4)]
 
@@ -88,3 +90,69 @@ def test_bad_call_arguments():
 
 def test_format_names_are_accepted():
     assert lpsim.quantize(1.3, "e4m3", engine="exact") == lpsim.quantize(1.3, E4M3, engine="exact")
+
+
+ENGINES = ["fast", "exact"]
+MASK_FORMATS = [*FORMATS, FixedPoint(bits=8, frac_bits=3, overflow="error"), FloatFormat(exp_bits=4, man_bits=3, overflow="error")]
+
+
+def _same_bits(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a.view(f"u{a.dtype.itemsize}"), b.view(f"u{b.dtype.itemsize}"))
+
+
+@settings(max_examples=40)
+@given(
+    fmt=st.sampled_from(MASK_FORMATS),
+    values=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=12),
+    data=st.data(),
+    rounding=st.sampled_from(["nearest_even", "stochastic", "toward_zero"]),
+)
+def test_masked_arrays_keep_their_mask(fmt, values, data, rounding):
+    """quantize, encode and decode return a masked array with the input's mask; masked entries are
+    replaced by 0 before rounding, so their data (NaN, or a value past an ``_error`` format's range)
+    neither raises nor sets a block's shared scale."""
+    mask = data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values)))
+    x = np.ma.masked_array(values, mask=mask)
+    plain = x.filled(0)
+    for engine in ENGINES:
+        try:
+            expected = lpsim.quantize(plain, fmt, rounding, seed=5, engine=engine)
+        except (ValueError, OverflowError):  # an unmasked value the format refuses: raised as for plain arrays
+            with pytest.raises((ValueError, OverflowError)):
+                lpsim.quantize(x, fmt, rounding, seed=5, engine=engine)
+            continue
+        q = lpsim.quantize(x, fmt, rounding, seed=5, engine=engine)
+        assert isinstance(q, np.ma.MaskedArray) and np.array_equal(np.ma.getmaskarray(q), mask)
+        assert _same_bits(q.data, expected)
+        codes = lpsim.encode(x, fmt, rounding, seed=5, engine=engine)
+        elements = codes.elements if isinstance(fmt, BlockFormat) else codes
+        assert isinstance(elements, np.ma.MaskedArray) and np.array_equal(np.ma.getmaskarray(elements), mask)
+        decoded = lpsim.decode(codes, fmt, engine=engine)
+        assert isinstance(decoded, np.ma.MaskedArray) and np.array_equal(np.ma.getmaskarray(decoded), mask)
+        assert _same_bits(decoded.data, expected)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_masked_codes_outside_the_format_are_not_decoded(engine):
+    codes = np.ma.masked_array(np.array([0x38, 0xFFFF, 0x3C], dtype=">u2"), mask=[False, True, False])
+    values = lpsim.decode(codes, E4M3, engine=engine)
+    assert values.mask.tolist() == [False, True, False] and values[0] == 1.0 and values[2] == 1.5
+    with pytest.raises(ValueError, match="outside"):
+        lpsim.decode(codes.data, E4M3, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_block_formats_decode_only_block_codes(engine):
+    fmt = BlockFormat.bfp(8, 32)
+    with pytest.raises(TypeError, match=r"codes of block format block32_fixed8_f6_x8 must be the BlockCodes .* got ndarray"):
+        lpsim.decode(np.array([1, 2]), fmt, engine=engine)
+    with pytest.raises(TypeError, match="got list"):
+        lpsim.decode([1, 2], fmt, engine=engine)
+    codes = lpsim.encode(np.array([1.0, 2.0]), fmt, engine=engine)
+    with pytest.raises(TypeError, match="BlockCodes are the codes of a block format, not of FloatFormat e4m3_fn"):
+        lpsim.decode(codes, E4M3, engine=engine)
+    with pytest.raises(TypeError, match="block element codes must be an integer array"):
+        lpsim.decode(BlockCodes(elements=np.array([1.0]), scales=codes.scales), fmt, engine=engine)
+    with pytest.raises(TypeError, match="block scale codes cannot be masked"):
+        lpsim.decode(BlockCodes(elements=codes.elements, scales=np.ma.masked_array(codes.scales)), fmt, engine=engine)

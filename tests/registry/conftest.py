@@ -18,6 +18,7 @@ from lpsim.formats import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lpsim_logformat"
+UNRULY = Path(__file__).resolve().parent / "plugins" / "lpsim_unruly"
 
 
 @pytest.fixture(scope="session")
@@ -71,28 +72,34 @@ def site(tmp_path, monkeypatch, clean_registry):
 
 # -- real installs with pip ---------------------------------------------------------
 
-BROKEN_PACKAGE = {
-    "pyproject.toml": """
+def _one_module_plugin(folder: Path, name: str, version: str, format_name: str, module: str, source: str) -> Path:
+    """Lay out the source of a plugin project ``name`` whose one module ``module`` provides format
+    ``format_name`` as ``module:FORMAT``; returns the folder, ready for pip."""
+    folder.mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(textwrap.dedent(f"""
         [build-system]
         requires = ["setuptools>=61"]
         build-backend = "setuptools.build_meta"
 
         [project]
-        name = "lpsim-brokenplugin"
-        version = "0.1.0"
+        name = "{name}"
+        version = "{version}"
 
         [project.entry-points."lpsim.formats"]
-        brokenlog = "lpsim_brokenplugin:FORMAT"
+        {format_name} = "{module}:FORMAT"
 
         [tool.setuptools]
-        py-modules = ["lpsim_brokenplugin"]
-    """,
-    "lpsim_brokenplugin.py": """
-        import lpsim_module_that_does_not_exist  # the plugin's dependency is missing
+        py-modules = ["{module}"]
+    """))
+    (folder / f"{module}.py").write_text(textwrap.dedent(source))
+    return folder
 
-        FORMAT = None
-    """,
-}
+
+BROKEN_SOURCE = """
+    import lpsim_module_that_does_not_exist  # the plugin's dependency is missing
+
+    FORMAT = None
+"""
 
 
 def _builds_wheels_offline() -> bool:
@@ -116,32 +123,57 @@ def pip_install(sources: list[Path], target: Path) -> None:
     assert result.returncode == 0, f"pip failed:\n{result.stdout}\n{result.stderr}"
 
 
-@pytest.fixture(scope="session")
-def installed_plugins(tmp_path_factory) -> Path:
-    """A directory where pip installed the example plugin and a broken plugin, with real entry points.
-
-    Built once per test run: pytest-xdist workers share it through a lock file."""
+def _installed_once(tmp_path_factory, name: str, install) -> Path:
+    """``install(base)`` run once per test run (pytest-xdist workers share it through a lock file); base / "site"."""
     under_xdist = "PYTEST_XDIST_WORKER" in os.environ
     shared = tmp_path_factory.getbasetemp().parent if under_xdist else tmp_path_factory.getbasetemp()
-    base = shared / "lpsim-plugins"
-    with open(shared / "lpsim-plugins.lock", "w") as lock:
+    base = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (base / "done").exists():
             shutil.rmtree(base, ignore_errors=True)
-            _install_plugins(base)
+            install(base)
             (base / "done").touch()
     return base / "site"
 
 
-def _install_plugins(base: Path) -> None:
+def _copy_source(source: Path, base: Path) -> Path:
     # Build from copies: setuptools writes build/ and *.egg-info next to the sources.
-    example = base / "src" / "lpsim_logformat"
-    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
-    broken = base / "src" / "lpsim_brokenplugin"
-    broken.mkdir()
-    for name, text in BROKEN_PACKAGE.items():
-        (broken / name).write_text(textwrap.dedent(text))
+    copy = base / "src" / source.name
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    return copy
+
+
+@pytest.fixture(scope="session")
+def installed_plugins(tmp_path_factory) -> Path:
+    """A directory where pip installed the example plugin and a broken plugin, with real entry points."""
+    return _installed_once(tmp_path_factory, "lpsim-plugins", _install_plugins)
+
+
+def _install_plugins(base: Path) -> None:
+    example = _copy_source(EXAMPLE, base)
+    broken = _one_module_plugin(base / "src" / "lpsim_brokenplugin", "lpsim-brokenplugin", "0.1.0", "brokenlog",
+                                "lpsim_brokenplugin", BROKEN_SOURCE)
     pip_install([example, broken], base / "site")
+
+
+@pytest.fixture(scope="session")
+def unruly_plugins(tmp_path_factory) -> Path:
+    """A directory where pip installed tests/registry/plugins/lpsim_unruly (plugins that call sys.exit,
+    spec parsers that raise or return the wrong type, one good format) and version 1.0 of lpsim-twin;
+    version 2.0 of lpsim-twin, whose format 'twin' lives in another module, is in the sibling "site-later"."""
+    return _installed_once(tmp_path_factory, "lpsim-unruly-plugins", _install_unruly)
+
+
+def _install_unruly(base: Path) -> None:
+    pip_install([_copy_source(UNRULY, base), _twin_source(base, "1.0", "lpsim_twin_one", "BINARY16")], base / "site")
+    pip_install([_twin_source(base, "2.0", "lpsim_twin_two", "E4M3")], base / "site-later")
+
+
+def _twin_source(base: Path, version: str, module: str, preset: str) -> Path:
+    """Version ``version`` of the distribution lpsim-twin: format 'twin' = ``preset``, from module ``module``."""
+    return _one_module_plugin(base / "src" / f"lpsim_twin-{version}", "lpsim-twin", version, "twin", module,
+                              f"from lpsim.formats import {preset} as FORMAT\n")
 
 
 @pytest.fixture

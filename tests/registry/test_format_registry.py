@@ -198,10 +198,40 @@ def test_duplicate_plugin_names_keep_the_first(site, write_distribution):
                        {"plugone": "from lpsim.formats import BINARY16 as F\n"})
     write_distribution(site, "plugtwo", {"lpsim.formats": {"dup": "plugtwo:F"}},
                        {"plugtwo": "from lpsim.formats import E4M3 as F\n"})
-    with pytest.warns(PluginWarning, match="'dup'.*already provided by"):
+    with pytest.warns(PluginWarning, match="two lpsim.formats plugins are named 'dup'") as caught:
         fmt = get_format("dup")
-    assert fmt in (BINARY16, E4M3)
-    assert [b.name for b in broken_plugins()] == ["dup"]
+    message = str(caught[0].message)
+    assert "plugone:F (from plugone 0.1 in " in message and "plugtwo:F (from plugtwo 0.1 in " in message
+    used = message.split("lpsim uses ")[1].split(":")[0]
+    assert fmt == {"plugone": BINARY16, "plugtwo": E4M3}[used]
+    skipped = {"plugone", "plugtwo"} - {used}
+    assert [(b.name, b.distribution) for b in broken_plugins()] == [("dup", skipped.pop())]
+
+
+def test_two_installed_copies_of_one_distribution_are_reported(site, write_distribution, tmp_path, monkeypatch):
+    # Two versions of one distribution on sys.path: importlib.metadata.entry_points() shows only the first.
+    write_distribution(site, "twinplug", {"lpsim.formats": {"twin": "twinold:F"}},
+                       {"twinold": "from lpsim.formats import BINARY16 as F\n"})
+    later = tmp_path / "later-site"
+    later.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(later)])
+    write_distribution(later, "twinplug", {"lpsim.formats": {"twin": "twinnew:F"}},
+                       {"twinnew": "from lpsim.formats import E4M3 as F\n"})
+    with pytest.warns(PluginWarning, match="two lpsim.formats plugins are named 'twin'") as caught:
+        assert get_format("twin") == BINARY16  # the copy first on sys.path
+    message = str(caught[0].message)
+    assert f"lpsim uses twinold:F (from twinplug 0.1 in {site})" in message
+    assert f"skips twinnew:F (from twinplug 0.1 in {later})" in message
+
+
+def test_one_copy_seen_twice_is_not_a_duplicate(site, write_distribution, monkeypatch):
+    write_distribution(site, "onceplug", {"lpsim.formats": {"once": "onceplug:F"}},
+                       {"onceplug": "from lpsim.formats import BINARY16 as F\n"})
+    monkeypatch.syspath_prepend(str(site))  # the same folder twice on sys.path
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert get_format("once") == BINARY16
+    assert broken_plugins() == []
 
 
 def test_register_format_refuses_plugin_names(site, write_distribution):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
+import sys
+import unicodedata
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lpsim.formats import BlockFormat, FixedPoint, FloatFormat, Overflow, Specials, get_format, parse_format
+import lpsim
+from lpsim.formats import (
+    BlockFormat, FixedPoint, FloatFormat, Overflow, Specials, as_rounding, get_format, parse_format,
+)
 from lpsim.formats.presets import PRESETS
 
 
@@ -201,3 +208,63 @@ def test_cli_shows_one_format(capsys):
     assert "Q1.7 = fixed8_f7" in out and "3.14159 -> 0.992188" in out
     assert main(["formats", "--spec", "e4m99"]) == 2
     assert "man_bits must be in [0, 52], got 99" in capsys.readouterr().err
+
+
+# Every non-ASCII decimal digit (Arabic-Indic, Devanagari, full-width, ...) by its value: int() reads them all.
+UNICODE_DIGITS = {
+    value: [c for c in map(chr, range(128, sys.maxunicode + 1)) if unicodedata.category(c) == "Nd"
+            and unicodedata.decimal(c) == value]
+    for value in range(10)
+}
+
+
+@settings(max_examples=200)
+@given(fmt=float_formats() | fixed_formats() | block_formats(), data=st.data())
+def test_non_ascii_digits_are_refused(fmt, data):
+    spec = fmt.spec
+    position = data.draw(st.sampled_from([i for i, c in enumerate(spec) if c.isdigit()]))
+    digit = data.draw(st.sampled_from(UNICODE_DIGITS[int(spec[position])]))
+    text = spec[:position] + digit + spec[position + 1:]  # the same number, spelled with another script's digit
+    for lookup in (get_format, parse_format):
+        with pytest.raises(ValueError, match=rf"character '{digit}' \(U\+{ord(digit):04X}\) at position {position} is not ASCII"):
+            lookup(text)
+
+
+@pytest.mark.parametrize("text", ["sr\uff18", "stochastic:\u0668", "stochastic_\u0968"])
+def test_non_ascii_digits_are_refused_in_roundings(text):
+    with pytest.raises(ValueError, match="is not ASCII"):
+        as_rounding(text)
+
+
+@settings(max_examples=60)
+@given(fmt=float_formats() | fixed_formats())
+def test_cli_shows_the_error_an_example_value_raises(fmt):
+    """``lpsim formats --spec`` of any format, ``_error`` ones included: every example value shows its
+    quantized value or the exception the format raises for it, and the command succeeds."""
+    from lpsim.cli import _EXAMPLE_VALUES, main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["formats", "--spec", fmt.spec]) == 0
+    shown = []
+    first_error = None
+    for value in _EXAMPLE_VALUES:
+        try:
+            shown.append(f"{value:g} -> {lpsim.quantize(value, fmt, engine='exact'):g}")
+        except (OverflowError, ValueError) as err:
+            shown.append(f"{value:g} -> {type(err).__name__}")
+            first_error = first_error or f"{type(err).__name__}: {err}"
+    lines = out.getvalue().splitlines()
+    assert lines[2] == "nearest-even: " + ", ".join(shown)
+    assert lines[3:] == ([] if first_error is None else [f"  ({first_error})"])
+
+
+def test_cli_shows_an_overflow_error_format():
+    from lpsim.cli import main
+
+    for spec, error in [("e4m3_error", "1000.0 overflows format e4m3_fn_error (max 448.0)"),
+                        ("int8_error", "1000.0 rounds to code 1000, outside [-128, 127] of format fixed8_f0_error")]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["formats", "--spec", spec]) == 0
+        assert "1000 -> OverflowError" in out.getvalue() and f"(OverflowError: {error})" in out.getvalue()
