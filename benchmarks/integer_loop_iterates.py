@@ -30,12 +30,12 @@ HISTORY = ("loss", "grad_norm", "scale")
 
 
 def _softmax_data(n: int, d: int, seed: int, classes: int = 3) -> Dataset:
-    rng = np.random.default_rng(seed)
-    X, X_test = rng.standard_normal((n, d)), rng.standard_normal((n // 2, d))
-    W = rng.standard_normal((d, classes))
-    y = (X @ W + rng.gumbel(size=(n, classes))).argmax(axis=1)
-    y_test = (X_test @ W + rng.gumbel(size=(n // 2, classes))).argmax(axis=1)
-    return Dataset(X=X, y=y, X_test=X_test, y_test=y_test, n_classes=classes, name=f"mix{classes}")
+    """Gaussian features labelled by the largest of ``classes`` random linear scores."""
+    base = make_dataset("logistic", n=n, d=d, seed=seed)
+    W = np.random.default_rng(seed).standard_normal((d, classes))
+    label = lambda X: None if X is None else np.argmax(X @ W, axis=1).astype(np.int64)  # noqa: E731
+    return Dataset(X=base.X, y=label(base.X), X_test=base.X_test, y_test=label(base.X_test), n_classes=classes,
+                   name=f"argmax{classes}")
 
 
 def _model(kind: str):

@@ -38,7 +38,7 @@ from .parts import EPOCH_RUNNERS, IterateState, StepFailed
 
 SUPPORTED_ALGORITHMS = ("halp", "lpsvrg", "lpsgd")
 SUPPORTED_KINDS = tuple(LOSS_CODES)
-ENGINES = {"exact": exact_loop, "fast": fast_loop}  # each has run_epoch and reference_dots, same signatures
+ENGINE_LOOPS = {"exact": exact_loop, "fast": fast_loop}  # each has run_epoch and reference_dots, same signatures
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def integer_epoch(model, state: IterateState, rows: np.ndarray, alpha: float, gr
     fmt = _check_code_format(grid.fmt, "fmt")
     z_fmt = iterate_format(fmt)
     check_accumulator(accumulator, data, z_fmt)
-    engine = ENGINES[grid.engine]
+    engine = ENGINE_LOOPS[grid.engine]
     s_z = state.scale * fmt.step
     dtype = code_dtype(fmt.bits)
     Z = _codes_of(state.z, s_z, dtype, "iterate")
