@@ -37,24 +37,24 @@ import argparse  # noqa: E402
 import glob  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from functools import partial  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from lpsim.algorithms.integer import (  # noqa: E402
-    K_CAP,
-    IntegerData,
-    accumulator_tuple,
-    epoch_plan,
-    fast_epoch,
-)
+import lpsim  # noqa: E402
 from lpsim.algorithms.parts import Anchor, IterateState  # noqa: E402
 from lpsim.arith import EXACT_ACCUMULATOR  # noqa: E402
-from lpsim.fast import _halp_kernels as hk  # noqa: E402
-from lpsim.fast import _svrg_kernels as sk  # noqa: E402
+from lpsim.arith.integer_loop import K_CAP, OK, IntegerData, epoch_plan  # noqa: E402
+from lpsim.fast import integer_loop as fast_loop  # noqa: E402
 from lpsim.fast._config import jit  # noqa: E402
 from lpsim.formats import FixedPoint  # noqa: E402
 from lpsim.formats.rounding import as_rounding  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the float baselines' kernels live next to this script
+import svrg_kernels as sk  # noqa: E402
 
 UNIT = 2.0**-5  # feature unit: N(0, sigma^2) features, sigma <= 1, on an 8-bit grid (|x| <= 3.97)
 CONDITION = 8.0  # l2 = L_data / CONDITION: well conditioned (L / mu ~ 9), strongly convex also when n < d
@@ -193,7 +193,7 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
     data = IntegerData.from_codes(p.codes, UNIT, data_fmt)
     fmt = FixedPoint(bits=bits, frac_bits=0)
     z_fmt = fmt
-    acc = accumulator_tuple(EXACT_ACCUMULATOR, data, z_fmt)
+    encode = partial(lpsim.encode, engine="fast")
     rounding = as_rounding(rounding)
     w = np.zeros(p.d)
     step = 0
@@ -212,15 +212,15 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
             scale = lp_scale
             Z = np.ascontiguousarray(np.rint(w / scale).astype(dtype))
             state = IterateState(z=w, center=None, scale=scale, anchor=anchor, step=step)
-            z_ref, d_ref = Z.copy(), np.empty(p.n, dtype=np.int64)
-            hk.row_dots(data.codes, z_ref, acc, d_ref)
+            z_ref = Z.copy()
+            d_ref = fast_loop.reference_dots(data, z_ref, z_fmt, EXACT_ACCUMULATOR)
         plan = epoch_plan(data, "least_squares", p.y, p.l2, state, p.alpha, 1, fmt, rounding, SEED,
-                          EXACT_ACCUMULATOR, "fast", z_ref, d_ref, k_cap)
-        status, done = fast_epoch(data, plan, Z, rows.reshape(-1, 1), step, SEED, acc)
+                          EXACT_ACCUMULATOR, encode, z_ref, d_ref, k_cap)
+        status, done = fast_loop.run_epoch(data, plan, Z, rows.reshape(-1, 1), step, SEED, EXACT_ACCUMULATOR)
         step += done
         w = (anchor.w if algorithm == "halp" else 0.0) + plan.s_z * Z.astype(np.float64)
         times.append(time.perf_counter() - start)
-        if status != hk.OK:
+        if status != OK:
             raise RuntimeError(f"{algorithm}{bits}: the integer epoch failed")
     return times, w
 

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import attrs
 import numpy as np
 
 from . import exact, fast
+from .fast.fallback import FastEngineFallbackWarning, warn_once  # noqa: F401 (the warning's public home is here too)
 from .formats.base import Format
 from .formats.block import BlockCodes, BlockFormat
 from .formats.rounding import as_rounding
 from .rng import check_seed_stream
 
 ENGINES = ("fast", "exact")
-_warned_fallback: set[type] = set()
-
-
-class FastEngineFallbackWarning(UserWarning):
-    """A format has no fast kernels; the exact engine computes it instead (slowly)."""
-
 
 def check_engine(engine: str) -> str:
     if engine not in ENGINES:
@@ -84,14 +78,8 @@ def _select(fmt: Format, engine: str):
         kernels = fast.kernels_for(fmt)
         if kernels is not None:
             return kernels
-        if type(fmt) not in _warned_fallback:
-            _warned_fallback.add(type(fmt))
-            warnings.warn(
-                f"format type {type(fmt).__name__} has no fast-engine kernels; using the exact engine (slow). "
-                "See docs/plugins.md to supply kernels.",
-                FastEngineFallbackWarning,
-                stacklevel=3,
-            )
+        warn_once(type(fmt), f"format type {type(fmt).__name__} has no fast-engine kernels; using the exact engine "
+                             "(slow). See docs/plugins.md to supply kernels.", stacklevel=3)
     return exact.codec_for(fmt)
 
 

@@ -19,10 +19,7 @@ PACKAGE = "lpsim"
 
 # (importer, imported) pairs that break a rule today and are being fixed elsewhere. Each entry
 # must still exist (the test below fails once it is gone, so the entry gets dropped).
-KNOWN_VIOLATIONS = {
-    # removed by the integer-loop move (the fast epoch goes behind a public wrapper in lpsim/fast/)
-    ("lpsim.algorithms.integer", "lpsim.fast._halp_kernels"),
-}
+KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 
 
 # -- reading imports --------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Descriptions of low-precision arithmetic shared by both engines: registers, accumulators,
-summation orders and named hardware profiles. Data only; lpsim.exact and lpsim.fast compute."""
+summation orders and named hardware profiles; and the integer inner loop's plan
+(integer_loop.py: what both engines' epochs compute from, and the scalar loss derivatives they
+share). lpsim.exact and lpsim.fast compute."""
 
 from .accumulator import EXACT_ACCUMULATOR, PAIRWISE, SEQUENTIAL, Accumulator, Order, Summation
 from .plan import DotPlan, code_product_range, plan_dot, product_format

@@ -12,15 +12,14 @@ Everything here is a frozen, validated, hashable description; the engines comput
 
 from __future__ import annotations
 
-import enum
-
 import attrs
 
 from ..formats._validate import int_in_range, optional, to_int
+from ..formats.coded_enum import CodedEnum
 from .registers import EXACT, ExactRegister, FloatRegister, IntRegister, Register, check_register
 
 
-class Order(enum.Enum):
+class Order(CodedEnum):
     """Summation order of the products of one output, with stable integer codes for kernels.
 
     SEQUENTIAL: acc = A(p_0); acc = A(acc + p_j) for j = 1 .. n-1.
@@ -34,12 +33,6 @@ class Order(enum.Enum):
     PAIRWISE = "pairwise"
     CHUNKED = "chunked"
 
-    @property
-    def code(self) -> int:
-        return _ORDER_CODES[self]
-
-
-_ORDER_CODES = {Order.SEQUENTIAL: 0, Order.PAIRWISE: 1, Order.CHUNKED: 2}
 
 
 def _to_order(value):

@@ -17,28 +17,21 @@ no computation.
 
 from __future__ import annotations
 
-import enum
-
 import attrs
 
 from ..formats._validate import int_in_range, member_of, signed_flag, to_int
+from ..formats.coded_enum import CodedEnum
 from ..formats.floating import FloatFormat
 from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, as_rounding, to_overflow
 
 
-class RegisterKind(enum.Enum):
+class RegisterKind(CodedEnum):
     """The kind of a register, with a small stable integer code for compiled kernels."""
 
     EXACT = "exact"
     INT = "int"
     FLOAT = "float"
 
-    @property
-    def code(self) -> int:
-        return _KIND_CODES[self]
-
-
-_KIND_CODES = {RegisterKind.EXACT: 0, RegisterKind.INT: 1, RegisterKind.FLOAT: 2}
 
 _INT_OVERFLOWS = (Overflow.WRAP, Overflow.SATURATE, Overflow.ERROR)
 _OVERFLOW_SHORT = {Overflow.WRAP: "wrap", Overflow.SATURATE: "sat", Overflow.ERROR: "err"}

@@ -1,14 +1,16 @@
 """The fast engine: compiled Numba kernels with the exact engine's semantics, bit for bit.
 
 Importing this package registers the built-in formats' kernels (lpsim/fast/codec.py);
-a plugin format registers its own with ``register_kernels`` (see docs/plugins.md).
+a plugin format registers its own with ``register_kernels`` (see docs/plugins.md). What has
+no kernel runs on the exact engine with one ``FastEngineFallbackWarning`` (lpsim/fast/fallback.py).
 """
 
 from . import _codec_kernels, _config
 from . import codec as _codec
+from .fallback import FastArithmeticFallbackWarning, FastEngineFallbackWarning
 from .registry import kernels_for, register_kernels
 
 _config.drop_stale_cache(_codec_kernels.encode_fixed)
 _codec.register_builtin_kernels(register_kernels)
 
-__all__ = ["kernels_for", "register_kernels"]
+__all__ = ["kernels_for", "register_kernels", "FastEngineFallbackWarning", "FastArithmeticFallbackWarning"]

@@ -29,7 +29,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._codec_kernels import SATURATE, WRAP, decode_float_code, encode_float_scaled, fixed_code
+from ._codec_kernels import decode_float_code, encode_float_scaled, fixed_code
+from ._codes import CHUNKED, KIND_EXACT, KIND_FLOAT, KIND_INT, PAIRWISE, SATURATE, SEQUENTIAL, WRAP
 from ._config import jit
 from ._rng_kernels import chunk64, first_bits
 from ._round_kernels import (
@@ -58,14 +59,6 @@ NAN = 3
 OK = 0
 FAILED = 1  # the exact engine raises here
 NEEDS_EXACT = 2  # the window cannot decide; compute this output exactly
-
-# register kinds (RegisterKind.code) and summation orders (Order.code)
-KIND_EXACT = 0
-KIND_INT = 1
-KIND_FLOAT = 2
-SEQUENTIAL = 0
-PAIRWISE = 1
-CHUNKED = 2
 
 MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 

@@ -18,6 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ._codes import FN, FNUZ, IEEE, SATURATE, WRAP
 from ._config import jit
 from ._rng_kernels import GROUP, fill_group_words
 from ._round_kernels import (
@@ -39,16 +40,6 @@ from ._round_kernels import (
     round_to_float64,
     split_float,
 )
-
-# overflow codes, equal to Overflow.code (checked by tests)
-SATURATE = 0
-WRAP = 1
-ERROR = 2
-
-# specials codes, equal to Specials.code (checked by tests)
-IEEE = 0
-FN = 1
-FNUZ = 2
 
 RoundParams = namedtuple("RoundParams", "mode random_bits seed stream offset")
 RoundParams.__doc__ = """mode: RoundingMode.code; random_bits: r or 0 for None; seed, stream, offset: uint64."""

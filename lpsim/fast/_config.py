@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numba
 
+from ._codes import CODE_TABLE  # the enums' codes: kernels compile them in as constants
+
 JIT_OPTIONS = {
     "cache": True,
     "fastmath": False,
@@ -35,22 +37,27 @@ def jit(function=None, **overrides):
 
 
 def kernel_sources() -> list[Path]:
-    """The files whose code compiled kernels may contain: this one and every ``_*kernels.py``."""
+    """The files whose code compiled kernels may contain: this one, every ``_*kernels.py``, the kernel
+    constants (``_codes.py``) and the integer loop's scalar loss derivatives, which the integer epoch
+    kernel compiles in (lpsim/arith/integer_loop.py)."""
     here = Path(__file__).resolve().parent
-    return sorted([Path(__file__).resolve(), *here.glob("_*kernels.py")])
+    shared = here.parent / "arith" / "integer_loop.py"
+    return sorted([Path(__file__).resolve(), here / "_codes.py", shared, *here.glob("_*kernels.py")])
 
 
 def drop_stale_cache(dispatcher) -> bool:
     """Delete this package's cached machine code if any kernel source changed since it was cached.
 
     Numba checks only the source file of the cached function itself, so a kernel would
-    keep the old code of a helper it inlined from another module. A digest of every
-    kernel source, stamped next to the cache, catches that. Returns True if it dropped files.
+    keep the old code of a helper it inlined from another module (or a constant it read
+    from an enum). A digest of every kernel source and constant, stamped next to the
+    cache, catches that. Returns True if it dropped files.
     """
     cache_dir = getattr(getattr(dispatcher, "_cache", None), "_cache_path", None)
     if cache_dir is None:
         return False
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in kernel_sources())).hexdigest()
+    sources = b"".join(p.read_bytes() for p in kernel_sources())
+    digest = hashlib.sha256(sources + repr(CODE_TABLE).encode()).hexdigest()
     stamp = Path(cache_dir) / "lpsim-kernel-sources.sha256"
     try:
         if stamp.read_text() == digest:

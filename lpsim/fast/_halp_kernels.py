@@ -2,7 +2,9 @@
 
 The semantics (what is quantized where, the random-bit mapping) are defined in
 docs/algorithms.md, section "Integer inner loop", and implemented step by step on the
-exact engine in lpsim/algorithms/integer.py; this module computes the same integers.
+exact engine in lpsim/exact/integer_loop.py; this module computes the same integers.
+lpsim/fast/integer_loop.py builds the parameter records below from an EpochPlan
+(lpsim/arith/integer_loop.py) and is the only caller.
 
 Per inner step t (global step g = step0 + t), with rows i_b = rows[t, b] and C classes
 (C = 1 for least squares and logistic; the iterate is the flat (d, C) matrix in C order,
@@ -16,7 +18,7 @@ element p = j * C + c, so C = 1 is the vector case unchanged):
   v_p = Z_p * 2**K - sum_b A_bc X[i_b, j] - Gq_p - Lq * (Z_p - Zref_p)  (exact in int32)
   Z_p = overflow(round(v_p / 2**K))          rounding mode of the iterate
 
-The plan (lpsim/algorithms/integer.py) proves |v_j| < 2**31 for every input, so v is
+The plan (lpsim/arith/integer_loop.py) proves |v_j| < 2**31 for every input, so v is
 computed in int32 lanes with the ``*32`` intrinsics below: Numba types every int32
 operation as int64, and LLVM does not narrow the 64-bit lanes back (see
 docs/performance.md, "HALP integer epoch"). Wrapping int32 arithmetic is exact here
@@ -36,43 +38,50 @@ scalar or an overflow under the 'error' policy stopped them).
 
 from __future__ import annotations
 
-import math
+from collections import namedtuple
 
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from ..arith.integer_loop import (
+    ACC_REGISTER,
+    ACC_WRAP,
+    FAILED,
+    OK,
+    logistic_dloss,
+    make_vector_dloss,
+    softmax_dloss,
+    squared_dloss,
+)
+from ._codes import NEAREST_EVEN, SATURATE, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE, TOWARD_ZERO, WRAP
 from ._config import jit
 from ._rng_kernels import counter_block
-from ._round_kernels import (
-    NEAREST_EVEN,
-    STOCHASTIC,
-    TO_ODD,
-    TOWARD_NEGATIVE,
-    TOWARD_POSITIVE,
-    TOWARD_ZERO,
-    round_scaled,
-    split_float,
-)
+from ._round_kernels import round_scaled, split_float
 
-OK = 0
-FAILED = 1
+AccParams = namedtuple("AccParams", "kind exact_chunk acc_bits acc_overflow acc_lo acc_hi chunk fin_bits fin_overflow "
+                                    "fin_lo fin_hi")
+AccParams.__doc__ = """The dot's accumulator (all int64): kind (ACC_*), exact_chunk (terms whose exact sum fits
+int32), the accumulating register's bits / overflow code / code range, the chunk length (0: not
+chunked) and the final register's bits / overflow code / code range."""
 
-# overflow policies (Overflow.code)
-SATURATE = 0
-WRAP = 1
-ERROR = 2
+ScalarParams = namedtuple("ScalarParams", "linear C c_shift Dref loss m0 l0 y tau kappa lo hi")
+ScalarParams.__doc__ = """The scalars A: linear (least squares, variance reduced): C (D - Dref[i]) 2**c_shift;
+else fl(kappa * (dl(m0_i + tau D, y[i]) - l0_i)) 2**K per class (loss: LOSS_CODES), m0 / l0 flat
+(n * classes,) float64; [lo, hi]: the scalars' code range."""
 
-# loss codes of the float scalar path
-LEAST_SQUARES = 0
-LOGISTIC = 1
-SOFTMAX = 2
+UpdateParams = namedtuple("UpdateParams", "K Gq Lq Zref lo hi overflow")
+UpdateParams.__doc__ = """The update: K fraction bits; Gq (dim,) int32 and Lq, the g~ and l2 terms (units 2**-K);
+Zref (dim,) the l2 reference codes; [lo, hi] and overflow code: the iterate's codes and policy."""
 
-# accumulator kinds of the dot
-ACC_EXACT = 0  # exact integer sum
-ACC_WRAP = 1  # a wrapping register of acc_bits (associative: the exact sum wrapped once)
-ACC_REGISTER = 2  # a saturating / erroring register, sequential (optionally chunked into a final register)
+RandomParams = namedtuple("RandomParams", "mode rbits slot_bits seed scalar_stream update_stream step0")
+RandomParams.__doc__ = """Rounding of the scalars and the update: mode (RoundingMode.code), rbits (0 = exact),
+slot_bits (8 or 16); seed and the two streams (uint64); step0, the epoch's first global step."""
+
+Scratch = namedtuple("Scratch", "words slots acc32 A_buf column margins dl")
+Scratch.__doc__ = """Work arrays: words (uint32) and slots (its view of slot_bits), acc32 (dim,) int32,
+A_buf (B * classes,) int64, column (d,) like Z, margins and dl (classes,) float64."""
 
 
 # -- int32 arithmetic that stays int32 (Numba would widen every int32 operation to int64) -----------
@@ -234,7 +243,7 @@ def dot_register(x, z, acc_bits, acc_overflow, acc_lo, acc_hi, chunk, fin_bits, 
 
 @jit(inline="always")
 def row_dot(x, z, acc):
-    """(D, ok) of one row by the accumulator description ``acc`` (a tuple, see lpsim/algorithms/integer.py)."""
+    """(D, ok) of one row by the accumulator ``acc`` (AccParams)."""
     kind, exact_chunk, acc_bits, acc_overflow, acc_lo, acc_hi, chunk, fin_bits, fin_overflow, fin_lo, fin_hi = acc
     if kind == ACC_REGISTER:
         return dot_register(x, z, acc_bits, acc_overflow, acc_lo, acc_hi, chunk, fin_bits, fin_overflow, fin_lo, fin_hi)
@@ -247,58 +256,10 @@ def row_dot(x, z, acc):
 # -- the scalar ------------------------------------------------------------------------------------
 
 
-def logistic_dloss(m, y):
-    """d/dm log(1 + exp(-s m)), s = 2y - 1: -s * sigmoid(-s m), from math.exp (the exact engine runs
-    this Python function, the kernel its compiled twin; both call the C library's exp)."""
-    s = 2.0 * y - 1.0
-    t = -s * m
-    if t >= 0.0:
-        sig = 1.0 / (1.0 + math.exp(-t))
-    else:
-        e = math.exp(t)
-        sig = e / (1.0 + e)
-    return -s * sig
-
-
-def squared_dloss(m, y):
-    """d/dm (m - y)^2 / 2."""
-    return m - y
-
-
-def softmax_dloss(m, y, out):
-    """out = softmax(m) - e_y for the K class margins m (y the class index, a float), summed in
-    class order; the exact engine runs this on float64 arrays, the kernel its compiled twin."""
-    top = m[0]
-    for k in range(1, m.shape[0]):
-        if m[k] > top:
-            top = m[k]
-    total = 0.0
-    for k in range(m.shape[0]):
-        e = math.exp(m[k] - top)
-        out[k] = e
-        total += e
-    for k in range(m.shape[0]):
-        out[k] = out[k] / total
-    out[int(y)] -= 1.0
-
-
-def _vector_dloss(logistic, squared, softmax):
-    """out[:] = l'(m, y) for a row's margins m (one per class; one margin unless softmax)."""
-    def vector_dloss(loss, m, y, out):
-        if loss == SOFTMAX:
-            softmax(m, y, out)
-        elif loss == LOGISTIC:
-            out[0] = logistic(m[0], y)
-        else:
-            out[0] = squared(m[0], y)
-
-    return vector_dloss
-
-
-vector_dloss = _vector_dloss(logistic_dloss, squared_dloss, softmax_dloss)
-vector_dloss_jit = jit(inline="always")(_vector_dloss(jit(inline="always")(logistic_dloss),
-                                                      jit(inline="always")(squared_dloss),
-                                                      jit(inline="always")(softmax_dloss)))
+# the compiled twins of lpsim/arith/integer_loop.py's derivatives (the exact engine runs those)
+vector_dloss_jit = jit(inline="always")(make_vector_dloss(jit(inline="always")(logistic_dloss),
+                                                          jit(inline="always")(squared_dloss),
+                                                          jit(inline="always")(softmax_dloss)))
 
 
 @jit(inline="always")
@@ -481,21 +442,17 @@ def update_general(Z, acc32, K, mode, slots, keep, c1, up, down, lo, hi, overflo
 
 
 @jit
-def integer_epoch(X, Z, rows, acc, classes, linear, C, c_shift, Dref, loss, m0, l0, y, tau, kappa,
-                  A_lo, A_hi, K, Gq, Lq, Zref, lo, hi, overflow, mode, rbits, slot_bits,
-                  seed, scalar_stream, update_stream, step0, words, slots, acc32, A_buf, column, margins, dl):
+def integer_epoch(X, Z, rows, classes, acc, scalar, update, random, scratch):
     """Run len(rows) inner steps on the codes Z in place. Returns (status, steps done).
 
     X (n, d) data codes; Z (d * classes,) iterate codes (a flat (d, classes) matrix); rows (T, B) int64;
-    acc: the dot's accumulator tuple; linear (classes == 1): the scalar is C (D - Dref[i]) 2**c_shift
-    (least squares, variance reduced), else fl(kappa * (dl(m0_i + tau D, y[i]) - l0_i)) * 2**K per class,
-    m0 / l0 flat (n * classes,); [A_lo, A_hi]: the scalars' code range;
-    Gq (dim,) int32, Lq: the g~ and l2 terms (units 2**-K); Zref (dim,) the l2 reference codes;
-    [lo, hi], overflow: the iterate's codes and policy; mode, rbits (0 = exact): its rounding;
-    slot_bits: random slot width; words (uint32) / slots (its view of slot_bits): random scratch;
-    acc32 (dim,) int32, A_buf (B * classes,) int64, column (d,) like Z, margins and dl (classes,)
-    float64: scratch.
+    acc: AccParams; scalar: ScalarParams (linear only when classes == 1); update: UpdateParams;
+    random: RandomParams; scratch: Scratch.
     """
+    linear, C, c_shift, Dref, loss, m0, l0, y, tau, kappa, A_lo, A_hi = scalar
+    K, Gq, Lq, Zref, lo, hi, overflow = update
+    mode, rbits, slot_bits, seed, scalar_stream, update_stream, step0 = random
+    words, slots, acc32, A_buf, column, margins, dl = scratch
     T, B = rows.shape
     d = Z.shape[0]  # dim = features * classes: the update runs over the flat iterate
     stochastic = mode == STOCHASTIC and K > 0

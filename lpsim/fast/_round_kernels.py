@@ -13,7 +13,7 @@ engine's definitions (lpsim/exact/rounding.py):
   value that fraction is 1 - F / 2**sh; floats round the magnitude (fraction F / 2**sh).
 
 Shifts go through ``shl``/``shr``: LLVM leaves a shift by 64 or more undefined.
-Mode codes equal ``RoundingMode.code`` (checked by tests).
+Mode codes are ``RoundingMode.code`` (read in lpsim/fast/_codes.py).
 """
 
 from __future__ import annotations
@@ -22,16 +22,9 @@ import math
 
 import numpy as np
 
+from ._codes import NEAREST_AWAY, NEAREST_EVEN, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE, TOWARD_ZERO
 from ._config import jit
 from ._rng_kernels import chunk64, first_bits
-
-NEAREST_EVEN = 0
-NEAREST_AWAY = 1
-TOWARD_ZERO = 2
-TOWARD_POSITIVE = 3
-TOWARD_NEGATIVE = 4
-TO_ODD = 5
-STOCHASTIC = 6
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 
 import numpy as np
 
@@ -41,22 +40,15 @@ from ..formats.floating import FloatFormat
 from ..formats.presets import BINARY16
 from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
 from . import _arith_kernels as K
+from ._memo import by_identity
 from .codec import fixed_params, float_layout, float_params
+from .fallback import FastArithmeticFallbackWarning, warn_once
 from .registry import kernels_for
 
 
-class FastArithmeticFallbackWarning(UserWarning):
-    """An arithmetic combination has no compiled kernel; the exact engine computes it (slowly)."""
-
-
-_warned: set[str] = set()
-
-
 def _fallback(reason: str, exact_function, *args, **kwargs):
-    if reason not in _warned:
-        _warned.add(reason)
-        warnings.warn(f"fast engine: {reason} has no compiled kernel; using the exact engine (slow)",
-                      FastArithmeticFallbackWarning, stacklevel=3)
+    warn_once(reason, f"fast engine: {reason} has no compiled kernel; using the exact engine (slow)",
+              FastArithmeticFallbackWarning, stacklevel=3)
     return exact_function(*args, **kwargs)
 
 
@@ -148,9 +140,6 @@ def _wide_support(plan: DotPlan, a_fmt: Format, b_fmt: Format) -> str | None:
     return None
 
 
-_ROUTES: dict = {}
-
-
 def _wrap_recipe(plan: DotPlan):
     """(bits, code_min, int32 lanes possible?) of a wrapping integer accumulator not summed in chunks, else None."""
     acc = plan.accumulator.accumulator
@@ -163,12 +152,12 @@ def _wrap_recipe(plan: DotPlan):
 def _route(plan: DotPlan, a_fmt, b_fmt, fmt: Format, output_rounding: Rounding, default_out: bool):
     """(integer family?, result codes straight from the register?, fallback reason or None, fmt's code
     dtype, log2 of the product step, wrap recipe or None), remembered by the identity of plan, fmt
-    and rounding (the entry keeps them alive, so the ids stay theirs; the exact engine caches plans)
-    so a short dot pays neither for the checks nor for hashing formats."""
-    key = (id(plan), id(fmt), id(output_rounding), default_out)
-    hit = _ROUTES.get(key)
-    if hit is not None:
-        return hit[1]
+    and rounding (the exact engine caches plans, and a plan fixes its operand formats) so a short
+    dot pays neither for the checks nor for hashing formats."""
+    return by_identity(_plan_route, plan, fmt, output_rounding, default_out, extra=(a_fmt, b_fmt))
+
+
+def _plan_route(plan: DotPlan, fmt: Format, output_rounding: Rounding, default_out: bool, a_fmt, b_fmt):
     integer = _integer_family(plan)
     direct = integer and default_out  # the result register's integers are the result codes
     reason = None
@@ -184,16 +173,14 @@ def _route(plan: DotPlan, a_fmt, b_fmt, fmt: Format, output_rounding: Rounding, 
     if reason is None:
         shift = _log2_unit(plan) if plan.fixed_operands else 0
         route += (fmt.code_dtype, shift, _wrap_recipe(plan) if integer else None)
-    if len(_ROUTES) > 4096:
-        _ROUTES.clear()
-    _ROUTES[key] = ((plan, fmt, output_rounding), route)
     return route
 
 
 def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out, rounding, seed, stream, offset):
+    """The reductions' common path: route, sum every output in a kernel, patch what the kernel left
+    to the exact engine, then take the register's integers as codes or round into the result format."""
     rounding, key, plan, fmt = exact_arith.prepare_reduction(op, a, b, out_shape, accumulator, out, rounding, seed,
                                                              stream, offset)
-    n_outputs = math.prod(out_shape)
     output_rounding = rounding if out is not None else NEAREST_EVEN
     route = _route(plan, a.fmt, b.fmt, fmt, output_rounding, out is None)
     if route[2] is not None:
@@ -205,59 +192,80 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
     a_codes = a.element_codes
     if a_codes.ndim == 1:
         a_codes = a_codes[None, :]
-    m = a_codes.shape[0]
-    p = b_rows.shape[0]
-    status = np.zeros((m, p), dtype=np.int64)
+    status = np.zeros((a_codes.shape[0], b_rows.shape[0]), dtype=np.int64)
     if integer:
         values = _integer_reduce(plan, a_codes, b_rows, status, wrap)
         wide = None
     else:
         wide = _wide_reduce(plan, a, b, b_rows, status, key)
         values = None
+    exact_output = _ExactOutputs(op, a, b, plan, pairs, out_shape, key)
+    patched = _patch_unsettled(op, status, exact_output)
+    what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
+    if direct:
+        codes = values.reshape(-1)
+        for o, value in patched.items():
+            # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
+            codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what} [{o}]")
+        return _result(codes, out_shape, fmt, code_dtype)
+    if integer:
+        wide = _integer_as_wide(values.reshape(-1))
+    else:
+        wide = tuple(w.reshape(-1) for w in wide)
+    codes = _round_wide(op, wide, patched, plan, shift, fmt, output_rounding, key, what)
+    return _result(codes, out_shape, fmt, code_dtype)
 
-    patched: dict[int, object] = {}
-    exact_terms: list = []
 
-    def exact_output(o: int):
-        """The exact engine's register value of output o (it raises where the exact engine raises)."""
-        if not exact_terms:
-            exact_terms.extend([exact_arith._terms(a, plan), exact_arith._terms(b, plan)])
-        idx = np.unravel_index(o, out_shape) if out_shape else ()
+class _ExactOutputs:
+    """The exact engine's register value of one output (it raises where the exact engine raises);
+    the operands' exact terms are computed on the first call only."""
+
+    def __init__(self, op, a: QArray, b: QArray, plan: DotPlan, pairs, out_shape, key: RandomKey):
+        self.op, self.a, self.b, self.plan, self.pairs, self.out_shape, self.key = op, a, b, plan, pairs, out_shape, key
+        self.terms = None
+
+    def __call__(self, o: int):
+        a, b, plan = self.a, self.b, self.plan
+        if self.terms is None:
+            self.terms = (exact_arith._terms(a, plan), exact_arith._terms(b, plan))
+        idx = np.unravel_index(o, self.out_shape) if self.out_shape else ()
         idx = tuple(int(i) for i in idx)
-        row, col = pairs(exact_terms[0], exact_terms[1], idx)
-        what = f"{op} output {idx} of {a.fmt.spec} x {b.fmt.spec} with {plan.accumulator.spec}"
-        return dot_one(list(row), list(col), plan, key.seed, key.stream, key.offset + o, what)
+        row, col = self.pairs(self.terms[0], self.terms[1], idx)
+        what = f"{self.op} output {idx} of {a.fmt.spec} x {b.fmt.spec} with {plan.accumulator.spec}"
+        return dot_one(list(row), list(col), plan, self.key.seed, self.key.stream, self.key.offset + o, what)
 
+
+def _patch_unsettled(op, status: np.ndarray, exact_output) -> dict[int, object]:
+    """{output: exact register value} of every output the kernel did not settle (status != OK)."""
+    patched: dict[int, object] = {}
     flat_status = status.reshape(-1)
     for o in np.flatnonzero(flat_status) if np.count_nonzero(flat_status) else ():
         value = exact_output(int(o))
         if flat_status[o] == K.FAILED:
             raise AssertionError(f"fast {op}: output {o} failed in the kernel but not in the exact engine; please report")
         patched[int(o)] = value
+    return patched
 
-    if direct:
-        codes = values.reshape(-1)
-        for o, value in patched.items():
-            what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
-            # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
-            codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what} [{o}]")
-        return _result(codes, out_shape, fmt, code_dtype)
 
-    if integer:
-        flat = values.reshape(-1)
-        cls = np.where(flat == 0, K.ZERO, K.FINITE).astype(np.int64)
-        negative = flat < 0
-        lo = np.abs(flat).astype(np.uint64)  # abs(-2**63) wraps to itself, which is its magnitude as uint64
-        wide = (cls, negative, np.zeros_like(lo), lo, np.zeros(flat.shape, dtype=np.int64))
-    else:
-        wide = tuple(w.reshape(-1) for w in wide)
+def _integer_as_wide(flat: np.ndarray) -> tuple:
+    """int64 register values as the wide kernels' (class, negative, hi, lo, exponent) arrays."""
+    cls = np.where(flat == 0, K.ZERO, K.FINITE).astype(np.int64)
+    negative = flat < 0
+    lo = np.abs(flat).astype(np.uint64)  # abs(-2**63) wraps to itself, which is its magnitude as uint64
+    return cls, negative, np.zeros_like(lo), lo, np.zeros(flat.shape, dtype=np.int64)
+
+
+def _round_wide(op, wide: tuple, patched: dict, plan: DotPlan, shift: int, fmt: Format, output_rounding: Rounding,
+                key: RandomKey, what: str) -> np.ndarray:
+    """Codes of the wide values rounded into fmt; the patched outputs and those the kernel cannot
+    round are rounded by the exact engine."""
+    n_outputs = wide[0].shape[0]
     for o in patched:
         wide[0][o] = K.ZERO  # a placeholder the kernel rounds without failing; the exact value replaces it
     codes = np.zeros(n_outputs, dtype=np.int64)
     out_status = np.zeros(n_outputs, dtype=np.int64)
     T = target(fmt, output_rounding)
     first = 0
-    what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
     while first < n_outputs:
         stop = K.round_wide_array(*wide, shift, codes, out_status, T, np.uint64(key.seed), np.uint64(key.stream),
                                   np.uint64(key.offset), first)
@@ -272,7 +280,7 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
                 if o == stop:
                     raise AssertionError(f"fast {op}: rounding output {o} failed in the kernel but not in the exact engine; please report")
         first = end
-    return _result(codes, out_shape, fmt, code_dtype)
+    return codes
 
 
 def _wide_exact(value, shift: int):

@@ -22,6 +22,7 @@ from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Overflow, Rounding
 from . import _codec_kernels as K
+from ._memo import by_identity
 from ._round_kernels import first_word_bits
 
 _TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every code
@@ -211,25 +212,6 @@ def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, off
     return out.reshape(np.shape(x))
 
 
-_BY_IDENTITY: dict = {}
-
-
-def _by_identity(build, *args):
-    """``build(*args)``, remembered by the identity of ``args`` (formats, roundings).
-
-    The entry keeps its arguments alive, so their ids stay theirs. Hashing a format costs as
-    much as encoding a few values; ``build`` itself caches by value, so equal formats still
-    share one parameter tuple.
-    """
-    key = (build, *map(id, args))
-    hit = _BY_IDENTITY.get(key)
-    if hit is None:
-        if len(_BY_IDENTITY) >= 1024:
-            _BY_IDENTITY.clear()
-        hit = _BY_IDENTITY[key] = (build(*args), args)
-    return hit[0]
-
-
 def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
     """(kernel, params, code dtype, its unsigned twin, mode code, random bits)."""
     code_dtype = fmt.code_dtype
@@ -258,7 +240,7 @@ def _fixed_encoder(fmt: FixedPoint, rounding: Rounding) -> tuple:
 
 
 def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    plan = _by_identity(_fixed_encoder, fmt, rounding)
+    plan = by_identity(_fixed_encoder, fmt, rounding)
     return _encode_elementwise(plan, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
 
 
@@ -267,7 +249,7 @@ def _fixed_decoder(fmt: FixedPoint) -> tuple:
 
 
 def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
-    params, narrow = _by_identity(_fixed_decoder, fmt)
+    params, narrow = by_identity(_fixed_decoder, fmt)
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
     key = (K.decode_fixed, flat.dtype, _array_key(flat))
@@ -286,7 +268,7 @@ def _float_encoder(fmt: FloatFormat, rounding: Rounding) -> tuple:
 
 
 def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    plan = _by_identity(_float_encoder, fmt, rounding)
+    plan = by_identity(_float_encoder, fmt, rounding)
     return _encode_elementwise(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 

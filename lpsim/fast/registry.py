@@ -1,7 +1,9 @@
 """Which compiled encode/decode kernels the fast engine uses for each format type.
 
-Placeholder registry: built-in kernels register here as they land (issue 4); a format
-without kernels runs on the exact engine, with one warning per format type.
+The built-in formats register theirs when lpsim.fast is imported (lpsim/fast/codec.py), a
+plugin format with ``register_kernels`` (docs/plugins.md); the most specific registered
+class of a format's type wins. A format without kernels runs on the exact engine, with one
+``FastEngineFallbackWarning`` per format type (lpsim/codec.py).
 """
 
 from __future__ import annotations

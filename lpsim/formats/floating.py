@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import math
 
 import attrs
@@ -10,10 +9,11 @@ import numpy as np
 
 from ._validate import int_in_range, optional, to_int
 from .base import Format, unsigned_dtype_for
+from .coded_enum import CodedEnum
 from .rounding import Overflow, to_overflow
 
 
-class Specials(enum.Enum):
+class Specials(CodedEnum):
     """Which codes are special.
 
     IEEE: exponent field all ones is reserved: mantissa 0 is +-inf, others NaN.
@@ -28,10 +28,6 @@ class Specials(enum.Enum):
     FN = "fn"
     FNUZ = "fnuz"
     NONE = "none"
-
-    @property
-    def code(self) -> int:
-        return list(Specials).index(self)
 
 
 def _to_specials(value):

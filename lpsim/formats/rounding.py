@@ -6,16 +6,16 @@ compares with which fraction bits) is in docs/formats.md, section "Rounding".
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
 
 import attrs
 
 from ._validate import check_ascii, int_in_range, optional, to_int
+from .coded_enum import CodedEnum
 
 
-class RoundingMode(enum.Enum):
+class RoundingMode(CodedEnum):
     NEAREST_EVEN = "nearest_even"
     NEAREST_AWAY = "nearest_away"
     TOWARD_ZERO = "toward_zero"
@@ -23,14 +23,6 @@ class RoundingMode(enum.Enum):
     TOWARD_NEGATIVE = "toward_negative"
     TO_ODD = "to_odd"
     STOCHASTIC = "stochastic"
-
-    @property
-    def code(self) -> int:
-        """Small integer used by compiled kernels (stable, documented order)."""
-        return _MODE_CODES[self]
-
-
-_MODE_CODES = {mode: i for i, mode in enumerate(RoundingMode)}
 
 _ALIASES = {
     "nearest": "nearest_even",
@@ -136,7 +128,7 @@ TO_ODD = Rounding(mode=RoundingMode.TO_ODD)
 STOCHASTIC = Rounding(mode=RoundingMode.STOCHASTIC)
 
 
-class Overflow(enum.Enum):
+class Overflow(CodedEnum):
     """What happens to a value beyond a format's range.
 
     SATURATE: clamp to the largest finite value of that sign.
@@ -151,13 +143,6 @@ class Overflow(enum.Enum):
     WRAP = "wrap"
     ERROR = "error"
     IEEE = "ieee"
-
-    @property
-    def code(self) -> int:
-        return _OVERFLOW_CODES[self]
-
-
-_OVERFLOW_CODES = {policy: i for i, policy in enumerate(Overflow)}
 
 
 def to_overflow(value):

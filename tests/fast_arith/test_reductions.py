@@ -14,6 +14,7 @@ from lpsim.arith import available_profiles, code_product_range
 from lpsim.arith.plan import signed_bits_for
 from lpsim.exact import QArray
 from lpsim.fast import arith as fast
+from lpsim.fast import fallback
 from lpsim.formats import BINARY16, BINARY32, FixedPoint, FloatFormat
 
 from .strategies import (
@@ -147,7 +148,7 @@ def test_fallback_warns_once_and_matches():
     scaled = FixedPoint(bits=8, scale=0.3)
     a = QArray(codes=np.arange(-4, 4), fmt=scaled)
     acc = Accumulator(accumulator=FloatRegister(fmt=BINARY32))
-    fast._warned.clear()
+    fallback._warned.clear()
     with pytest.warns(fast.FastArithmeticFallbackWarning, match="not a power of two"):
         fast.dot(a, a, acc)
     assert_engines_agree("dot", a, a, acc)

@@ -16,6 +16,8 @@ SAT_CHUNKED = register_integer_arithmetic(
     Accumulator(accumulator=IntRegister(bits=16, overflow="saturate"),
                 summation=Summation.chunked(2, IntRegister(bits=18, overflow="saturate"))))
 K8 = register_integer_arithmetic("integer_test_k8", update_frac_bits=8)  # 8-bit random slots
+ERR16 = register_integer_arithmetic(
+    "integer_test_err16", Accumulator(accumulator=IntRegister(bits=16, overflow="error")))
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +100,16 @@ def test_overflow_error_policy_ends_the_run_as_diverged(ls):
     exact = train(ls, TrainConfig(engine="exact", **config))
     assert fast.status == exact.status == "diverged"
     np.testing.assert_array_equal(fast.w, exact.w)
+
+
+def test_reference_dot_overflow_ends_the_run_as_diverged_on_both_engines(ls):
+    """LP-SVRG's per-epoch reference dots X_i . W~ run over every row, so they can overflow an 'error'
+    register that the sampled rows' dots did not: both engines end the run as diverged, nothing raises."""
+    config = dict(algorithm="lpsvrg", epochs=3, epoch_length=2, data_fmt="int8", arithmetic="integer_test_err16",
+                  fmt="int8", step_size=4.0 / ls.L, scale=1e-3, seed=0)
+    fast = train(ls, TrainConfig(engine="fast", **config))
+    exact = train(ls, TrainConfig(engine="exact", **config))
+    assert fast.status == exact.status == "diverged"
+    assert "reference dot overflowed" in fast.message and fast.message == exact.message
+    np.testing.assert_array_equal(fast.w, exact.w)
+    np.testing.assert_array_equal(fast.history["loss"], exact.history["loss"])

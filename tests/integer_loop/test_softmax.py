@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lpsim.algorithms import TrainConfig, train
+from lpsim.arith import integer_loop
 from lpsim.data import Dataset
 from lpsim.fast import _halp_kernels as hk
 from lpsim.models import SoftmaxLoss, make_model
@@ -69,8 +70,8 @@ def test_vector_dloss_twins_agree_bit_for_bit_and_match_the_model():
             m = rng.standard_normal(classes) * scale
             y = float(rng.integers(classes))
             py, jit = np.empty(classes), np.empty(classes)
-            hk.vector_dloss(hk.SOFTMAX, m, y, py)
-            hk.vector_dloss_jit(hk.SOFTMAX, m, y, jit)
+            integer_loop.vector_dloss(integer_loop.SOFTMAX, m, y, py)
+            hk.vector_dloss_jit(integer_loop.SOFTMAX, m, y, jit)
             assert py.tobytes() == jit.tobytes()
             reference = SoftmaxLoss.derivative(m[None, :], np.array([int(y)]))[0]
             np.testing.assert_allclose(py, reference, rtol=0, atol=4e-16)

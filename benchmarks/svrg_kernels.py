@@ -1,5 +1,7 @@
 """Compiled float SVRG for least squares: the full-precision baselines of benchmarks/halp_speed.py,
-and the float64 full-gradient pass over integer feature codes that the integer HALP epoch uses.
+and the float64 full-gradient pass over integer feature codes that its integer HALP epochs use.
+Benchmark code, not part of lpsim (lpsim trains through lpsim.algorithms); it borrows the fast
+engine's JIT options and row prefetch.
 
 These kernels are float arithmetic, not lpsim's bit-exact rounding: they use the one documented
 exception to the no-fastmath rule, ``reassoc`` + ``contract``, so LLVM may split a dot product
@@ -16,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._config import jit
-from ._halp_kernels import prefetch_row
+from lpsim.fast._config import jit
+from lpsim.fast._halp_kernels import prefetch_row
 
 FLOAT_SUMS = {"fastmath": {"reassoc", "contract"}}  # vectorized float reductions (see the module doc)
 

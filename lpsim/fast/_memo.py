@@ -1,0 +1,27 @@
+"""Values the fast engine remembers by the identity of the objects they were built from.
+
+Hashing a format costs as much as encoding a few values, so the per-call paths look their
+parameter records up by ``id`` instead. Each entry keeps its key objects alive, so their ids
+stay theirs; the builders cache by value, so equal objects still share one record.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+_LIMIT = 4096  # entries before the table starts over (each holds a few small objects)
+_ENTRIES: dict = {}
+
+
+def by_identity(build: Callable, *args, extra: tuple = ()):
+    """``build(*args, *extra)``, remembered by ``build`` and the identity of ``args``.
+
+    ``extra``: arguments ``build`` also needs that the ``args`` already determine (left out of the key).
+    """
+    key = (build, *map(id, args))
+    hit = _ENTRIES.get(key)
+    if hit is None:
+        if len(_ENTRIES) >= _LIMIT:
+            _ENTRIES.clear()
+        hit = _ENTRIES[key] = (build(*args, *extra), args)
+    return hit[0]
