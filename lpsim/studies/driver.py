@@ -96,8 +96,9 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
     progress.start()
     failures: list[RunFailure] = []
     ran = 0
+    finished_runs = executor.map_unordered(run, [spec.params for spec in todo])
     try:
-        for params, result in executor.map_unordered(run, [spec.params for spec in todo]):
+        for params, result in finished_runs:
             spec = by_id[RunSpec(params=params).id]
             if result.get("status") == "error":
                 failures.append(RunFailure(spec.id, spec.params, result.get("message", "")))
@@ -107,6 +108,9 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
             ran += 1
             progress.update()
     finally:
+        # However the loop ends (Ctrl-C, SIGTERM, an error storing a run), the executor
+        # stops its workers now, before the table is rebuilt.
+        finished_runs.close()
         progress.close()
         table = store.compact(study)
     figures: tuple[Path, ...] = ()

@@ -4,14 +4,27 @@ Every executor maps a picklable function over items and yields ``(item, result)`
 runs finish, in any order; the store sorts the table back into grid order, so every
 executor gives the same table. Runs are independent and fully determined by their spec,
 so where one runs cannot change its result.
+
+Every process an executor starts ends with the process that started it: when a map
+ends early (an exception, Ctrl-C, SIGTERM turned into KeyboardInterrupt by the CLI) the
+workers are terminated rather than left to finish their runs, and a worker whose parent
+dies without a word (kill -9) exits by itself within about a second.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator
 
 EXECUTORS = ("serial", "processes", "dask")
@@ -23,6 +36,60 @@ _SINGLE_THREAD_ENV = {
     "MKL_NUM_THREADS": "1",
     "NUMBA_NUM_THREADS": "1",
 }
+
+
+# Linux's prctl option that asks the kernel to signal this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+# How often a worker checks that its parent still lives (where the kernel cannot tell it).
+_PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Make this (worker) process end when ``parent_pid``, its parent, ends, however it ends.
+
+    Without this a worker whose parent is killed waits forever for its next task, keeping
+    its memory and the parent's stdout (so a pipe reader such as ``tee`` never sees EOF).
+    On Linux the kernel kills it with the parent; everywhere a daemon thread polls the
+    parent id, which changes when the parent is gone (the orphan is re-parented).
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _exit_if_orphaned(parent_pid)  # the parent may have died before the line above
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="lpsim-watch-parent", daemon=True).start()
+
+
+def _exit_if_orphaned(parent_pid: int) -> None:
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(_PARENT_POLL_SECONDS)
+        _exit_if_orphaned(parent_pid)
+
+
+def _init_worker(parent_pid: int) -> None:
+    _exit_with_parent(parent_pid)
+    # Ctrl-C reaches every process of the terminal's process group; the parent alone
+    # decides what happens (it terminates the workers), so workers print no tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _call_keeping_warnings(fn: Callable, item):
+    """Run ``fn(item)`` in a worker and return its warnings with the result, so the driver
+    shows them where they do not break its progress line (a worker's own stderr would)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        result = fn(item)
+    return result, [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+
+
+def _reissue_warnings(caught: list, registry: dict) -> None:
+    """Show a worker's warnings in this process, each distinct warning once per ``registry``."""
+    for message, category, filename, lineno in caught:
+        warnings.warn_explicit(message, category, filename, lineno, registry=registry)
 
 
 class SerialExecutor:
@@ -64,24 +131,64 @@ class ProcessExecutor:
             return
         context = multiprocessing.get_context("spawn")
         workers = min(self.workers, len(items))
+        task = functools.partial(_call_keeping_warnings, fn)
+        shown: dict = {}
         # Workers start on demand inside submit(), so the environment they inherit is
         # set for the whole map (and restored when it ends, however it ends).
-        with _environment(_SINGLE_THREAD_ENV), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            queue = iter(items)
-            # A bounded number of runs in flight: Ctrl-C stops quickly, the queue stays small.
-            pending = {pool.submit(fn, item): item for item in _take(queue, 2 * workers)}
+        with _environment(_SINGLE_THREAD_ENV):
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                       initargs=(os.getpid(),))
+            finished = False
             try:
+                queue = iter(items)
+                # A bounded number of runs in flight: Ctrl-C stops quickly, the queue stays small.
+                pending = {pool.submit(task, item): item for item in _take(queue, 2 * workers)}
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         item = pending.pop(future)
-                        result = future.result()
+                        try:
+                            result, caught = future.result()
+                        except BrokenProcessPool as exc:
+                            raise BrokenProcessPool(_broken_pool_message()) from exc
+                        _reissue_warnings(caught, shown)
                         for nxt in _take(queue, 1):
-                            pending[pool.submit(fn, nxt)] = nxt
+                            pending[pool.submit(task, nxt)] = nxt
                         yield item, result
+                finished = True
             finally:
-                for future in pending:
-                    future.cancel()
+                if finished:
+                    pool.shutdown(wait=True)
+                else:
+                    _terminate(pool)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started, terminate what runs, reap every worker."""
+    # The pool's own list of workers: the public API (before Python 3.14) can only wait
+    # for running tasks to finish, which may take minutes.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    pool.shutdown(wait=True)
+
+
+def _broken_pool_message() -> str:
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    hint = ""
+    if script and getattr(main, "__spec__", None) is None:
+        hint = (f" If {script} calls run_study or resume_study at its top level, put the call under "
+                "`if __name__ == \"__main__\":` (worker processes are spawned, and a spawned worker "
+                "imports the main script first).")
+    return "a worker process died before its runs finished (out of memory, killed, or failed to start)." + hint
 
 
 def _take(iterator: Iterator, count: int) -> list:

@@ -8,6 +8,7 @@ import textwrap
 import time
 
 import pytest
+from live_processes import in_group, kill_group, needs_proc, wait_until_gone
 
 from lpsim.studies import Study, Table, run_study
 
@@ -85,8 +86,9 @@ def count_runs(folder):
 
 def kill_after(args, folder, finished, timeout=120.0):
     """Start the CLI, SIGKILL it as soon as ``finished`` runs are stored; return the count at the kill."""
+    # its own process group: every process it starts can be found, even after it is gone
     proc = subprocess.Popen([sys.executable, "-m", "lpsim.cli", *map(str, args)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
     try:
         while count_runs(folder) < finished:
@@ -94,8 +96,12 @@ def kill_after(args, folder, finished, timeout=120.0):
                 raise AssertionError("the study ended before the kill")
             time.sleep(0.002)
         os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        if not needs_proc:
+            assert not wait_until_gone(lambda: in_group(proc.pid)), "processes outlived the killed CLI"
     finally:
         proc.wait()
+        kill_group(proc.pid)
     assert proc.returncode == -signal.SIGKILL
     return count_runs(folder)
 
@@ -131,3 +137,65 @@ def test_resume_after_kill_with_processes(tmp_path):
     lpsim("resume", out, "--no-plot", "--quiet")
     reference = run_study(study, tmp_path / "reference", executor="serial", quiet=True, plot=False)
     assert Table.read_csv(out / "results.csv").drop("seconds") == reference.table.drop("seconds")
+
+
+# Runs of a few seconds each: the CLI is stopped while its workers are busy.
+SLOW_STUDY = textwrap.dedent(
+    """\
+    [study]
+    name = "slow"
+
+    [problem]
+    n = 400
+    d = 8
+
+    [train]
+    epochs = 60
+
+    [grid]
+    seed = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    algorithm = ["halp"]
+    bits = [8]
+    """
+)
+
+
+@pytest.mark.skipif(needs_proc, reason="reads the process table from /proc")
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL", "SIGINT to the group"])
+def test_no_process_outlives_the_cli(tmp_path, stop):
+    """SIGTERM, kill -9 or Ctrl-C (SIGINT to the terminal's whole process group) while workers are
+    busy: every process the CLI started ends within seconds, so a pipe reader (`| tee log`) sees EOF."""
+    path = tmp_path / "slow.toml"
+    path.write_text(SLOW_STUDY)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "lpsim.cli", "run", path, "--out", out, "--workers", "2",
+                             "--no-plot"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while count_runs(out) < 1:
+            assert proc.poll() is None and time.monotonic() < deadline, "the study ended before the signal"
+            time.sleep(0.05)
+        started = in_group(proc.pid) - {proc.pid}
+        assert len(started) >= 2  # the two workers (and the resource tracker), busy with runs
+        if stop == "SIGINT to the group":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, getattr(signal, stop))
+        try:
+            stdout, stderr = proc.communicate(timeout=30)  # EOF on both pipes: nobody holds them
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the CLI's pipes are still open after {stop}: "
+                                 f"processes {sorted(in_group(proc.pid))} hold them") from None
+        assert not wait_until_gone(lambda: in_group(proc.pid)), f"processes outlived the CLI after {stop}"
+    finally:
+        kill_group(proc.pid)
+        proc.wait()
+    if stop == "SIGKILL":
+        assert proc.returncode == -signal.SIGKILL
+        return
+    signum = signal.SIGTERM if stop == "SIGTERM" else signal.SIGINT
+    assert proc.returncode == 128 + signum
+    assert f"interrupted; finished runs are kept, resume with `lpsim resume {out}`" in stderr
+    assert "Traceback" not in stderr
+    assert 1 <= count_runs(out) < 10
