@@ -70,20 +70,25 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
     from .studies.executors import EXECUTORS
 
     p.add_argument("--executor", choices=EXECUTORS, default=None,
-                   help="where runs execute: local processes, one per core (default), serial, or a Dask cluster")
+                   help="where runs execute: local processes, one per core (default), serial, or a Dask cluster "
+                        "(at --scheduler ADDR, or a local one started for the study)")
     p.add_argument("--workers", type=int, default=None, help="number of worker processes (default: one per core)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
-                   help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
+                   help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.add_argument("--no-plot", action="store_true", help="do not draw the study's figures")
 
 
 def _executor(args) -> dict:
     name = args.executor or ("dask" if args.scheduler else "processes")
-    if name == "dask" and not args.scheduler:
-        raise ValueError("--executor dask needs --scheduler ADDR (the address of a running Dask scheduler)")
+    if args.scheduler is not None and name != "dask":
+        raise ValueError(f"--scheduler {args.scheduler} is the address of a Dask cluster, but --executor {name} "
+                         "runs on this machine: drop --scheduler, or use --executor dask")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    if args.workers is not None and (name == "serial" or args.scheduler is not None):
+        raise ValueError("--workers sets the number of local worker processes (--executor processes, or dask "
+                         "without --scheduler)")
     return dict(executor=name, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
                 plot=not args.no_plot)
 

@@ -53,15 +53,16 @@ def run_study(study: Study | str | Path, out: str | Path | None = None, *, execu
 
     Runs already in the folder are skipped, so running again (or ``resume_study``) after an
     interruption continues where it stopped. ``executor``: "processes" (default, one worker
-    per core, or ``workers``), "serial", or "dask" with ``scheduler`` = the scheduler address.
+    per core, or ``workers``), "serial", or "dask": the cluster at ``scheduler`` (an address), or
+    without one a local Dask cluster of ``workers`` processes (default one per core).
     """
     if not isinstance(study, Study):
         study = Study.from_toml(study)
+    runner = make_executor(executor, workers=workers, scheduler=scheduler)  # bad options: no folder made
     folder = Path(out) if out is not None else default_folder(study)
     store = ResultsStore(folder)
     store.prepare(study)
-    return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
-                    quiet=quiet, plot=plot, stream=stream, run=_run)
+    return _execute(study, store, runner, quiet=quiet, plot=plot, stream=stream, run=_run)
 
 
 def resume_study(folder: str | Path, *, executor: str = "processes", workers: int | None = None,

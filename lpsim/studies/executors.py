@@ -18,7 +18,9 @@ import ctypes
 import functools
 import multiprocessing
 import os
+import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -121,9 +123,7 @@ class ProcessExecutor:
     name = "processes"
 
     def __init__(self, workers: int | None = None):
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-            raise ValueError(f"workers must be a positive integer or None (one per core), got {workers!r}")
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = _check_workers(workers) or os.cpu_count() or 1
 
     def map_unordered(self, fn: Callable, items: Iterable) -> Iterator[tuple[Any, Any]]:
         items = list(items)
@@ -201,44 +201,105 @@ def _take(iterator: Iterator, count: int) -> list:
     return out
 
 
+# tcp://HOST:PORT (also tls, ws, wss, ucx), or HOST:PORT, which Dask reads as tcp
+_SCHEDULER_ADDRESS = re.compile(r"(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?(?P<host>\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+)"
+                                r":(?P<port>\d{1,5})")
+# How long to wait for a scheduler to accept a connection before saying it cannot be reached.
+_CONNECT_SECONDS = 10.0
+
+
+def _check_scheduler(scheduler) -> str:
+    if not isinstance(scheduler, str) or _SCHEDULER_ADDRESS.fullmatch(scheduler.strip()) is None:
+        raise ValueError(f"scheduler must be a Dask scheduler address like tcp://127.0.0.1:8786 (tcp://HOST:PORT), "
+                         f"got {scheduler!r}")
+    return scheduler.strip()
+
+
+def _reach_scheduler(scheduler: str) -> None:
+    """Fail now, naming the address, when nothing listens there (Dask itself retries for 30 s
+    and then hangs a minute more closing its half-made client)."""
+    match = _SCHEDULER_ADDRESS.fullmatch(scheduler)
+    if match["scheme"] not in (None, "tcp", "tls"):
+        return  # other transports: let Dask connect
+    host = match["host"].strip("[]")
+    try:
+        socket.create_connection((host, int(match["port"])), timeout=_CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise OSError(f"cannot reach the Dask scheduler at {scheduler}: {exc.strerror or exc}") from None
+
+
+def _exit_with_current_parent() -> None:
+    """Run in each local Dask worker: end it with its nanny, which lives in this process."""
+    _exit_with_parent(os.getppid())
+
+
 class DaskExecutor:
-    """Runs on an existing Dask distributed cluster, given its scheduler address
-    (``tcp://host:8786``). Workers need lpsim installed; results come back to this process,
-    which alone writes the results folder."""
+    """Runs on a Dask distributed cluster: an existing one given its scheduler address
+    (``tcp://host:8786``), or without an address a local cluster of worker processes (one
+    per core, or ``workers``) that lives as long as the map. Workers need lpsim installed;
+    results come back to this process, which alone writes the results folder."""
 
     name = "dask"
 
-    def __init__(self, scheduler: str):
-        if not isinstance(scheduler, str) or not scheduler:
-            raise ValueError("the dask executor needs a scheduler address, e.g. --scheduler tcp://127.0.0.1:8786")
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        if scheduler is not None:
+            scheduler = _check_scheduler(scheduler)
+            if workers is not None:
+                raise ValueError("workers applies to the local Dask cluster only; a cluster at a scheduler address "
+                                 "has the workers it was started with (drop workers or scheduler)")
         self.scheduler = scheduler
+        self.workers = _check_workers(workers)
 
     def map_unordered(self, fn: Callable, items: Iterable) -> Iterator[tuple[Any, Any]]:
         try:
-            from distributed import Client, as_completed
+            from distributed import Client, LocalCluster, as_completed
         except ImportError:
             raise ImportError("the dask executor needs dask.distributed: pip install 'lpsim[dask]'") from None
         items = list(items)
         if not items:
             return
-        with Client(self.scheduler, set_as_default=False) as client:
-            futures = client.map(fn, items, pure=False)
+        with contextlib.ExitStack() as stack:
+            if self.scheduler is None:
+                with _environment(_SINGLE_THREAD_ENV):  # the worker processes start in here
+                    cluster = stack.enter_context(LocalCluster(
+                        n_workers=min(self.workers or os.cpu_count() or 1, len(items)), threads_per_worker=1,
+                        processes=True, dashboard_address=None))
+                client = stack.enter_context(Client(cluster, set_as_default=False))
+                client.run(_exit_with_current_parent)
+            else:
+                _reach_scheduler(self.scheduler)
+                client = stack.enter_context(Client(self.scheduler, set_as_default=False))
+            shown: dict = {}
+            futures = client.map(functools.partial(_call_keeping_warnings, fn), items, pure=False)
             index = {future.key: i for i, future in enumerate(futures)}
             try:
                 for future in as_completed(futures, loop=client.loop):
-                    yield items[index[future.key]], future.result()
+                    result, caught = future.result()
+                    _reissue_warnings(caught, shown)
+                    yield items[index[future.key]], result
             finally:
                 client.cancel(futures)
 
 
+def _check_workers(workers):
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive integer or None (one per core), got {workers!r}")
+    return workers
+
+
 def make_executor(name: str = "processes", *, workers: int | None = None, scheduler: str | None = None):
+    if name not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
+    if scheduler is not None and name != "dask":
+        raise ValueError(f"scheduler is the address of a Dask cluster and needs executor 'dask'; the {name} "
+                         f"executor runs on this machine (got scheduler {scheduler!r})")
     if name == "serial":
+        if workers is not None:
+            raise ValueError(f"workers does not apply to the serial executor (it runs in this process), got {workers!r}")
         return SerialExecutor()
     if name == "processes":
         return ProcessExecutor(workers)
-    if name == "dask":
-        return DaskExecutor(scheduler)
-    raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
+    return DaskExecutor(scheduler, workers)
 
 
 __all__ = ["EXECUTORS", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor"]

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -13,9 +14,9 @@ from live_processes import in_group, kill_group, needs_proc, wait_until_gone
 from lpsim.studies import Study, Table, run_study
 
 
-def lpsim(*args, check=True, **kwargs):
+def lpsim(*args, check=True, timeout=300, **kwargs):
     result = subprocess.run([sys.executable, "-m", "lpsim.cli", *map(str, args)], capture_output=True, text=True,
-                            timeout=300, **kwargs)
+                            timeout=timeout, **kwargs)
     if check and result.returncode != 0:
         raise AssertionError(f"lpsim {' '.join(map(str, args))} exited {result.returncode}:\n{result.stderr}")
     return result
@@ -53,9 +54,33 @@ def test_malformed_study_is_rejected_with_line_and_allowed_values(tmp_path):
 def test_cli_usage_errors(tmp_path):
     result = lpsim("resume", tmp_path / "nowhere", check=False)
     assert result.returncode == 2 and "no study.json" in result.stderr
-    result = lpsim("run", tmp_path / "x.toml", "--executor", "dask", check=False)
-    assert result.returncode == 2 and "--scheduler" in result.stderr
+    result = lpsim("run", tmp_path / "x.toml", "--out", tmp_path / "r", "--workers", "0", check=False)
+    assert result.returncode == 2 and "--workers must be a positive integer, got 0" in result.stderr
     assert "avx2" in lpsim("profiles").stdout or "no hardware profiles" in lpsim("profiles").stdout
+
+
+def test_scheduler_options_fail_fast_and_name_the_address(tmp_path, small_study_file):
+    out = tmp_path / "r"
+    # a scheduler with a local executor would be ignored: refused before anything runs
+    result = lpsim("run", small_study_file, "--out", out, "--executor", "processes", "--scheduler",
+                   "tcp://127.0.0.1:8786", check=False)
+    assert result.returncode == 2 and not out.exists()
+    assert "--scheduler tcp://127.0.0.1:8786 is the address of a Dask cluster, but --executor processes" in result.stderr
+    result = lpsim("run", small_study_file, "--out", out, "--scheduler", "tcp://127.0.0.1:8786", "--workers", "2",
+                   check=False)
+    assert result.returncode == 2 and "--workers" in result.stderr and not out.exists()
+
+    result = lpsim("run", small_study_file, "--out", out, "--scheduler", "notaurl", check=False, timeout=30)
+    assert result.returncode == 2 and not out.exists()
+    assert "'notaurl'" in result.stderr and "tcp://127.0.0.1:8786" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    result = lpsim("run", small_study_file, "--out", out, "--scheduler", address, check=False, timeout=30)
+    assert result.returncode == 2
+    assert f"cannot reach the Dask scheduler at {address}" in result.stderr and "Traceback" not in result.stderr
 
 
 KILL_STUDY = textwrap.dedent(
@@ -161,15 +186,17 @@ SLOW_STUDY = textwrap.dedent(
 
 
 @pytest.mark.skipif(needs_proc, reason="reads the process table from /proc")
-@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL", "SIGINT to the group"])
-def test_no_process_outlives_the_cli(tmp_path, stop):
+@pytest.mark.parametrize(("executor", "stop"), [("processes", "SIGTERM"), ("processes", "SIGKILL"),
+                                                ("processes", "SIGINT to the group"), ("dask", "SIGTERM"),
+                                                ("dask", "SIGKILL")])
+def test_no_process_outlives_the_cli(tmp_path, executor, stop):
     """SIGTERM, kill -9 or Ctrl-C (SIGINT to the terminal's whole process group) while workers are
     busy: every process the CLI started ends within seconds, so a pipe reader (`| tee log`) sees EOF."""
     path = tmp_path / "slow.toml"
     path.write_text(SLOW_STUDY)
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "lpsim.cli", "run", path, "--out", out, "--workers", "2",
-                             "--no-plot"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "lpsim.cli", "run", path, "--out", out, "--executor", executor,
+                             "--workers", "2", "--no-plot"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 240
