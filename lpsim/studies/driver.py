@@ -8,7 +8,7 @@ from typing import Callable, TextIO
 
 import attrs
 
-from .executors import make_executor
+from .executors import make_executor, refuse_in_starting_worker
 from .progress import Progress
 from .runner import run_one
 from .spec import RunSpec, Study
@@ -56,6 +56,7 @@ def run_study(study: Study | str | Path, out: str | Path | None = None, *, execu
     per core, or ``workers``), "serial", or "dask": the cluster at ``scheduler`` (an address), or
     without one a local Dask cluster of ``workers`` processes (default one per core).
     """
+    refuse_in_starting_worker("run_study")
     if not isinstance(study, Study):
         study = Study.from_toml(study)
     runner = make_executor(executor, workers=workers, scheduler=scheduler)  # bad options: no folder made
@@ -69,6 +70,7 @@ def resume_study(folder: str | Path, *, executor: str = "processes", workers: in
                  scheduler: str | None = None, quiet: bool = False, plot: bool = True,
                  stream: TextIO | None = None, _run: Callable[[dict], dict] = run_one) -> StudyResult:
     """Finish the study saved in ``folder`` (after Ctrl-C, kill -9 or a crash)."""
+    refuse_in_starting_worker("resume_study")
     store = ResultsStore(folder)
     study = store.load_study()
     store.remove_temporaries()

@@ -180,15 +180,25 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True)
 
 
+_GUARD_ADVICE = ("put the call under `if __name__ == \"__main__\":` (worker processes are spawned, and a "
+                 "spawned worker imports the main script before it starts, running its top-level code)")
+
+
 def _broken_pool_message() -> str:
     main = sys.modules.get("__main__")
     script = getattr(main, "__file__", None)
     hint = ""
     if script and getattr(main, "__spec__", None) is None:
-        hint = (f" If {script} calls run_study or resume_study at its top level, put the call under "
-                "`if __name__ == \"__main__\":` (worker processes are spawned, and a spawned worker "
-                "imports the main script first).")
+        hint = f" If {script} calls run_study or resume_study at its top level, {_GUARD_ADVICE}."
     return "a worker process died before its runs finished (out of memory, killed, or failed to start)." + hint
+
+
+def refuse_in_starting_worker(what: str) -> None:
+    """Raise if this process is a spawned worker still importing the parent's main script: a
+    script that calls ``what`` at its top level would otherwise start a study in every worker."""
+    # multiprocessing marks a spawned process this way until it has imported the main script
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(f"{what} was called while a worker process imported the main script; {_GUARD_ADVICE}")
 
 
 def _take(iterator: Iterator, count: int) -> list:
