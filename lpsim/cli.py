@@ -208,10 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, _Terminated) else signal.SIGINT
         folder = getattr(args, "results", None)
-        if folder is not None:
-            print(f"\ninterrupted; finished runs are kept, resume with `lpsim resume {folder}`", file=sys.stderr)
-        else:
-            print("\ninterrupted", file=sys.stderr)
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            if folder is not None:
+                print(f"\ninterrupted; finished runs are kept, resume with `lpsim resume {folder}`",
+                      file=sys.stderr)
+            else:
+                print("\ninterrupted", file=sys.stderr)
         return 128 + signum
     except (ValueError, TypeError, OSError, ImportError) as exc:
         if args.command == "formats":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import logging
 import multiprocessing
 import os
 import re
@@ -82,8 +83,7 @@ def _init_worker(parent_pid: int) -> None:
 def _call_keeping_warnings(fn: Callable, item):
     """Run ``fn(item)`` in a worker and return its warnings with the result, so the driver
     shows them where they do not break its progress line (a worker's own stderr would)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
+    with warnings.catch_warnings(record=True) as caught:  # the worker's filters still apply
         result = fn(item)
     return result, [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
 
@@ -273,7 +273,8 @@ class DaskExecutor:
                 with _environment(_SINGLE_THREAD_ENV):  # the worker processes start in here
                     cluster = stack.enter_context(LocalCluster(
                         n_workers=min(self.workers or os.cpu_count() or 1, len(items)), threads_per_worker=1,
-                        processes=True, dashboard_address=None))
+                        # ERROR: no log lines about workers it stops mid-run when a study is interrupted
+                        processes=True, dashboard_address=None, silence_logs=logging.ERROR))
                 client = stack.enter_context(Client(cluster, set_as_default=False))
                 client.run(_exit_with_current_parent)
             else:
