@@ -77,7 +77,8 @@ def _init_worker(parent_pid: int) -> None:
     _exit_with_parent(parent_pid)
     # Ctrl-C reaches every process of the terminal's process group; the parent alone
     # decides what happens (it terminates the workers), so workers print no tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(ValueError):  # not this process's main thread: leave it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _call_keeping_warnings(fn: Callable, item):
@@ -238,9 +239,9 @@ def _reach_scheduler(scheduler: str) -> None:
         raise OSError(f"cannot reach the Dask scheduler at {scheduler}: {exc.strerror or exc}") from None
 
 
-def _exit_with_current_parent() -> None:
-    """Run in each local Dask worker: end it with its nanny, which lives in this process."""
-    _exit_with_parent(os.getppid())
+def _init_local_dask_worker() -> None:
+    """Run in each local Dask worker: its parent is its nanny, which lives in the driver process."""
+    _init_worker(os.getppid())
 
 
 class DaskExecutor:
@@ -276,7 +277,7 @@ class DaskExecutor:
                         # ERROR: no log lines about workers it stops mid-run when a study is interrupted
                         processes=True, dashboard_address=None, silence_logs=logging.ERROR))
                 client = stack.enter_context(Client(cluster, set_as_default=False))
-                client.run(_exit_with_current_parent)
+                client.run(_init_local_dask_worker)
             else:
                 _reach_scheduler(self.scheduler)
                 client = stack.enter_context(Client(self.scheduler, set_as_default=False))

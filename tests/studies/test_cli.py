@@ -188,7 +188,7 @@ SLOW_STUDY = textwrap.dedent(
 @pytest.mark.skipif(needs_proc, reason="reads the process table from /proc")
 @pytest.mark.parametrize(("executor", "stop"), [("processes", "SIGTERM"), ("processes", "SIGKILL"),
                                                 ("processes", "SIGINT to the group"), ("dask", "SIGTERM"),
-                                                ("dask", "SIGKILL")])
+                                                ("dask", "SIGKILL"), ("dask", "SIGINT to the group")])
 def test_no_process_outlives_the_cli(tmp_path, executor, stop):
     """SIGTERM, kill -9 or Ctrl-C (SIGINT to the terminal's whole process group) while workers are
     busy: every process the CLI started ends within seconds, so a pipe reader (`| tee log`) sees EOF."""
