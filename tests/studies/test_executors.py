@@ -2,13 +2,16 @@
 processes end with the study; warnings inside runs do not cut the progress line."""
 
 import io
+import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
 import warnings
 
 import pytest
+from live_processes import in_group, kill_group, needs_proc, wait_until_gone
 from warning_runs import WARNING_TEXT, run_with_a_warning
 
 from lpsim.studies import DaskExecutor, ProcessExecutor, Study, make_executor, run_study
@@ -145,3 +148,40 @@ def test_script_without_main_guard_is_told_to_add_one(tmp_path, small_study_file
     ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == f"runs stored: {10 * 4}"
+
+
+WATCHED_CHILD = textwrap.dedent(
+    """\
+    import multiprocessing, os, threading, time
+    from lpsim.studies import executors
+
+    def child():
+        # only the portable watch on the parent's id, not Linux's parent-death signal
+        threading.Thread(target=executors._watch_parent, args=(os.getppid(),), daemon=True).start()
+        print("watching", flush=True)
+        time.sleep(600)
+
+    if __name__ == "__main__":
+        multiprocessing.get_context("spawn").Process(target=child).start()
+        time.sleep(600)
+    """
+)
+
+
+@pytest.mark.skipif(needs_proc, reason="reads the process table from /proc")
+def test_a_worker_watching_its_parent_exits_when_the_parent_is_killed(tmp_path):
+    """The watch that ends workers where the kernel cannot (no prctl outside Linux): kill -9 the
+    parent of a worker that sleeps for ten minutes; the worker is gone within seconds."""
+    script = tmp_path / "parent.py"
+    script.write_text(WATCHED_CHILD)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        assert parent.stdout.readline().strip() == "watching"
+        assert len(in_group(parent.pid)) >= 2  # the parent and its sleeping worker (and a resource tracker)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert not wait_until_gone(lambda: in_group(parent.pid)), "the worker outlived its parent"
+    finally:
+        kill_group(parent.pid)
+        parent.wait()
