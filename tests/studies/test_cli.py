@@ -187,11 +187,13 @@ SLOW_STUDY = textwrap.dedent(
 
 @pytest.mark.skipif(needs_proc, reason="reads the process table from /proc")
 @pytest.mark.parametrize(("executor", "stop"), [("processes", "SIGTERM"), ("processes", "SIGKILL"),
-                                                ("processes", "SIGINT to the group"), ("dask", "SIGTERM"),
+                                                ("processes", "SIGINT to the group"), ("processes", "SIGHUP"),
+                                                ("dask", "SIGTERM"),
                                                 ("dask", "SIGKILL"), ("dask", "SIGINT to the group")])
 def test_no_process_outlives_the_cli(tmp_path, executor, stop):
-    """SIGTERM, kill -9 or Ctrl-C (SIGINT to the terminal's whole process group) while workers are
-    busy: every process the CLI started ends within seconds, so a pipe reader (`| tee log`) sees EOF."""
+    """SIGTERM, kill -9, Ctrl-C (SIGINT to the terminal's whole process group) or a closed terminal
+    (SIGHUP) while workers are busy: every process the CLI started ends within seconds, so a pipe
+    reader (`| tee log`) sees EOF."""
     path = tmp_path / "slow.toml"
     path.write_text(SLOW_STUDY)
     out = tmp_path / "out"
@@ -221,7 +223,7 @@ def test_no_process_outlives_the_cli(tmp_path, executor, stop):
     if stop == "SIGKILL":
         assert proc.returncode == -signal.SIGKILL
         return
-    signum = signal.SIGTERM if stop == "SIGTERM" else signal.SIGINT
+    signum = getattr(signal, stop.split()[0])
     assert proc.returncode == 128 + signum
     assert f"interrupted; finished runs are kept, resume with `lpsim resume {out}`" in stderr
     assert "Traceback" not in stderr
