@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 import numpy as np
 
@@ -85,20 +88,25 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
     from .studies.executors import EXECUTORS
 
     p.add_argument("--executor", choices=EXECUTORS, default=None,
-                   help="where runs execute: local processes, one per core (default), serial, or a Dask cluster")
+                   help="where runs execute: local processes, one per core (default), serial, or a Dask cluster "
+                        "(at --scheduler ADDR, or a local one started for the study)")
     p.add_argument("--workers", type=int, default=None, help="number of worker processes (default: one per core)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
-                   help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
+                   help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.add_argument("--no-plot", action="store_true", help="do not draw the study's figures")
 
 
 def _executor(args) -> dict:
     name = args.executor or ("dask" if args.scheduler else "processes")
-    if name == "dask" and not args.scheduler:
-        raise ValueError("--executor dask needs --scheduler ADDR (the address of a running Dask scheduler)")
+    if args.scheduler is not None and name != "dask":
+        raise ValueError(f"--scheduler {args.scheduler} is the address of a Dask cluster, but --executor {name} "
+                         "runs on this machine: drop --scheduler, or use --executor dask")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    if args.workers is not None and (name == "serial" or args.scheduler is not None):
+        raise ValueError("--workers sets the number of local worker processes (--executor processes, or dask "
+                         "without --scheduler)")
     plot = None
     if not args.no_plot:
         from .plots import plot_study as plot  # figures sit above studies: the command joins them
@@ -115,15 +123,19 @@ def _report(result) -> int:
 
 def _cmd_run(args) -> int:
     from .studies import Study, run_study
+    from .studies.driver import default_folder
 
     options = _executor(args)
-    result = run_study(Study.from_toml(args.study), args.out, **options)
+    study = Study.from_toml(args.study)
+    args.results = args.out or default_folder(study)
+    result = run_study(study, args.results, **options)
     return _report(result)
 
 
 def _cmd_resume(args) -> int:
     from .studies import resume_study
 
+    args.results = args.folder
     result = resume_study(args.folder, **_executor(args))
     return _report(result)
 
@@ -176,15 +188,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP), handled like Ctrl-C: unwind, stop the workers, keep finished runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _terminate_like_interrupt():
+    """While a command runs, SIGTERM (and SIGHUP, unless ignored as under nohup) unwind like Ctrl-C,
+    so the executors stop their worker processes instead of leaving them behind."""
+    saved = {}
+    if threading.current_thread() is not threading.main_thread():  # only the main thread takes signals
+        yield
+        return
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+            saved[signum] = signal.signal(signum, _raise_terminated)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        folder = getattr(args, "out", None) or getattr(args, "folder", None) or "the results folder"
-        print(f"\ninterrupted: finished runs are saved; `lpsim resume {folder}` continues", file=sys.stderr)
-        return 130
+        with _terminate_like_interrupt():
+            return args.func(args)
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, _Terminated) else signal.SIGINT
+        folder = getattr(args, "results", None)
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            if folder is not None:
+                print(f"\ninterrupted; finished runs are kept, resume with `lpsim resume {folder}`",
+                      file=sys.stderr)
+            else:
+                print("\ninterrupted", file=sys.stderr)
+        return 128 + signum
     except (ValueError, TypeError, OSError, ImportError) as exc:
         if args.command == "formats":
             raise

@@ -8,7 +8,7 @@ from typing import Callable, Sequence, TextIO
 
 import attrs
 
-from .executors import make_executor
+from .executors import make_executor, refuse_in_starting_worker
 from .progress import Progress
 from .runner import run_one
 from .spec import RunSpec, Study
@@ -59,27 +59,30 @@ def run_study(study: Study | str | Path, out: str | Path | None = None, *, execu
 
     Runs already in the folder are skipped, so running again (or ``resume_study``) after an
     interruption continues where it stopped. ``executor``: "processes" (default, one worker
-    per core, or ``workers``), "serial", or "dask" with ``scheduler`` = the scheduler address.
+    per core, or ``workers``), "serial", or "dask": the cluster at ``scheduler`` (an address), or
+    without one a local Dask cluster of ``workers`` processes (default one per core).
     ``out`` must be new, empty or an lpsim results folder (else StoreError). A damaged run file
     (truncated, empty, not a complete run) is reported on ``stream`` and its run is rerun.
     ``plot``: what draws the study's figures into ``out/figures`` (``lpsim.plots.plot_study``);
     None (or False) draws none.
     """
+    refuse_in_starting_worker("run_study")
     plot = _figure_writer(plot)
     if not isinstance(study, Study):
         study = Study.from_toml(study)
+    runner = make_executor(executor, workers=workers, scheduler=scheduler)  # bad options: no folder made
     folder = Path(out) if out is not None else default_folder(study)
     store = ResultsStore(folder)
     store.prepare(study)
     with store.session():
-        return _execute(study, store, make_executor(executor, workers=workers, scheduler=scheduler),
-                        quiet=quiet, plot=plot, stream=stream, run=_run)
+        return _execute(study, store, runner, quiet=quiet, plot=plot, stream=stream, run=_run)
 
 
 def resume_study(folder: str | Path, *, executor: str = "processes", workers: int | None = None,
                  scheduler: str | None = None, quiet: bool = False, plot: FigureWriter | None = None,
                  stream: TextIO | None = None, _run: Callable[[dict], dict] = run_one) -> StudyResult:
     """Finish the study saved in ``folder`` (after Ctrl-C, kill -9 or a crash)."""
+    refuse_in_starting_worker("resume_study")
     plot = _figure_writer(plot)
     store = ResultsStore(folder)
     study = store.load_study()
@@ -119,8 +122,9 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
     progress.start()
     failures: list[RunFailure] = []
     ran = 0
+    finished_runs = executor.map_unordered(run, [spec.params for spec in todo])
     try:
-        for params, result in executor.map_unordered(run, [spec.params for spec in todo]):
+        for params, result in finished_runs:
             spec = by_id[RunSpec(params=params).id]
             if result.get("status") == "error":
                 failures.append(RunFailure(spec.id, spec.params, result.get("message", "")))
@@ -130,6 +134,9 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
             ran += 1
             progress.update()
     finally:
+        # However the loop ends (Ctrl-C, SIGTERM, an error storing a run), the executor
+        # stops its workers now, before the table is rebuilt.
+        finished_runs.close()
         progress.close()
         table = store.compact(study)
     figures: tuple[Path, ...] = ()

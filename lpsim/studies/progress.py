@@ -1,13 +1,16 @@
 """A progress line on stderr: runs done of total, elapsed time and ETA. Quiet mode prints nothing.
 
 On a terminal the line redraws in place (at most ~10 times a second); into a file or
-pipe it prints a full line every 10% or 30 s, so logs stay short.
+pipe it prints a full line every 10% or 30 s, so logs stay short. While a terminal line
+is shown, a warning (e.g. the fast engine falling back to the exact one) first clears it
+and the line is redrawn below the warning, so neither is cut in two.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+import warnings
 from typing import TextIO
 
 
@@ -33,6 +36,8 @@ class Progress:
         self._last_draw = -1e9
         self._last_fraction = -1.0
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._shown = ""  # the line on the terminal now
+        self._saved_showwarning = None
 
     @property
     def fraction(self) -> float:
@@ -59,7 +64,26 @@ class Progress:
         return "  ".join(parts)
 
     def start(self) -> None:
+        if not self.quiet and self._tty:
+            self._route_warnings()
         self._draw(force=True)
+
+    def _route_warnings(self) -> None:
+        saved = self._saved_showwarning = warnings.showwarning
+
+        def show_below_progress(message, category, filename, lineno, file=None, line=None):
+            if self._shown:
+                self._write("\r" + " " * len(self._shown) + "\r")
+            saved(message, category, filename, lineno, file, line)
+            if self._shown:
+                self._write(self._shown)
+
+        self._showwarning = warnings.showwarning = show_below_progress
+
+    def _restore_warnings(self) -> None:
+        if self._saved_showwarning is not None and warnings.showwarning is self._showwarning:
+            warnings.showwarning = self._saved_showwarning
+        self._saved_showwarning = None
 
     def update(self, count: int = 1, *, failed: bool = False) -> None:
         self.done += count
@@ -80,12 +104,16 @@ class Progress:
         fraction = self.fraction
         if self._tty:
             if force or now - self._last_draw >= 0.1:
-                self._write("\r" + self.text())
-                self._last_draw = now
+                text = self.text()
+                # pad over a longer previous line (a shorter ETA, no failures shown any more)
+                self._write("\r" + text.ljust(len(self._shown)))
+                self._shown, self._last_draw = text, now
         elif force or fraction - self._last_fraction >= 0.1 or now - self._last_draw >= 30:
             self._write(self.text() + "\n")
             self._last_draw, self._last_fraction = now, fraction
 
     def close(self) -> None:
+        self._restore_warnings()
         if not self.quiet and self._tty:
-            self._write("\r" + self.text() + "\n")
+            self._write("\r" + self.text().ljust(len(self._shown)) + "\n")
+            self._shown = ""

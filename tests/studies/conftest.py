@@ -1,10 +1,14 @@
 """Small real studies for the studies tests: tiny least-squares problems, a few epochs."""
 
+import contextlib
+import os
+import signal
 import textwrap
 import warnings
 from pathlib import Path
 
 import pytest
+from live_processes import children, needs_proc, wait_until_gone
 
 SMALL_STUDY = textwrap.dedent(
     """\
@@ -52,3 +56,20 @@ def _quiet_fallback_warnings():
         warnings.filterwarnings("ignore", message=".*no fast-engine kernels.*")
         yield
 
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left_behind():
+    """Every process a test starts (worker pools, Dask clusters, CLI subprocesses) is gone when it
+    ends; only multiprocessing's resource tracker, shared by the whole session, may stay."""
+    yield
+    if needs_proc:
+        return
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+    survivors = wait_until_gone(lambda: children(os.getpid()) - {tracker}, timeout=20)
+    for pid in survivors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not survivors, f"processes left running by this test: {sorted(survivors)}"
