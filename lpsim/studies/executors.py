@@ -274,8 +274,9 @@ class DaskExecutor:
                 with _environment(_SINGLE_THREAD_ENV):  # the worker processes start in here
                     cluster = stack.enter_context(LocalCluster(
                         n_workers=min(self.workers or os.cpu_count() or 1, len(items)), threads_per_worker=1,
-                        # ERROR: no log lines about workers it stops mid-run when a study is interrupted
-                        processes=True, dashboard_address=None, silence_logs=logging.ERROR))
+                        # CRITICAL: no log lines (or heartbeat tracebacks) about workers it stops mid-run when a study is
+                        # interrupted; a failing run still reaches the driver through its future
+                        processes=True, dashboard_address=None, silence_logs=logging.CRITICAL))
                 client = stack.enter_context(Client(cluster, set_as_default=False))
                 client.run(_init_local_dask_worker)
             else:
