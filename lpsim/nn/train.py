@@ -92,7 +92,7 @@ class EpochRecord:
 
 @attrs.frozen
 class TrainResult:
-    """``status``: "ok", "diverged" (a non-finite loss; ``epoch`` says when) or "overflow" (a quantization
+    """``status``: "ok", "diverged" (a non-finite loss or gradient; ``epoch`` says when) or "overflow" (a quantization
     point under overflow policy 'error' met a value its format cannot hold; ``message`` names it)."""
 
     status: str
@@ -160,14 +160,18 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
                 if opt.variance_reduced and step % steps_per_anchor == 0:
                     network.set_params(params)
                     _, full = full_loss_and_gradient(network, data.X, data.y)
+                    if not _all_finite(full):
+                        raise _Diverged
                     params, state = opt.anchor(params, full, state, rounder)
                 network.set_params(params)
                 loss, grads = network.loss_and_grads(data.X[batch], data.y[batch])
-                if not math.isfinite(loss):
+                if not (math.isfinite(loss) and _all_finite(grads)):
                     raise _Diverged
                 if opt.variance_reduced:
                     network.set_params(opt.anchor_params(state))
                     _, anchor_grads = network.loss_and_grads(data.X[batch], data.y[batch])
+                    if not _all_finite(anchor_grads):
+                        raise _Diverged
                     params, state = opt.update(params, grads, anchor_grads, state, rounder)
                 else:
                     params, state = opt.update(params, grads, state, rounder)
@@ -178,10 +182,14 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
             if not math.isfinite(record.train_loss):
                 raise _Diverged
     except _Diverged:
-        return TrainResult("diverged", epoch, tuple(history), network.params, f"non-finite loss in epoch {epoch}")
+        return TrainResult("diverged", epoch, tuple(history), network.params, f"non-finite loss or gradient in epoch {epoch}")
     except QuantizationRangeError as exc:
         return TrainResult("overflow", epoch, tuple(history), network.params, str(exc))
     return TrainResult("ok", None, tuple(history), network.params)
+
+
+def _all_finite(arrays: dict) -> bool:
+    return all(np.isfinite(a).all() for a in arrays.values())
 
 
 def _record(network: Network, data: NetData, epoch: int, started: float) -> EpochRecord:
