@@ -147,45 +147,57 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
     history: list[EpochRecord] = []
     epoch = 0
     params = network.params
-    try:
-        params, state = opt.init(params, rounder)
-        network.set_params(params)
-        started = time.perf_counter()
-        history.append(_record(network, data, 0, started))
-        steps_per_anchor = config.epoch_length or math.ceil(len(data.y) / config.batch_size)
-        step = 0
-        for epoch in range(1, config.epochs + 1):
-            started = time.perf_counter()
-            for batch in batch_order(len(data.y), config.batch_size, batch_rng):
-                if opt.variance_reduced and step % steps_per_anchor == 0:
-                    network.set_params(params)
-                    _, full = full_loss_and_gradient(network, data.X, data.y)
-                    if not _all_finite(full):
-                        raise _Diverged
-                    params, state = opt.anchor(params, full, state, rounder)
-                network.set_params(params)
-                loss, grads = network.loss_and_grads(data.X[batch], data.y[batch])
-                if not (math.isfinite(loss) and _all_finite(grads)):
-                    raise _Diverged
-                if opt.variance_reduced:
-                    network.set_params(opt.anchor_params(state))
-                    _, anchor_grads = network.loss_and_grads(data.X[batch], data.y[batch])
-                    if not _all_finite(anchor_grads):
-                        raise _Diverged
-                    params, state = opt.update(params, grads, anchor_grads, state, rounder)
-                else:
-                    params, state = opt.update(params, grads, state, rounder)
-                step += 1
+    # divergence is reported by the status, so numpy's overflow warnings would only repeat it
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            params, state = opt.init(params, rounder)
             network.set_params(params)
-            record = _record(network, data, epoch, started)
-            history.append(record)
-            if not math.isfinite(record.train_loss):
-                raise _Diverged
-    except _Diverged:
-        return TrainResult("diverged", epoch, tuple(history), network.params, f"non-finite loss or gradient in epoch {epoch}")
-    except QuantizationRangeError as exc:
-        return TrainResult("overflow", epoch, tuple(history), network.params, str(exc))
+            started = time.perf_counter()
+            history.append(_record(network, data, 0, started))
+            steps_per_anchor = config.epoch_length or math.ceil(len(data.y) / config.batch_size)
+            step = 0
+            for epoch in range(1, config.epochs + 1):
+                started = time.perf_counter()
+                for batch in batch_order(len(data.y), config.batch_size, batch_rng):
+                    if opt.variance_reduced and step % steps_per_anchor == 0:
+                        params, state = _anchor(network, opt, params, state, data, rounder)
+                    params, state = _step(network, opt, params, state, data.X[batch], data.y[batch], rounder)
+                    step += 1
+                network.set_params(params)
+                record = _record(network, data, epoch, started)
+                history.append(record)
+                if not math.isfinite(record.train_loss):
+                    raise _Diverged
+        except _Diverged:
+            return TrainResult("diverged", epoch, tuple(history), network.params,
+                               f"non-finite loss or gradient in epoch {epoch}")
+        except QuantizationRangeError as exc:
+            return TrainResult("overflow", epoch, tuple(history), network.params, str(exc))
     return TrainResult("ok", None, tuple(history), network.params)
+
+
+def _anchor(network, opt, params, state, data, rounder):
+    """A variance-reduced optimizer's new anchor: the full gradient at the current weights."""
+    network.set_params(params)
+    _, full = full_loss_and_gradient(network, data.X, data.y)
+    if not _all_finite(full):
+        raise _Diverged
+    return opt.anchor(params, full, state, rounder)
+
+
+def _step(network, opt, params, state, x, y, rounder):
+    """One minibatch step (with the same batch's gradient at the anchor for variance-reduced optimizers)."""
+    network.set_params(params)
+    loss, grads = network.loss_and_grads(x, y)
+    if not (math.isfinite(loss) and _all_finite(grads)):
+        raise _Diverged
+    if not opt.variance_reduced:
+        return opt.update(params, grads, state, rounder)
+    network.set_params(opt.anchor_params(state))
+    _, anchor_grads = network.loss_and_grads(x, y)
+    if not _all_finite(anchor_grads):
+        raise _Diverged
+    return opt.update(params, grads, anchor_grads, state, rounder)
 
 
 def _all_finite(arrays: dict) -> bool:
