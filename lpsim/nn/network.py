@@ -62,14 +62,9 @@ class Network:
         return loss, {k: grads[k] for k in self.params}
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Logits of x (rounding as in training, without updating delayed-scaling history)."""
-        rounder = self.arithmetic.rounder
-        training, rounder.training = rounder.training, False
-        try:
-            logits = self.forward(x)
-        finally:
-            rounder.training = training
-            rounder.next_pass()
+        """Logits of x (one forward pass; rounding keyed as the rounder's current mode)."""
+        logits = self.forward(x)
+        self.arithmetic.rounder.next_pass()
         return logits
 
 

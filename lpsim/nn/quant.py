@@ -21,6 +21,7 @@ the stream names the point (layer and tensor), the offset the pass, so a run rep
 from __future__ import annotations
 
 import collections
+import contextlib
 import zlib
 
 import attrs
@@ -101,17 +102,34 @@ def point_stream(layer: str, tensor: str) -> int:
 
 
 class Rounder:
-    """Applies a QuantConfig during training: keys stochastic rounding and keeps delayed-amax history."""
+    """Applies a QuantConfig during training: keys stochastic rounding and keeps delayed-amax history.
+
+    Training passes and evaluation passes (``evaluating()``) count separately and draw from
+    separate streams, so how often a run is evaluated does not change its training bits; an
+    evaluation does not add to the delayed-scaling history."""
 
     def __init__(self, config: QuantConfig | None = None, seed: int = 0):
         self.config = QuantConfig() if config is None else config
         self.seed = seed
-        self.pass_index = 0  # advanced once per forward/backward pass and per optimizer step
+        self._passes = {True: 0, False: 0}  # training, evaluation
         self.training = True
         self._amax_history: dict[tuple[str, str], collections.deque] = {}
 
+    @property
+    def pass_index(self) -> int:
+        return self._passes[self.training]
+
     def next_pass(self) -> None:
-        self.pass_index += 1
+        self._passes[self.training] += 1
+
+    @contextlib.contextmanager
+    def evaluating(self):
+        """Round as in training, on the evaluation pass counter and streams, without recording history."""
+        training, self.training = self.training, False
+        try:
+            yield self
+        finally:
+            self.training = training
 
     def __call__(self, tensor_class: str, layer: str, tensor: str, x: np.ndarray) -> np.ndarray:
         quantizer = getattr(self.config, tensor_class)
@@ -122,7 +140,8 @@ class Rounder:
     def round(self, quantizer: Quantizer, layer: str, tensor: str, x: np.ndarray) -> np.ndarray:
         """Round ``x`` at the point (layer, tensor) by ``quantizer``; errors name the point."""
         fmt = quantizer.fmt
-        key = dict(seed=self.seed, stream=point_stream(layer, tensor), offset=self.pass_index * PASS_STRIDE)
+        stream = point_stream(layer, tensor if self.training else f"eval/{tensor}")
+        key = dict(seed=self.seed, stream=stream, offset=self.pass_index * PASS_STRIDE)
         scale = self._scale(quantizer, layer, tensor, x)
         try:
             if scale is None:

@@ -205,6 +205,11 @@ def _all_finite(arrays: dict) -> bool:
 
 
 def _record(network: Network, data: NetData, epoch: int, started: float) -> EpochRecord:
+    with network.arithmetic.rounder.evaluating():
+        return _evaluate(network, data, epoch, started)
+
+
+def _evaluate(network: Network, data: NetData, epoch: int, started: float) -> EpochRecord:
     loss, grads = full_loss_and_gradient(network, data.X, data.y)
     norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
     return EpochRecord(epoch, loss, accuracy(network, data.X_test, data.y_test), norm, time.perf_counter() - started)

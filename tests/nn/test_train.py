@@ -95,3 +95,23 @@ def test_rnn_learns_the_sequence_task():
 def test_cnn_on_flat_samples_names_the_shape():
     with pytest.raises(ValueError, match=r"a cnn needs \(channels, height, width\) samples, got shape \(3,\)"):
         nn.train(nn.TrainConfig(model=nn.ModelConfig(kind="cnn")), blobs(8, 3, 2, 0))
+
+
+def test_evaluation_does_not_change_the_training_bits():
+    """train() evaluates the initial network (a loss, gradient and accuracy pass) before its first step;
+    one step after a different evaluation (a single forward) gives the same weights, because evaluation
+    passes have their own counter and streams and do not feed delayed scaling."""
+    data = blobs(16, 3, 2, 0)
+    quant = nn.QuantConfig(activation=nn.Quantizer(fmt="e5m2", rounding="stochastic", scaling="delayed"),
+                           error=nn.Quantizer(fmt="e5m2_saturate", rounding="stochastic", scaling="tensor"))
+    model = nn.ModelConfig(hidden=(4,))
+    one = nn.train(nn.TrainConfig(model=model, epochs=1, batch_size=16, quant=quant), data)
+    network = nn.build_network(model, data.sample_shape, 2, np.random.default_rng([0, 0]))
+    rounder = nn.Rounder(quant, seed=0)
+    network.bind(nn.Arithmetic(None, rounder))
+    with rounder.evaluating():
+        network.predict(data.X)
+    batch = np.random.default_rng([0, 1]).permutation(16)
+    _, grads = network.loss_and_grads(data.X[batch], data.y[batch])
+    for key, value in network.params.items():
+        np.testing.assert_array_equal(one.params[key], value - 0.1 * grads[key])
