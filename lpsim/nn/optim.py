@@ -14,6 +14,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from ..codec import check_format
+from ..formats.base import Format
 from ..formats.fixed import FixedPoint
 from ..formats.rounding import Rounding, as_rounding
 from .quant import Quantizer, Rounder
@@ -126,28 +128,44 @@ class Adam:
         return new, {"m": m, "v": v, "t": t}
 
 
+def _to_format(value):
+    return None if value is None else check_format(value)
+
+
+def _weight_storage(opt, params):
+    """LP-SGD's and LP-SVRG's state: the per-layer grid steps (None when the weights live in ``opt.fmt``)."""
+    return None if opt.fmt is not None else layer_grid_steps(params, opt.bits, opt.headroom)
+
+
+def _store_weights(opt, params, steps, rounder):
+    """Weights rounded into their low-precision storage: ``opt.fmt`` if given, else each layer's fixed grid."""
+    if opt.fmt is not None:
+        quantizer = Quantizer(fmt=opt.fmt, rounding=opt.rounding)
+        return {k: rounder.round(quantizer, _layer(k), f"{k.split('.', 1)[1]}:w", v) for k, v in params.items()}
+    return {k: round_to_grid(v, steps[k], opt.bits, opt.rounding, rounder, k, "w") for k, v in params.items()}
+
+
 @attrs.frozen(kw_only=True)
 class LPSGD:
-    """SGD with the weights stored on a b-bit fixed-point grid per layer: w <- Q(w - lr g)
-    (see ``layer_grid_steps``; the initial weights are rounded onto it)."""
+    """SGD with low-precision weights: w <- Q(w - lr g). The weights live in ``fmt`` (any lpsim format) or,
+    by default, on a b-bit fixed-point grid per layer (see ``layer_grid_steps``); the initial weights are
+    rounded into it."""
 
     lr: float = attrs.field(default=0.1, validator=_positive)
     bits: int = attrs.field(default=8, validator=_bits)
     headroom: float = attrs.field(default=2.0, validator=_positive)
     rounding: Rounding = attrs.field(default="stochastic", converter=as_rounding)
+    fmt: Format | None = attrs.field(default=None, converter=_to_format)
     name = "lpsgd"
     variance_reduced = False
 
     def init(self, params, rounder):
-        steps = layer_grid_steps(params, self.bits, self.headroom)
-        return self._on_grid(params, steps, rounder), {"steps": steps}
-
-    def _on_grid(self, params, steps, rounder):
-        return {k: round_to_grid(v, steps[k], self.bits, self.rounding, rounder, k, "w") for k, v in params.items()}
+        steps = _weight_storage(self, params)
+        return _store_weights(self, params, steps, rounder), {"steps": steps}
 
     def update(self, params, grads, state, rounder):
         moved = {k: params[k] - self.lr * grads[k] for k in params}
-        return self._on_grid(moved, state["steps"], rounder), state
+        return _store_weights(self, moved, state["steps"], rounder), state
 
 
 # -- variance-reduced optimizers ------------------------------------------------------------------------
@@ -180,22 +198,22 @@ class SVRG:
 
 @attrs.frozen(kw_only=True)
 class LPSVRG(SVRG):
-    """SVRG with w kept on LP-SGD's fixed per-layer grid: every step is rounded."""
+    """SVRG with low-precision weights stored as LP-SGD stores them: every step is rounded."""
 
     bits: int = attrs.field(default=8, validator=_bits)
     headroom: float = attrs.field(default=2.0, validator=_positive)
     rounding: Rounding = attrs.field(default="stochastic", converter=as_rounding)
+    fmt: Format | None = attrs.field(default=None, converter=_to_format)
     name = "lpsvrg"
 
     def init(self, params, rounder):
-        steps = layer_grid_steps(params, self.bits, self.headroom)
-        params = {k: round_to_grid(v, steps[k], self.bits, self.rounding, rounder, k, "w") for k, v in params.items()}
+        steps = _weight_storage(self, params)
+        params = _store_weights(self, params, steps, rounder)
         return params, {"anchor": params, "full": None, "steps": steps}
 
     def update(self, params, grads, anchor_grads, state, rounder):
         v = _svrg_direction(grads, anchor_grads, state["full"])
-        return {k: round_to_grid(params[k] - self.lr * v[k], state["steps"][k], self.bits, self.rounding, rounder, k,
-                                 "w") for k in params}, state
+        return _store_weights(self, {k: params[k] - self.lr * v[k] for k in params}, state["steps"], rounder), state
 
 
 @attrs.frozen(kw_only=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lpsim import nn
+from lpsim import nn, quantize
 from lpsim.nn.optim import bit_centered_step
 from lpsim.nn.quant import Rounder
 
@@ -104,3 +104,14 @@ def test_unknown_optimizer_lists_allowed_names():
 def test_halp_settings_are_validated(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nn.HALP(**kwargs)
+
+
+@pytest.mark.parametrize("cls", [nn.LPSGD, nn.LPSVRG])
+def test_low_precision_weights_can_live_in_any_format(cls):
+    data = blobs(24, 3, 2, seed=4)
+    result = nn.train(nn.TrainConfig(model=TINY_MLP, optimizer=cls(lr=0.2, fmt="bfloat16"), epochs=2, batch_size=8),
+                      data)
+    assert result.status == "ok"
+    for value in result.params.values():
+        np.testing.assert_array_equal(value, quantize(value, "bfloat16"))
+    assert result.history[-1].train_loss < result.history[0].train_loss
