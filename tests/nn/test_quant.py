@@ -97,3 +97,13 @@ def test_default_config_rounds_nothing():
     rounder = Rounder()
     for tensor_class in nn.TENSOR_CLASSES:
         assert rounder(tensor_class, "linear0", "W", x) is x
+
+
+def test_block_formats_quantize_along_their_axis():
+    from lpsim.formats import BlockFormat
+
+    x = np.random.default_rng(2).standard_normal((4, 64)) * np.logspace(-3, 3, 64)
+    along_rows = BlockFormat.mx("e4m3", block_size=32, axis=0)
+    out = _rounder(weight=Quantizer(fmt=along_rows))("weight", "linear0", "W", x)
+    np.testing.assert_array_equal(out, quantize(x, along_rows))
+    assert not np.array_equal(out, quantize(x, BlockFormat.mx("e4m3", block_size=32, axis=-1)))
