@@ -8,7 +8,9 @@ Cases (same network, batches and SGD steps):
                  (E4M3 operands, exact products, float32 accumulation rounded at every add)
 
 ``--batches`` times that many minibatch steps per case and reports seconds per full epoch by
-proportion (the steps are alike). Run: NUMBA_NUM_THREADS=1 python benchmarks/nn_bench.py
+proportion (the steps are alike). Run on one thread (BLAS included):
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/nn_bench.py
 """
 
 from __future__ import annotations

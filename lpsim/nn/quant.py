@@ -27,7 +27,7 @@ import zlib
 import attrs
 import numpy as np
 
-from ..codec import check_format, quantize
+from ..codec import check_engine, check_format, quantize
 from ..formats.base import Format
 from ..formats.rounding import NEAREST_EVEN, Rounding, as_rounding
 
@@ -108,9 +108,10 @@ class Rounder:
     separate streams, so how often a run is evaluated does not change its training bits; an
     evaluation does not add to the delayed-scaling history."""
 
-    def __init__(self, config: QuantConfig | None = None, seed: int = 0):
+    def __init__(self, config: QuantConfig | None = None, seed: int = 0, engine: str = "fast"):
         self.config = QuantConfig() if config is None else config
         self.seed = seed
+        self.engine = check_engine(engine)
         self._passes = {True: 0, False: 0}  # training, evaluation
         self.training = True
         self._amax_history: dict[tuple[str, str], collections.deque] = {}
@@ -141,7 +142,7 @@ class Rounder:
         """Round ``x`` at the point (layer, tensor) by ``quantizer``; errors name the point."""
         fmt = quantizer.fmt
         stream = point_stream(layer, tensor if self.training else f"eval/{tensor}")
-        key = dict(seed=self.seed, stream=stream, offset=self.pass_index * PASS_STRIDE)
+        key = dict(seed=self.seed, stream=stream, offset=self.pass_index * PASS_STRIDE, engine=self.engine)
         scale = self._scale(quantizer, layer, tensor, x)
         try:
             if scale is None:
@@ -170,5 +171,7 @@ class Rounder:
                 amax = max(seen) if seen else current
                 if self.training:
                     seen.append(current)
-        # an all-zero tensor (or channel) keeps scale 1: any scale rounds zeros to zero
-        return np.where(amax > 0, amax / top, 1.0)
+        # amax / top underflows to 0 for amax near float64's smallest subnormals: those tensors map amax to
+        # 1.0 instead (a value of every format); an all-zero tensor (or channel) keeps scale 1
+        scale = amax / top
+        return np.where(scale > 0, scale, np.where(amax > 0, amax, 1.0))

@@ -52,7 +52,8 @@ class TrainConfig:
     ``epochs``: passes over the training data, each ``ceil(n / batch_size)`` minibatch steps in a fresh
     seeded order. ``epoch_length`` (T): steps between the anchors of variance-reduced optimizers
     (default: one pass). ``mac``: None (float64 numpy), a profile name, an Accumulator or a Mac, for
-    every matrix product forward and backward, on ``engine``. ``quant``: the quantization points."""
+    every matrix product forward and backward. ``engine`` computes the quantization points and a
+    profile's or Accumulator's products (a Mac names its own). ``quant``: the quantization points."""
 
     model: ModelConfig = attrs.field(factory=ModelConfig, validator=attrs.validators.instance_of(ModelConfig))
     dataset: str = "digits"
@@ -141,7 +142,7 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
     init_rng = np.random.default_rng([config.seed, 0])
     batch_rng = np.random.default_rng([config.seed, 1])
     network = build_network(config.model, data.sample_shape, data.n_classes, init_rng)
-    rounder = Rounder(config.quant, seed=config.seed)
+    rounder = Rounder(config.quant, seed=config.seed, engine=config.engine)
     network.bind(Arithmetic(config.mac, rounder, engine=config.engine))
     opt = config.optimizer
     history: list[EpochRecord] = []
