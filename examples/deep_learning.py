@@ -29,7 +29,8 @@ def algorithms(lr: float, bits: int, mu: float) -> dict:
 
 def run(args) -> dict:
     results: dict = {}
-    for model_name, model in MODELS.items():
+    for model_name in args.models:
+        model = MODELS[model_name]
         data = nn.load("digits", images=model.kind == "cnn")
         epochs = args.epochs_mlp if model_name == "mlp" else args.epochs_cnn
         for algo, opt in algorithms(args.lr, args.bits, args.mu).items():
@@ -76,6 +77,7 @@ def plot(results: dict, path: Path) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), default=list(MODELS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs-mlp", type=int, default=20)
     parser.add_argument("--epochs-cnn", type=int, default=8)
