@@ -18,6 +18,7 @@ from ..arith.profiles import HardwareProfile, get_profile
 from ..codec import check_engine, check_format
 from ..formats.base import Format
 from ..formats.presets import BINARY64
+from .errors import NonFiniteError
 
 
 def _to_inputs(value):
@@ -72,8 +73,13 @@ def matmul(a: np.ndarray, b: np.ndarray, mac=None) -> np.ndarray:
     if mac is None:
         return a @ b
     fa, fb = mac.inputs or (BINARY64, BINARY64)
-    qa = ops.from_float(np.ascontiguousarray(a, dtype=np.float64), fa, engine=mac.engine)
-    qb = ops.from_float(np.ascontiguousarray(b, dtype=np.float64), fb, engine=mac.engine)
+    a, b = np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64)
+    try:
+        qa, qb = ops.from_float(a, fa, engine=mac.engine), ops.from_float(b, fb, engine=mac.engine)
+    except (ValueError, OverflowError) as exc:
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            raise
+        raise NonFiniteError(f"matmul operands hold NaN or inf that {mac.spec} cannot take: {exc}") from None
     # out=float64 holds every value a float accumulator of at most 64 bits produces, and gives an
     # exact accumulator (which has no storage format of its own) one final rounding
     return ops.to_float(ops.matmul(qa, qb, mac.accumulator, out=BINARY64, engine=mac.engine), engine=mac.engine)

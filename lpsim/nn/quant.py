@@ -30,6 +30,7 @@ import numpy as np
 from ..codec import check_engine, check_format, quantize
 from ..formats.base import Format
 from ..formats.rounding import NEAREST_EVEN, Rounding, as_rounding
+from .errors import NonFiniteError
 
 TENSOR_CLASSES = ("weight", "activation", "error", "gradient", "optimizer_state")
 SCALINGS = ("none", "tensor", "channel", "delayed")
@@ -148,7 +149,13 @@ class Rounder:
             if scale is None:
                 return quantize(x, fmt, quantizer.rounding, **key)
             return quantize(x / scale, fmt, quantizer.rounding, **key) * scale
+        except ValueError as exc:
+            if np.isfinite(x).all():
+                raise
+            raise NonFiniteError(f"layer {layer!r}, tensor {tensor!r}: {exc}") from None
         except OverflowError as exc:
+            if not np.isfinite(x).all():
+                raise NonFiniteError(f"layer {layer!r}, tensor {tensor!r}: {exc}") from None
             amax = float(np.max(np.abs(x))) if x.size else 0.0
             raise QuantizationRangeError(
                 f"layer {layer!r}, tensor {tensor!r}: format {fmt.spec} (max {fmt.max:g}) cannot hold the tensor "

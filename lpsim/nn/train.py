@@ -11,6 +11,7 @@ import numpy as np
 from ..codec import check_engine
 from .context import Arithmetic
 from .data import NetData, load
+from .errors import NonFiniteError
 from .mac import as_mac
 from .network import ModelConfig, Network, build_network
 from .optim import OPTIMIZERS, SGD
@@ -169,7 +170,7 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
                 history.append(record)
                 if not math.isfinite(record.train_loss):
                     raise _Diverged
-        except _Diverged:
+        except (_Diverged, NonFiniteError):
             return TrainResult("diverged", epoch, tuple(history), network.params,
                                f"non-finite loss or gradient in epoch {epoch}")
         except QuantizationRangeError as exc:

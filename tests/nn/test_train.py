@@ -115,3 +115,14 @@ def test_evaluation_does_not_change_the_training_bits():
     _, grads = network.loss_and_grads(data.X[batch], data.y[batch])
     for key, value in network.params.items():
         np.testing.assert_array_equal(one.params[key], value - 0.1 * grads[key])
+
+
+@pytest.mark.parametrize("quant, mac", [
+    (nn.QuantConfig(activation="int8"), None),      # fixed point has no code for NaN
+    (nn.QuantConfig(error=nn.Quantizer(fmt="int8", scaling="tensor")), None),  # inf amax: NaN after scaling
+])
+def test_divergence_through_formats_without_nan_is_a_status(quant, mac):
+    config = nn.TrainConfig(model=nn.ModelConfig(hidden=(5,)), optimizer=nn.SGD(lr=1e200), epochs=3, batch_size=8,
+                            quant=quant, mac=mac)
+    result = nn.train(config, blobs(24, 3, 2, 0))
+    assert result.status == "diverged" and result.epoch == 1
