@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from ..data import make_dataset
+from ..data import DATASETS, make_dataset
 from ..data.dataset import Dataset
 
 
@@ -48,6 +48,8 @@ def load(name: str, *, images: bool = False, **params) -> NetData:
     digits as 1 x 8 x 8 images), or ``sequence`` (see ``sequence_task``)."""
     if name == "sequence":
         return sequence_task(**params)
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join([*DATASETS, 'sequence'])}")
     data = make_dataset(name, **params)
     shape = None
     if images:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from .context import FLOAT64, Arithmetic
+from .context import Arithmetic
 from .layers import GRU, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, ReLU, Tanh
 from .loss import softmax_cross_entropy
 
@@ -18,11 +18,11 @@ class Network:
     weight gradient; layers round their own weights. Rounding is treated as the identity in backward
     (the straight-through estimator)."""
 
-    def __init__(self, layers: list[Layer], arithmetic: Arithmetic = FLOAT64):
+    def __init__(self, layers: list[Layer], arithmetic: Arithmetic | None = None):
         self.layers = list(layers)
         for i, layer in enumerate(self.layers):
             layer.name = f"{layer.kind}{i}"
-        self.bind(arithmetic)
+        self.bind(Arithmetic() if arithmetic is None else arithmetic)  # its own pass counters
 
     def bind(self, arithmetic: Arithmetic) -> None:
         self.arithmetic = arithmetic

@@ -126,3 +126,8 @@ def test_divergence_through_formats_without_nan_is_a_status(quant, mac):
                             quant=quant, mac=mac)
     result = nn.train(config, blobs(24, 3, 2, 0))
     assert result.status == "diverged" and result.epoch == 1
+
+
+def test_unknown_dataset_lists_the_known_ones_including_the_sequence_task():
+    with pytest.raises(ValueError, match="known: .*digits.*sequence"):
+        nn.load("cifar10")
