@@ -42,8 +42,14 @@ def _layer(key: str) -> str:
     return key.split(".", 1)[0]
 
 
+def _point(key: str, what: str) -> tuple[str, str]:
+    """(layer, tensor) naming the rounding of ``what`` (e.g. momentum "v") of parameter ``key``."""
+    layer, tensor = key.split(".", 1)
+    return layer, f"{tensor}:{what}"
+
+
 def _state_round(rounder: Rounder, key: str, name: str, x: np.ndarray) -> np.ndarray:
-    return rounder("optimizer_state", _layer(key), f"{key.split('.', 1)[1]}:{name}", x)
+    return rounder("optimizer_state", *_point(key, name), x)
 
 
 # -- low-precision weights on a fixed-point grid ------------------------------------------------------
@@ -62,7 +68,7 @@ def round_to_grid(x: np.ndarray, step: float, bits: int, rounding: Rounding, rou
                   tensor: str) -> np.ndarray:
     """x on the signed b-bit fixed-point grid of ``step`` (saturating), keyed per parameter and pass."""
     grid = FixedPoint(bits=bits, scale=step)
-    return rounder.round(Quantizer(fmt=grid, rounding=rounding), _layer(key), f"{key.split('.', 1)[1]}:{tensor}", x)
+    return rounder.round(Quantizer(fmt=grid, rounding=rounding), *_point(key, tensor), x)
 
 
 def bit_centered_step(full_gradient: np.ndarray, mu: float, bits: int) -> float:
@@ -141,7 +147,7 @@ def _store_weights(opt, params, steps, rounder):
     """Weights rounded into their low-precision storage: ``opt.fmt`` if given, else each layer's fixed grid."""
     if opt.fmt is not None:
         quantizer = Quantizer(fmt=opt.fmt, rounding=opt.rounding)
-        return {k: rounder.round(quantizer, _layer(k), f"{k.split('.', 1)[1]}:w", v) for k, v in params.items()}
+        return {k: rounder.round(quantizer, *_point(k, "w"), v) for k, v in params.items()}
     return {k: round_to_grid(v, steps[k], opt.bits, opt.rounding, rounder, k, "w") for k, v in params.items()}
 
 
