@@ -1,4 +1,5 @@
-"""HALP on deep learning: an MLP and a small CNN on scikit-learn's digits, five algorithms, several seeds.
+"""HALP on deep learning: an MLP and a small CNN on scikit-learn's digits (and, with ``--models rnn``, a GRU on
+the seeded sequence task), five algorithms, several seeds.
 
 Float SGD and SVRG against LP-SGD, LP-SVRG and HALP with 8-bit weights (LP-SGD, LP-SVRG) or 8-bit
 offsets (HALP); everything else float64. Prints the final training loss, test accuracy and gradient
@@ -19,7 +20,10 @@ import numpy as np
 
 from lpsim import nn
 
-MODELS = {"mlp": nn.ModelConfig(kind="mlp", hidden=(64,)), "cnn": nn.ModelConfig(kind="cnn", channels=(8, 16))}
+MODELS = {"mlp": nn.ModelConfig(kind="mlp", hidden=(64,)), "cnn": nn.ModelConfig(kind="cnn", channels=(8, 16)),
+          "rnn": nn.ModelConfig(kind="rnn", hidden=16)}
+DATASETS = {"mlp": "digits", "cnn": "digits", "rnn": "sequence"}  # rnn: the seeded adding-problem classification
+LEARNING_RATES = {"mlp": 0.05, "cnn": 0.05, "rnn": 0.2}
 
 
 def algorithms(lr: float, bits: int, mu: float) -> dict:
@@ -31,9 +35,10 @@ def run(args) -> dict:
     results: dict = {}
     for model_name in args.models:
         model = MODELS[model_name]
-        data = nn.load("digits", images=model.kind == "cnn")
-        epochs = args.epochs_mlp if model_name == "mlp" else args.epochs_cnn
-        for algo, opt in algorithms(args.lr, args.bits, args.mu).items():
+        data = nn.load(DATASETS[model_name], **({"images": True} if model.kind == "cnn" else {}))
+        epochs = getattr(args, f"epochs_{model_name}")
+        lr = args.lr or LEARNING_RATES[model_name]
+        for algo, opt in algorithms(lr, args.bits, args.mu).items():
             runs = []
             for seed in range(args.seeds):
                 config = nn.TrainConfig(model=model, optimizer=opt, epochs=epochs, batch_size=args.batch_size,
@@ -67,7 +72,7 @@ def plot(results: dict, path: Path) -> None:
             epochs = np.arange(losses.shape[1])
             ax.semilogy(epochs, losses.mean(axis=0), label=algo)
             ax.fill_between(epochs, losses.min(axis=0), losses.max(axis=0), alpha=0.2)
-        ax.set_title(f"digits {model_name.upper()}")
+        ax.set_title(f"{DATASETS[model_name]} {model_name.upper()}")
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss")
         ax.legend()
@@ -77,13 +82,14 @@ def plot(results: dict, path: Path) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), default=list(MODELS))
+    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), default=["mlp", "cnn"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs-mlp", type=int, default=20)
     parser.add_argument("--epochs-cnn", type=int, default=8)
+    parser.add_argument("--epochs-rnn", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epoch-length", type=int, default=None, help="T: steps between anchors (default: one pass)")
-    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--lr", type=float, default=None, help="default: 0.05 (mlp, cnn), 0.2 (rnn)")
     parser.add_argument("--bits", type=int, default=8)
     parser.add_argument("--mu", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=Path("results/deep_learning"))
