@@ -1,16 +1,9 @@
 """docs/algorithms.md's python blocks run as written, in order, in one namespace."""
 
-import re
-from pathlib import Path
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "algorithms.md"
+from doc_examples import run_python_blocks
 
 
 def test_algorithms_doc_examples_run(capsys):
-    blocks = re.findall(r"```python\n(.+?)\n```", DOC.read_text(), flags=re.S)
-    assert len(blocks) >= 4
-    namespace: dict = {}
-    for i, block in enumerate(blocks):
-        exec(compile(block, f"{DOC.name}[block {i}]", "exec"), namespace)
+    run_python_blocks("algorithms.md", min_blocks=4)
     out = capsys.readouterr().out
     assert "halp" in out and "diverged" in out

@@ -1,0 +1,85 @@
+"""The one matrix product of lpsim.nn: every forward and backward product of every layer runs here.
+
+``mac=None`` is plain float64 numpy (the reference every low-precision run is compared with).
+Anything else names a multiply-accumulate unit (an ``Accumulator``, a ``HardwareProfile`` or a
+profile name, or a ``Mac``): the operands are rounded into the unit's input formats and the
+product runs through ``lpsim.ops.matmul``, so every product and every add is rounded as that
+hardware rounds it, on the chosen engine.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from .. import ops
+from ..arith.accumulator import Accumulator
+from ..arith.profiles import HardwareProfile, get_profile
+from ..codec import check_engine, check_format
+from ..formats.base import Format
+from ..formats.presets import BINARY64
+from .errors import NonFiniteError
+
+
+def _to_inputs(value):
+    if value is None:
+        return None
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise TypeError(f"Mac: inputs must be a pair of formats (a, b) or None, got {value!r}")
+    return tuple(check_format(f) for f in value)
+
+
+def _check_engine(instance, attribute, value):
+    check_engine(value)
+
+
+@attrs.frozen(kw_only=True)
+class Mac:
+    """A multiply-accumulate unit for lpsim.nn: an accumulator, the formats its operands are
+    rounded into (``None``: float64, which holds every float64 operand exactly, so only the
+    accumulator rounds) and the engine that simulates it."""
+
+    accumulator: Accumulator = attrs.field(validator=attrs.validators.instance_of(Accumulator))
+    inputs: tuple[Format, Format] | None = attrs.field(default=None, converter=_to_inputs)
+    engine: str = attrs.field(default="fast", validator=_check_engine)
+
+    @property
+    def spec(self) -> str:
+        inputs = "float64" if self.inputs is None else " x ".join(f.spec for f in self.inputs)
+        return f"{inputs} -> {self.accumulator.spec} ({self.engine})"
+
+
+def as_mac(value, engine: str = "fast") -> Mac | None:
+    """``None`` (float64 numpy), or a Mac from a Mac, a HardwareProfile, a profile name or an Accumulator.
+
+    A profile brings its input formats (its operands are rounded into them, nearest-even);
+    a bare Accumulator takes float64 operands."""
+    if value is None or isinstance(value, Mac):
+        return value
+    if isinstance(value, str):
+        value = get_profile(value)
+    if isinstance(value, HardwareProfile):
+        return Mac(accumulator=value.accumulator, inputs=value.inputs, engine=engine)
+    if isinstance(value, Accumulator):
+        return Mac(accumulator=value, engine=engine)
+    raise TypeError(
+        f"mac must be None, a Mac, an Accumulator, a HardwareProfile or a profile name, got {type(value).__name__}"
+    )
+
+
+def matmul(a: np.ndarray, b: np.ndarray, mac=None) -> np.ndarray:
+    """a @ b for 2-D float64 arrays, computed by ``mac`` (see the module docstring); float64 result."""
+    mac = as_mac(mac)
+    if mac is None:
+        return a @ b
+    fa, fb = mac.inputs or (BINARY64, BINARY64)
+    a, b = np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64)
+    try:
+        qa, qb = ops.from_float(a, fa, engine=mac.engine), ops.from_float(b, fb, engine=mac.engine)
+    except (ValueError, OverflowError) as exc:
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            raise
+        raise NonFiniteError(f"matmul operands hold NaN or inf that {mac.spec} cannot take: {exc}") from None
+    # out=float64 holds every value a float accumulator of at most 64 bits produces, and gives an
+    # exact accumulator (which has no storage format of its own) one final rounding
+    return ops.to_float(ops.matmul(qa, qb, mac.accumulator, out=BINARY64, engine=mac.engine), engine=mac.engine)
