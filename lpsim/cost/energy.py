@@ -165,7 +165,6 @@ def _family(label: str) -> str:
 def power_law(points: tuple, width: int, single_exponent: float) -> float:
     """pJ at ``width`` from (width, pJ) points: the point itself, else the power law through the two
     nearest widths (the two at the nearer end outside the range); one point scales as width**exponent."""
-    widths = [w for w, _ in points]
     for w, pj in points:
         if w == width:
             return pj
@@ -181,7 +180,6 @@ def power_law(points: tuple, width: int, single_exponent: float) -> float:
     else:
         (w0, e0), (w1, e1) = points[-2], points[-1]
     exponent = math.log(e1 / e0) / math.log(w1 / w0)
-    assert widths  # points are sorted and distinct
     return e0 * (width / w0) ** exponent
 
 
