@@ -80,12 +80,13 @@ def run_cost(model, config: TrainConfig, result: TrainResult) -> Cost:
     if shape.setup:
         full_pass(tally, shape)
         tally.op("fma", shape.dim)  # ||grad f(0)||
+    integer = None if shape.arithmetic == "float" else integer_shape(model, config, shape)
     for _ in range(shape.anchors):
-        anchor_pass(tally, shape)
-    if shape.arithmetic == "float":
+        # the integer loop's least squares reads no per-row anchor values (its scalar is c (D - Dref))
+        anchor_pass(tally, shape, keep_rows=integer is None or not integer.linear)
+    if integer is None:
         float_steps(tally, shape, shape.steps)
     else:
-        integer = integer_shape(model, config, shape)
         for _ in range(shape.inner_epochs):
             integer_epoch_start(tally, shape, integer)
         integer_steps(tally, shape, integer, shape.steps)
@@ -108,16 +109,17 @@ def full_pass(tally: Tally, s: RunShape) -> None:
     tally.read("sram", s.n * s.dim * z_bits)  # w for every row's dot
 
 
-def anchor_pass(tally: Tally, s: RunShape) -> None:
-    """make_anchor: the full pass, keeping l'(x_i . w~) per row (and HALP's margins x_i . w~)."""
+def anchor_pass(tally: Tally, s: RunShape, keep_rows: bool = True) -> None:
+    """make_anchor: the full pass, keeping l'(x_i . w~) per row (and HALP's margins x_i . w~) when the
+    inner loop reads them (``keep_rows``)."""
     z_bits, per_row = label_bits(s.z_label), s.n * s.classes * 64
     if s.centered:
         tally.op("add", s.dim)  # w = w~ + z
     full_pass(tally, s)
-    tally.write("dram", per_row)  # l0
+    if keep_rows:
+        tally.write("dram", per_row * (2 if s.centered else 1))  # l0 (and m0)
     tally.write("sram", s.dim * 64)  # g~
     if s.centered:
-        tally.write("dram", per_row)  # m0
         tally.op("fma", s.dim)  # ||g~|| for the scale
         tally.write("sram", s.dim * (64 + z_bits))  # center w~ (float64), z = 0
     else:

@@ -155,7 +155,8 @@ def hand_integer(algorithm: str, loss: str, z_bits: int, x_bits: int, slot_bits:
             if centered:
                 h.ops["add"] += D
             full_gradient()
-            h.memory[("dram", "write")] += N * 64 * (2 if centered else 1)
+            if not linear:  # the per-row values the float scalar reads
+                h.memory[("dram", "write")] += N * 64 * (2 if centered else 1)
             h.memory[("sram", "write")] += D * 64 + D * z_bits + (D * 64 if centered else 0)
             if centered:
                 h.ops["fma"] += D
