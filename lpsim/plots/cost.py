@@ -9,12 +9,19 @@ from ..studies.table import Table
 from . import _common as c
 
 COST_LABELS = {
-    "energy_pj": "estimated energy per run (pJ)",
-    "energy_ops_pj": "estimated energy of the operations (pJ)",
-    "energy_memory_pj": "estimated energy of memory traffic (pJ)",
+    "energy_pj": "estimated energy per run",
+    "energy_ops_pj": "estimated energy of the operations",
+    "energy_memory_pj": "estimated energy of memory traffic",
+    "energy_random_pj": "estimated energy of the random bits",
     "bytes_moved": "bytes moved per run (DRAM + SRAM, read + write)",
-    "bytes_dram_read": "bytes read from DRAM per run",
 }
+# energy columns are in pJ; a run's totals read better in microjoules
+_UNITS = {"pj": (1e-6, "uJ")}
+
+
+def _unit(x: str) -> tuple[float, str]:
+    factor, unit = _UNITS.get(x.rsplit("_", 1)[-1], (1.0, ""))
+    return factor, unit
 
 
 def pareto_front(points: Sequence[tuple[float, float, object]]) -> list[tuple[float, float, object]]:
@@ -39,6 +46,7 @@ def error_vs_cost(table: Table, *, metric: str = "grad_norm", x: str = "energy_p
         raise ValueError(f"error_vs_cost: the table has no column {x!r} (cost columns need runs recorded with cost counts)")
     lines = list(lines) if lines is not None else ["algorithm"]
     fig, (ax,) = c.new_figure(1, width=7.2, height=5.0)
+    factor, unit = _unit(x)
     by_algorithm = lines == ["algorithm"]
     everything = []
     for index, (key, group) in enumerate(final.group(lines).items()):
@@ -46,7 +54,7 @@ def error_vs_cost(table: Table, *, metric: str = "grad_norm", x: str = "energy_p
         label = c.line_label(lines, key)
         xs, ys, bits = [], [], []
         for (b,), sub in sorted(group.group(["bits"]).items(), key=lambda kv: (kv[0][0] is not None, kv[0][0] or 0)):
-            cost = c.seed_stats(sub.column(x))[0]
+            cost = c.seed_stats(sub.column(x))[0] * factor
             error = c.positive(c.seed_stats(sub.column(metric))[0])
             xs.append(cost)
             ys.append(error)
@@ -62,12 +70,14 @@ def error_vs_cost(table: Table, *, metric: str = "grad_norm", x: str = "energy_p
     front = pareto_front(everything)
     if front:
         fx, fy = [p[0] for p in front], [p[1] for p in front]
-        ax.step(fx, fy, where="post", color="0.35", linewidth=1.0, linestyle="-", zorder=1, label="Pareto front")
+        ax.step(fx, fy, where="post", color="crimson", linewidth=1.0, linestyle=":", zorder=2, label="Pareto front")
         ax.scatter(fx, fy, s=90, facecolors="none", edgecolors="crimson", linewidths=1.2, zorder=6,
                    label="on the front")
-    ax.set_xlabel(COST_LABELS.get(x, x) + " (numbers: bits)")
+    ax.set_xlabel(COST_LABELS.get(x, x) + (f" ({unit})" if unit else "") + "; numbers: bits")
     ax.set_ylabel(c.metric_label(metric, final=True))
-    ax.set_xscale("log")
+    spread = [v for v, *_ in everything if math.isfinite(v) and v > 0]
+    if spread and max(spread) > 10 * min(spread):  # a log axis only where costs span a decade
+        ax.set_xscale("log")
     if metric in c.LOG_METRICS:
         ax.set_yscale("log")
     ax.grid(True, which="major", alpha=0.3)
