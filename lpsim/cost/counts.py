@@ -27,7 +27,7 @@ KINDS = ("add", "multiply", "fma", "compare", "exp", "divide")
 LEVELS = ("dram", "sram")
 DIRECTIONS = ("read", "write")
 FP64 = "fp64"
-WORD_BITS = 32  # stochastic rounding in the float loop draws one 32-bit Philox word per element (lpsim.rng)
+WORD_BITS = 32  # stochastic rounding reads 32-bit Philox words per element (lpsim.rng)
 INT32 = "int32"  # the integer loop's update lanes (v in int32)
 INT64 = "int64"
 

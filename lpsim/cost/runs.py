@@ -43,7 +43,7 @@ class RunShape:
     arithmetic: str
     z_label: str  # the iterate's format (fp64 in full precision)
     x_label: str  # the data's format
-    stochastic: bool
+    word_bits: int  # random bits drawn per element of a stochastic rounding (0: not stochastic)
 
     @property
     def dim(self) -> int:
@@ -70,7 +70,16 @@ def run_shape(model, config: TrainConfig, result: TrainResult) -> RunShape:
         setup=recipe.storage is Storage.FIXED_GRID and config.scale is None,
         variance_reduced=recipe.variance_reduced, storage=recipe.storage, arithmetic=config.arithmetic,
         z_label=format_label(config.fmt) if recipe.low_precision else FP64, x_label=format_label(config.data_fmt),
-        stochastic=recipe.low_precision and config.rounding.is_stochastic)
+        word_bits=random_word_bits(config.rounding) if recipe.low_precision else 0)
+
+
+def random_word_bits(rounding) -> int:
+    """Random bits one stochastic rounding draws per element: its r bits in whole 32-bit Philox words
+    (lpsim.rng); exact probabilities (r = None) read the first word (and a further one only when the
+    discarded fraction agrees with it in all 32 bits, which is not counted). 0 unless stochastic."""
+    if not rounding.is_stochastic:
+        return 0
+    return WORD_BITS * -(-(rounding.random_bits or WORD_BITS) // WORD_BITS)
 
 
 def run_cost(model, config: TrainConfig, result: TrainResult) -> Cost:
@@ -163,12 +172,11 @@ def float_steps(tally: Tally, s: RunShape, steps: int) -> None:
 
 def quantize_iterate(tally: Tally, s: RunShape, steps: int) -> None:
     """Q(v) = s quantize(v / s): a multiply each way and a rounding (an add and a saturation compare)
-    into the iterate's format, with one 32-bit random word per element when stochastic."""
+    into the iterate's format, drawing random words when stochastic."""
     n = steps * s.dim
     tally.op("multiply", 2 * n)
     round_into(tally, n, FP64, s.z_label)
-    if s.stochastic:
-        tally.random_bits += n * WORD_BITS
+    tally.random_bits += n * s.word_bits
 
 
 def round_into(tally: Tally, count: int, source: str, target: str) -> None:
@@ -191,7 +199,6 @@ class IntegerShape:
     a_bits: int
     linear: bool  # least squares with variance reduction: no float in the scalar
     slot_bits: int  # random bits per element of the update (0: not stochastic)
-    scalar_random: bool
 
 
 def integer_shape(model, config: TrainConfig, s: RunShape) -> IntegerShape:
@@ -211,7 +218,7 @@ def integer_shape(model, config: TrainConfig, s: RunShape) -> IntegerShape:
         x_bits=config.data_fmt.bits, z_bits=config.fmt.bits, acc_label=f"int{acc_bits}",
         a_bits=scalar_code_max(s.batch, data.x_max).bit_length() + 1,
         linear=s.kind == "least_squares" and s.variance_reduced,
-        slot_bits=0 if r == 0 else (8 if r <= 8 else 16), scalar_random=config.rounding.is_stochastic)
+        slot_bits=0 if r == 0 else (8 if r <= 8 else 16))
 
 
 def integer_epoch_start(tally: Tally, s: RunShape, q: IntegerShape) -> None:
@@ -220,8 +227,7 @@ def integer_epoch_start(tally: Tally, s: RunShape, q: IntegerShape) -> None:
         return
     tally.op("multiply", s.dim)
     round_into(tally, s.dim, FP64, INT32)
-    if q.scalar_random:
-        tally.random_bits += s.dim * WORD_BITS
+    tally.random_bits += s.dim * s.word_bits
     tally.write("sram", s.dim * 32)
     if q.linear and not s.centered:
         dot(tally, s, q, s.n)
@@ -253,8 +259,7 @@ def integer_steps(tally: Tally, s: RunShape, q: IntegerShape, steps: int) -> Non
             tally.op("add", rows * C)
         tally.op("multiply", rows * C)
         round_into(tally, rows * C, FP64, a_label)
-    if q.scalar_random:
-        tally.random_bits += rows * C * WORD_BITS
+    tally.random_bits += rows * C * s.word_bits
     # 4. v = Z 2**K - sum_b A_b X_i - Gq - Lq (Z - Zref), then Z = round(v)
     tally.op("multiply", rows * dim, f"int{max(q.a_bits, q.x_bits)}", INT32)
     tally.op("add", rows * dim, INT32)

@@ -51,7 +51,8 @@ class Hand:
         return out
 
 
-def hand_float(algorithm: str, loss: str, l2: bool, z_bits: int, x_bits: int, stochastic: bool) -> dict:
+def hand_float(algorithm: str, loss: str, l2: bool, z_bits: int, x_bits: int, random_bits: int) -> dict:
+    """``random_bits``: drawn per rounded element."""
     """The float inner loop, walked by hand."""
     h = Hand()
     vr = algorithm in ("svrg", "lpsvrg", "halp")
@@ -110,8 +111,7 @@ def hand_float(algorithm: str, loss: str, l2: bool, z_bits: int, x_bits: int, st
                 h.ops["multiply"] += 2 * D  # / s and * s
                 h.ops["add"] += D  # rounding
                 h.ops["compare"] += D  # saturation
-                if stochastic:
-                    h.random += 32 * D
+                h.random += random_bits * D
             h.memory[("sram", "read")] += D * z_bits
             h.memory[("sram", "write")] += D * z_bits
     return h.totals()
@@ -127,8 +127,22 @@ def test_float_loop_counts_match_the_hand_count(algorithm, l2, loss):
     result = train(model, config)
     assert result.status == "ok"
     low = algorithm in ("lpsgd", "lpsvrg", "halp")
-    expected = hand_float(algorithm, loss, bool(l2), 8 if low else 64, 8, stochastic=low)
+    expected = hand_float(algorithm, loss, bool(l2), 8 if low else 64, 8, random_bits=32 if low else 0)
     assert run_cost(model, config, result).columns() == expected
+
+
+# random bits per element: r bits in whole 32-bit words; exact probabilities read one word
+@pytest.mark.parametrize("rounding, per_element", [("stochastic", 32), ("stochastic:8", 32), ("stochastic:40", 64),
+                                                   ("nearest_even", 0)])
+@pytest.mark.parametrize("algorithm", ["lpsgd", "halp"])
+def test_random_bits_follow_the_rounding(algorithm, rounding, per_element):
+    model = _model("least_squares")
+    config = TrainConfig(algorithm=algorithm, epochs=EPOCHS, epoch_length=T, batch_size=B, fmt="int8", mu=0.5,
+                         rounding=rounding, data_fmt="int8")
+    result = train(model, config)
+    expected = hand_float(algorithm, "least_squares", False, 8, 8, random_bits=per_element)
+    assert run_cost(model, config, result).columns() == expected
+    assert expected["random_bits"] == EPOCHS * T * D * per_element
 
 
 def hand_integer(algorithm: str, loss: str, z_bits: int, x_bits: int, slot_bits: int) -> Hand:
