@@ -25,11 +25,14 @@ DERIVATIVE = {
     "least_squares": Counter(add=1),  # m - y
     # s = 2y - 1 (fma), t = -s m (mul), branch on t (cmp), exp, 1 + e (add), quotient (div), -s sig (mul)
     "logistic": Counter(fma=1, multiply=2, compare=1, exp=1, add=1, divide=1),
+    # 2 classes: the larger margin (1 cmp), m_k - top and the sum (4 adds), 2 exps, 2 quotients, p_y - 1 (add)
+    "softmax": Counter(compare=1, add=5, exp=2, divide=2),
 }
+CLASSES = {"least_squares": 1, "logistic": 1, "softmax": 2}
 
 
 def _model(kind: str, l2: float = 0.0):
-    dataset = make_dataset(kind, n=N, d=D, seed=3)
+    dataset = make_dataset("logistic" if kind == "softmax" else kind, n=N, d=D, seed=3)
     return make_model(kind, dataset, l2=l2)
 
 
@@ -52,72 +55,73 @@ class Hand:
 
 
 def hand_float(algorithm: str, loss: str, l2: bool, z_bits: int, x_bits: int, random_bits: int) -> dict:
-    """``random_bits``: drawn per rounded element."""
-    """The float inner loop, walked by hand."""
+    """The float inner loop, walked by hand; ``random_bits`` drawn per rounded element."""
     h = Hand()
+    C = CLASSES[loss]
+    P = D * C  # parameters: the (d, C) iterate
     vr = algorithm in ("svrg", "lpsvrg", "halp")
     centered = algorithm == "halp"
     low = algorithm in ("lpsgd", "lpsvrg", "halp")
 
     def full_gradient():
         for _ in range(N):
-            h.ops["fma"] += D  # x_i . w
+            h.ops["fma"] += P  # x_i . w
             h.ops.update(DERIVATIVE[loss])
-            h.ops["fma"] += D  # + x_i l'
+            h.ops["fma"] += P  # + x_i l'
             h.memory[("dram", "read")] += D * x_bits + 64
-            h.memory[("sram", "read")] += D * z_bits
-        h.ops["multiply"] += D  # / n
+            h.memory[("sram", "read")] += P * z_bits
+        h.ops["multiply"] += P  # / n
         if l2:
-            h.ops["fma"] += D
+            h.ops["fma"] += P
 
     if algorithm in ("lpsgd", "lpsvrg"):  # the fixed grid's scale from ||grad f(0)||
         full_gradient()
-        h.ops["fma"] += D
+        h.ops["fma"] += P
     for _ in range(EPOCHS):
         if vr:
             if centered:
-                h.ops["add"] += D  # w = w~ + z
+                h.ops["add"] += P  # w = w~ + z
             full_gradient()
-            h.memory[("dram", "write")] += N * 64  # l'(x_i . w~)
-            h.memory[("sram", "write")] += D * 64  # g~
+            h.memory[("dram", "write")] += N * C * 64  # l'(x_i . w~)
+            h.memory[("sram", "write")] += P * 64  # g~
             if centered:
-                h.memory[("dram", "write")] += N * 64  # x_i . w~
-                h.ops["fma"] += D  # ||g~||
-                h.memory[("sram", "write")] += D * 64 + D * z_bits  # w~ and z = 0
+                h.memory[("dram", "write")] += N * C * 64  # x_i . w~
+                h.ops["fma"] += P  # ||g~||
+                h.memory[("sram", "write")] += P * 64 + P * z_bits  # w~ and z = 0
             else:
-                h.memory[("sram", "write")] += D * z_bits  # w~
+                h.memory[("sram", "write")] += P * z_bits  # w~
         for _ in range(T):
             for _ in range(B):
-                h.ops["fma"] += D
+                h.ops["fma"] += P
                 h.ops.update(DERIVATIVE[loss])
                 if centered:
-                    h.ops["add"] += 1
+                    h.ops["add"] += C
                 if vr:
-                    h.ops["add"] += 1
-                h.ops["fma"] += D
-                h.memory[("dram", "read")] += D * x_bits + 64 + (64 if vr else 0) + (64 if centered else 0)
-                h.memory[("sram", "read")] += D * z_bits
-            h.ops["multiply"] += D  # / B
+                    h.ops["add"] += C
+                h.ops["fma"] += P
+                h.memory[("dram", "read")] += D * x_bits + 64 + (C * 64 if vr else 0) + (C * 64 if centered else 0)
+                h.memory[("sram", "read")] += P * z_bits
+            h.ops["multiply"] += P  # / B
             if vr:
-                h.ops["add"] += D  # + g~
-                h.memory[("sram", "read")] += D * 64
+                h.ops["add"] += P  # + g~
+                h.memory[("sram", "read")] += P * 64
             if l2:
-                h.ops["fma"] += D
+                h.ops["fma"] += P
                 if vr and not centered:
-                    h.ops["add"] += D  # z - w~
-                    h.memory[("sram", "read")] += D * z_bits
-            h.ops["fma"] += D  # z - alpha g
+                    h.ops["add"] += P  # z - w~
+                    h.memory[("sram", "read")] += P * z_bits
+            h.ops["fma"] += P  # z - alpha g
             if low:
-                h.ops["multiply"] += 2 * D  # / s and * s
-                h.ops["add"] += D  # rounding
-                h.ops["compare"] += D  # saturation
-                h.random += random_bits * D
-            h.memory[("sram", "read")] += D * z_bits
-            h.memory[("sram", "write")] += D * z_bits
+                h.ops["multiply"] += 2 * P  # / s and * s
+                h.ops["add"] += P  # rounding
+                h.ops["compare"] += P  # saturation
+                h.random += random_bits * P
+            h.memory[("sram", "read")] += P * z_bits
+            h.memory[("sram", "write")] += P * z_bits
     return h.totals()
 
 
-@pytest.mark.parametrize("loss", ["least_squares", "logistic"])
+@pytest.mark.parametrize("loss", ["least_squares", "logistic", "softmax"])
 @pytest.mark.parametrize("l2", [0.0, 0.1])
 @pytest.mark.parametrize("algorithm", ["sgd", "svrg", "lpsgd", "lpsvrg", "halp"])
 def test_float_loop_counts_match_the_hand_count(algorithm, l2, loss):
@@ -148,38 +152,40 @@ def test_random_bits_follow_the_rounding(algorithm, rounding, per_element):
 def hand_integer(algorithm: str, loss: str, z_bits: int, x_bits: int, slot_bits: int) -> Hand:
     """The integer inner loop (exact accumulator, l2 = 0), walked by hand."""
     h = Hand()
+    C = CLASSES[loss]
+    P = D * C
     vr = algorithm in ("lpsvrg", "halp")
     centered = algorithm == "halp"
     linear = loss == "least_squares" and vr
-    widths = Counter()  # (kind, operand) of the integer dot's multiplies
+    widths = Counter()  # operand format of the integer dot's multiplies
 
     def full_gradient():
         for _ in range(N):
-            h.ops["fma"] += 2 * D
+            h.ops["fma"] += 2 * P
             h.ops.update(DERIVATIVE[loss])
             h.memory[("dram", "read")] += D * x_bits + 64
-            h.memory[("sram", "read")] += D * z_bits
-        h.ops["multiply"] += D
+            h.memory[("sram", "read")] += P * z_bits
+        h.ops["multiply"] += P
 
     if algorithm == "lpsgd" or algorithm == "lpsvrg":
         full_gradient()
-        h.ops["fma"] += D
+        h.ops["fma"] += P
     for _ in range(EPOCHS):
         if vr:
             if centered:
-                h.ops["add"] += D
+                h.ops["add"] += P
             full_gradient()
             if not linear:  # the per-row values the float scalar reads
-                h.memory[("dram", "write")] += N * 64 * (2 if centered else 1)
-            h.memory[("sram", "write")] += D * 64 + D * z_bits + (D * 64 if centered else 0)
+                h.memory[("dram", "write")] += N * C * 64 * (2 if centered else 1)
+            h.memory[("sram", "write")] += P * 64 + P * z_bits + (P * 64 if centered else 0)
             if centered:
-                h.ops["fma"] += D
+                h.ops["fma"] += P
             # Gq = round(alpha g~ / s_z): multiply, rounding (add + compare), one random word each
-            h.ops["multiply"] += D
-            h.ops["add"] += D
-            h.ops["compare"] += D
-            h.random += 32 * D
-            h.memory[("sram", "write")] += D * 32
+            h.ops["multiply"] += P
+            h.ops["add"] += P
+            h.ops["compare"] += P
+            h.random += 32 * P
+            h.memory[("sram", "write")] += P * 32
             if linear and not centered:  # Dref_i = X_i . W~
                 for _ in range(N):
                     h.ops["multiply"] += D
@@ -190,43 +196,43 @@ def hand_integer(algorithm: str, loss: str, z_bits: int, x_bits: int, slot_bits:
                 h.memory[("dram", "write")] += N * 64
         for _ in range(T):
             for _ in range(B):
-                h.ops["multiply"] += D  # X_i . Z
-                h.ops["add"] += D
-                widths[f"int{max(x_bits, z_bits)}"] += D
+                h.ops["multiply"] += P  # X_i . Z[:, c] for each class
+                h.ops["add"] += P
+                widths[f"int{max(x_bits, z_bits)}"] += P
                 if linear:
                     if not centered:
                         h.ops["add"] += 1  # D - Dref
                         h.memory[("dram", "read")] += 64
                     h.ops["multiply"] += 1  # * c
                 else:
-                    h.ops["fma" if centered else "multiply"] += 1  # margin from D
+                    h.ops["fma" if centered else "multiply"] += C  # margins from D
                     h.ops.update(DERIVATIVE[loss])
                     if vr:
-                        h.ops["add"] += 1
-                    h.ops["multiply"] += 1  # * kappa
-                    h.memory[("dram", "read")] += 64 + (64 if vr else 0) + (64 if centered else 0)
-                h.ops["add"] += 1  # A: rounding and saturation
-                h.ops["compare"] += 1
-                h.random += 32
-                h.ops["multiply"] += D  # A_b X_i
-                h.ops["add"] += D
+                        h.ops["add"] += C
+                    h.ops["multiply"] += C  # * kappa
+                    h.memory[("dram", "read")] += 64 + (C * 64 if vr else 0) + (C * 64 if centered else 0)
+                h.ops["add"] += C  # A: rounding and saturation
+                h.ops["compare"] += C
+                h.random += 32 * C
+                h.ops["multiply"] += P  # x_b A_b^T
+                h.ops["add"] += P
                 h.memory[("dram", "read")] += D * x_bits
-                h.memory[("sram", "read")] += D * z_bits
+                h.memory[("sram", "read")] += P * z_bits
             if vr:
-                h.ops["add"] += D  # - Gq
-                h.memory[("sram", "read")] += D * 32
-            h.ops["add"] += D  # Z 2**K - total
-            h.ops["add"] += D  # rounding
-            h.ops["compare"] += D
-            h.random += D * slot_bits
-            h.memory[("sram", "read")] += D * z_bits
-            h.memory[("sram", "write")] += D * z_bits
+                h.ops["add"] += P  # - Gq
+                h.memory[("sram", "read")] += P * 32
+            h.ops["add"] += P  # Z 2**K - total
+            h.ops["add"] += P  # rounding
+            h.ops["compare"] += P
+            h.random += P * slot_bits
+            h.memory[("sram", "read")] += P * z_bits
+            h.memory[("sram", "write")] += P * z_bits
     h.widths = widths
     return h
 
 
 @pytest.mark.parametrize("engine", ["fast", "exact"])
-@pytest.mark.parametrize("loss", ["least_squares", "logistic"])
+@pytest.mark.parametrize("loss", ["least_squares", "logistic", "softmax"])
 @pytest.mark.parametrize("algorithm", ["lpsgd", "lpsvrg", "halp"])
 def test_integer_loop_counts_match_the_hand_count(algorithm, loss, engine):
     model = _model(loss)
