@@ -19,8 +19,11 @@ from __future__ import annotations
 import attrs
 
 from ..algorithms.config import TrainConfig
+from ..algorithms.integer import INTEGER_ARITHMETICS, data_of
 from ..algorithms.recipes import RECIPES, Storage
 from ..algorithms.train import TrainResult, quantized_model, resolve_hyperparameters
+from ..arith.integer_loop import ACC_EXACT, accumulator_kind, iterate_format, scalar_code_max, update_random_bits
+from ..arith.plan import code_product_range, signed_bits_for
 from .counts import FP64, INT32, INT64, WORD_BITS, Cost, Tally, format_label, label_bits, loss_ops
 
 
@@ -202,10 +205,6 @@ class IntegerShape:
 
 
 def integer_shape(model, config: TrainConfig, s: RunShape) -> IntegerShape:
-    from ..algorithms.integer import INTEGER_ARITHMETICS, data_of
-    from ..arith.integer_loop import ACC_EXACT, accumulator_kind, iterate_format, scalar_code_max, update_random_bits
-    from ..arith.plan import code_product_range, signed_bits_for
-
     arithmetic = INTEGER_ARITHMETICS[config.arithmetic]
     accumulator = config.accumulator or arithmetic.accumulator
     kind, (acc_bits, *_), _, _ = accumulator_kind(accumulator)

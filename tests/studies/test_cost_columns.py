@@ -159,3 +159,24 @@ def test_pareto_front_is_exactly_the_undominated_points(points):
     for p in points:
         if (p[0], p[1]) not in coords:
             assert dominated(p) or any(q[0] == p[0] and q[1] == p[1] for q in front)
+
+
+def test_run_files_without_cost_still_load_with_empty_cost_columns(tmp_path):
+    """Results folders made before runs recorded their cost keep working: those cells are empty."""
+    from lpsim.studies import load_results
+
+    study = _study(tmp_path)
+    run_study(study, tmp_path / "out", executor="serial", quiet=True)
+    first = next((tmp_path / "out" / "runs").glob("*.json"))
+    record = json.loads(first.read_text())
+    del record["cost"]
+    first.write_text(json.dumps(record))
+    from lpsim.studies.store import ResultsStore
+
+    table = ResultsStore(tmp_path / "out").compact(study).final()
+    rows = {r["run_id"]: r for r in table.records()}
+    assert len(rows) == len(study.runs())
+    old = rows[record["id"]]
+    assert all(old[c] is None for c in COST_COLUMNS + ENERGY_COLUMNS)
+    assert all(r["energy_pj"] > 0 for key, r in rows.items() if key != record["id"])
+    assert load_results(tmp_path / "out") == ResultsStore(tmp_path / "out").table(study)
