@@ -7,11 +7,14 @@ from .energy import (
     ENERGY_COLUMNS,
     EnergyTable,
     EnergyTableError,
+    ENERGY_TABLES_GROUP,
     default_table,
     energy_table,
     load_energy_table,
+    plugin_tables,
 )
 from .runs import run_cost
 
 __all__ = ["COST_COLUMNS", "KINDS", "LEVELS", "Cost", "format_label", "DEFAULT_TABLE_NAME", "ENERGY_COLUMNS",
-           "EnergyTable", "EnergyTableError", "default_table", "energy_table", "load_energy_table", "run_cost"]
+           "EnergyTable", "EnergyTableError", "ENERGY_TABLES_GROUP", "default_table", "energy_table",
+           "load_energy_table", "plugin_tables", "run_cost"]

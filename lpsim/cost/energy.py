@@ -24,6 +24,7 @@ from pathlib import Path
 
 import attrs
 
+from ..formats import plugins
 from .counts import KINDS, LEVELS, Cost, label_bits
 
 FAMILIES = ("int", "fp")
@@ -31,6 +32,9 @@ TABLE_KEYS = ("name", "source", "ops", "memory", "random", "derived")
 REQUIRED_OPS = ("add", "multiply")
 ENERGY_COLUMNS = ("energy_pj", "energy_ops_pj", "energy_memory_pj", "energy_random_pj")
 DEFAULT_TABLE_NAME = "horowitz45"
+# entry points: name = a table name, object = an EnergyTable, a dict in the TOML layout, or a
+# zero-argument callable returning either
+ENERGY_TABLES_GROUP = "lpsim.energy_tables"
 
 
 class EnergyTableError(ValueError):
@@ -219,8 +223,42 @@ def load_energy_table(path: str | Path) -> EnergyTable:
     return EnergyTable.from_dict(raw, str(path))
 
 
+def plugin_tables() -> list[str]:
+    """The names of the energy tables installed as plugins (entry-point group ``lpsim.energy_tables``)."""
+    return sorted(plugins.entries(ENERGY_TABLES_GROUP, _reserved))
+
+
+def _reserved(name: str) -> str | None:
+    return f"{DEFAULT_TABLE_NAME!r} is lpsim's default table" if name == DEFAULT_TABLE_NAME else None
+
+
+def _plugin_table(name: str) -> EnergyTable:
+    def convert(value) -> EnergyTable:
+        if callable(value) and not isinstance(value, (EnergyTable, dict)):
+            value = value()
+        if isinstance(value, EnergyTable):
+            return value
+        if isinstance(value, dict):
+            return EnergyTable.from_dict(value, f"plugin {name!r}")
+        raise TypeError(f"expected an EnergyTable, a dict in the TOML layout or a callable returning one, "
+                        f"got {type(value).__name__}")
+
+    table = plugins.load(ENERGY_TABLES_GROUP, plugins.entries(ENERGY_TABLES_GROUP, _reserved)[name], convert)
+    if table is None:
+        raise EnergyTableError(f"energy table plugin {name!r} is broken: {plugins.problem(ENERGY_TABLES_GROUP, name)}")
+    return table
+
+
+def is_plugin_table(spec) -> bool:
+    """Whether ``spec`` names an installed energy-table plugin (rather than a file)."""
+    return isinstance(spec, str) and spec.strip().lower() in plugin_tables()
+
+
 def energy_table(spec: str | Path | None = None) -> EnergyTable:
-    """None or "horowitz45": the default table; otherwise a path to a TOML table."""
+    """None or "horowitz45": the default table; the name of an installed plugin table; else a path to a
+    TOML table."""
     if spec is None or spec == DEFAULT_TABLE_NAME:
         return default_table()
+    if is_plugin_table(spec):
+        return _plugin_table(spec.strip().lower())
     return load_energy_table(spec)

@@ -19,7 +19,16 @@ from typing import Any
 import attrs
 
 from ..cost.counts import COST_COLUMNS
-from ..cost.energy import ENERGY_COLUMNS, DEFAULT_TABLE_NAME, EnergyTable, EnergyTableError, default_table, load_energy_table
+from ..cost.energy import (
+    DEFAULT_TABLE_NAME,
+    ENERGY_COLUMNS,
+    EnergyTable,
+    EnergyTableError,
+    default_table,
+    energy_table,
+    is_plugin_table,
+    load_energy_table,
+)
 from ..formats.rounding import as_rounding
 from . import schema
 from .precision import resolve_format
@@ -441,14 +450,20 @@ def _parse_head(raw: dict, src: _Source) -> tuple[str, str, list]:
 
 
 def _parse_energy_table(raw: dict, src: _Source) -> tuple[dict, EnergyTable]:
-    """[study] energy_table: the default table's name, or a TOML table's path (relative to the study
-    file). The path is stored resolved, so a saved study resumes from any directory."""
+    """[study] energy_table: the default table's name, an installed plugin table's name, or a TOML
+    table's path (relative to the study file). The path is stored resolved, so a saved study
+    resumes from any directory."""
     value = raw.get("study", {}).get("energy_table")
     if value is None or value == DEFAULT_TABLE_NAME:
         return raw, default_table()
     if not isinstance(value, str) or not value:
-        raise src.error(f"expected {DEFAULT_TABLE_NAME!r} or the path of a TOML energy table, got {value!r}",
-                        "study", "energy_table")
+        raise src.error(f"expected {DEFAULT_TABLE_NAME!r}, a plugin table's name or the path of a TOML energy table, "
+                        f"got {value!r}", "study", "energy_table")
+    if is_plugin_table(value):
+        try:
+            return raw, energy_table(value)
+        except EnergyTableError as exc:
+            raise src.error(str(exc), "study", "energy_table") from None
     path = Path(value)
     if not path.is_absolute() and src.path is not None:
         path = Path(src.path).resolve().parent / path

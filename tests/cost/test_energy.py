@@ -153,3 +153,65 @@ def test_power_law_passes_through_the_points_and_is_positive(points, width):
     for w, pj in points:
         assert power_law(points, w, 1.0) == pj
     assert power_law(points, width, 1.0) > 0
+
+
+# -- plugins: a real distribution's entry points, found on sys.path ---------------------------------
+
+PLUGIN_MODULE = textwrap.dedent("""\
+    from lpsim.cost import EnergyTable
+
+    FLAT = {
+        "name": "flat",
+        "ops": {"int": {"add": {"8": 1.0}, "multiply": {"8": 2.0}}, "fp": {"add": {"8": 1.0}, "multiply": {"8": 2.0}}},
+        "memory": {"dram": 10.0, "sram": 1.0},
+        "random": {"bit": 0.5},
+    }
+
+
+    def made():
+        return EnergyTable.from_dict(dict(FLAT, name="made"), "made")
+
+
+    BROKEN = dict(FLAT, memory={"dram": 10.0})
+    """)
+
+
+@pytest.fixture
+def plugin_tables_installed(tmp_path, monkeypatch):
+    from lpsim.formats import plugins
+
+    (tmp_path / "lpsim_test_tables.py").write_text(PLUGIN_MODULE)
+    info = tmp_path / "lpsim_test_tables-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lpsim-test-tables\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[lpsim.energy_tables]\nflat = lpsim_test_tables:FLAT\n"
+                                           "made = lpsim_test_tables:made\nbroken = lpsim_test_tables:BROKEN\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins.reset()
+    yield tmp_path
+    plugins.reset()
+
+
+def test_plugin_tables_load_by_name(plugin_tables_installed):
+    from lpsim.cost import plugin_tables
+
+    assert {"flat", "made", "broken"} <= set(plugin_tables())
+    flat = energy_table("flat")
+    assert flat.name == "flat" and flat.op_energy("multiply", "int8", "int8") == 2.0
+    assert energy_table("made").name == "made"  # a factory's table
+    with pytest.raises(EnergyTableError, match=r"plugin 'broken' is broken: .*plugin 'broken': memory.sram: missing"):
+        with pytest.warns(UserWarning, match="broken"):
+            energy_table("broken")
+
+
+def test_a_study_names_a_plugin_table(plugin_tables_installed):
+    from lpsim.studies import Study, StudyError
+
+    study = Study.create("p", grid={"algorithm": ["halp"]})
+    assert study.energy_table.name == "horowitz45"
+    raw = {"study": {"name": "p", "energy_table": "flat"}, "grid": {"algorithm": ["halp"]}}
+    assert Study.from_dict(raw).energy_table.name == "flat"
+    raw["study"]["energy_table"] = "broken"
+    with pytest.raises(StudyError, match=r"energy_table: energy table plugin 'broken' is broken"):
+        with pytest.warns(UserWarning):
+            Study.from_dict(raw)

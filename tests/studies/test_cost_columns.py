@@ -109,7 +109,7 @@ def test_energy_table_leaves_run_ids_alone(tmp_path):
 
 @pytest.mark.parametrize("energy, expected", [
     ('energy_table = "missing.toml"', r"costs.toml, line 3: \[study\] energy_table: energy table .*missing.toml: cannot read"),
-    ('energy_table = 3', r"costs.toml, line 3: \[study\] energy_table: expected 'horowitz45' or the path"),
+    ('energy_table = 3', r"costs.toml, line 3: \[study\] energy_table: expected 'horowitz45', a plugin table's name"),
     ('energy_table = "bad.toml"', r"\[study\] energy_table: energy table .*bad.toml: memory.dram: missing"),
 ])
 def test_bad_energy_table_in_a_study_names_file_line_and_key(tmp_path, energy, expected):
