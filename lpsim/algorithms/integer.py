@@ -40,6 +40,7 @@ from .recipes import LOW_PRECISION
 SUPPORTED_ALGORITHMS = LOW_PRECISION  # every algorithm whose iterate lives on a grid
 SUPPORTED_KINDS = tuple(LOSS_CODES)
 ENGINE_LOOPS = {"exact": exact_loop, "fast": fast_loop}  # each has run_epoch and reference_dots, same signatures
+INTEGER_ARITHMETICS: dict = {}  # name -> IntegerArithmetic, filled by register_integer_arithmetic
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -97,6 +98,7 @@ def register_integer_arithmetic(name: str, accumulator=EXACT_ACCUMULATOR,
     if name not in _config.ARITHMETICS:
         _config.ARITHMETICS.append(name)
     EPOCH_RUNNERS[name] = arithmetic.run_epoch
+    INTEGER_ARITHMETICS[name] = arithmetic
     _config.ARITHMETIC_CHECKS[name] = check_integer_config
     _config.ACCUMULATOR_CHECKS[name] = accumulator_kind  # TrainConfig.accumulator overrides ``accumulator``
     return arithmetic

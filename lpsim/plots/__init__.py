@@ -13,6 +13,7 @@ from typing import Sequence
 from ..studies.spec import PlotSpec, Study
 from ..studies.table import Table
 from ._common import save
+from .cost import error_vs_cost
 from .figures import bits_needed, convergence, error_vs_bits
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
@@ -33,6 +34,8 @@ def draw(spec: PlotSpec, table: Table):
         return bits_needed(table, metric=spec.metric[0], x=spec.x, tolerance=spec.tolerance,
                            reference=spec.reference, lines=spec.lines, title=spec.title,
                            logx=True if spec.logx is None else spec.logx)
+    if spec.kind == "error_vs_cost":
+        return error_vs_cost(table, metric=spec.metric[0], x=spec.x, lines=spec.lines, title=spec.title)
     raise ValueError(f"unknown plot kind {spec.kind!r}")
 
 
@@ -49,4 +52,4 @@ def plot_study(study: Study, table: Table, folder: str | Path,
     return paths
 
 
-__all__ = ["error_vs_bits", "convergence", "bits_needed", "draw", "plot_study", "FIGURE_FORMATS"]
+__all__ = ["error_vs_bits", "convergence", "bits_needed", "error_vs_cost", "draw", "plot_study", "FIGURE_FORMATS"]

@@ -79,6 +79,7 @@ def run_status(status: str, message: str, history: dict) -> tuple[str, str]:
 def run_one(params: dict) -> dict:
     """Train one run; return {"status", "history", "problem", "seconds"[, "message"]}."""
     from ..algorithms import train
+    from ..cost import run_cost
 
     start = time.perf_counter()
     try:
@@ -86,6 +87,7 @@ def run_one(params: dict) -> dict:
         config = train_config(params)
         result = train(model, config)
         constants = {**constants, **_resolved(model, config)}
+        cost = run_cost(model, config, result)
     except Exception as exc:  # a failing run must not stop the sweep: report it
         return {"status": "error", "message": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
@@ -96,7 +98,8 @@ def run_one(params: dict) -> dict:
             continue
         history[name] = [int(v) for v in values] if name == "epoch" else np.asarray(values, dtype=np.float64).ravel().tolist()
     status, message = run_status(str(result.status), result.message, history)
-    outcome = {"status": status, "history": history, "problem": constants, "seconds": time.perf_counter() - start}
+    outcome = {"status": status, "history": history, "problem": constants, "cost": cost.to_json(),
+               "seconds": time.perf_counter() - start}
     if message:
         outcome["message"] = message
     return outcome

@@ -60,7 +60,7 @@ DATASET_PATH = {"mnist": 'path = "FOLDER" (the folder holding the four MNIST IDX
 ALL_DATASET_PARAMS = tuple(dict.fromkeys(name for names in DATASET_PARAMS.values() for name in names))
 FAMILIES = ("fixed", "float", "bfp", "format")
 METRICS = ("gap", "grad_norm", "dist", "loss", "scale", "train_acc", "test_acc")
-PLOT_KINDS = ("error_vs_bits", "convergence", "bits_needed")
+PLOT_KINDS = ("error_vs_bits", "convergence", "bits_needed", "error_vs_cost")
 
 
 class SchemaError(ValueError):

@@ -18,6 +18,17 @@ from typing import Any
 
 import attrs
 
+from ..cost.counts import COST_COLUMNS
+from ..cost.energy import (
+    DEFAULT_TABLE_NAME,
+    ENERGY_COLUMNS,
+    EnergyTable,
+    EnergyTableError,
+    default_table,
+    energy_table,
+    is_plugin_table,
+    load_energy_table,
+)
 from ..formats.rounding import as_rounding
 from . import schema
 from .precision import resolve_format
@@ -37,8 +48,9 @@ SEMANTICS_CHANGES = {
         lambda p: any(p.get(name) is not None and as_rounding(p[name]).is_stochastic for name in ("rounding", "data_rounding"))),
 }
 TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
-STUDY_KEYS = ("name", "description", "record")
+STUDY_KEYS = ("name", "description", "record", "energy_table")
 PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "floor", "logx")
+COST_AXES = ENERGY_COLUMNS + COST_COLUMNS  # the x axes of an error_vs_cost plot
 # A study or plot name becomes a folder or file stem.
 _STEM = re.compile(r"[A-Za-z0-9_\-]+")
 
@@ -296,8 +308,11 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
         if not isinstance(lines, list) or any(c not in PARAMS for c in lines):
             raise fail(f"expected a list of study parameters ({', '.join(PARAMS)}), got {lines!r}", "lines")
         lines = tuple(lines)
-    x = raw.get("x", "condition_number" if kind == "bits_needed" else "bits")
-    if x not in PARAMS or PARAMS[x].kind not in (int, float):
+    x = raw.get("x", {"bits_needed": "condition_number", "error_vs_cost": "energy_pj"}.get(kind, "bits"))
+    if kind == "error_vs_cost":
+        if x not in COST_AXES:
+            raise fail(f"expected a cost column ({', '.join(COST_AXES)}), got {x!r}", "x")
+    elif x not in PARAMS or PARAMS[x].kind not in (int, float):
         numeric = [n for n, p in PARAMS.items() if p.kind in (int, float)]
         raise fail(f"expected a numeric study parameter ({', '.join(numeric)}), got {x!r}", "x")
     tolerance = raw.get("tolerance", 10.0)
@@ -333,6 +348,7 @@ class Study:
     plots: tuple[PlotSpec, ...]
     raw: dict = attrs.field(repr=False)  # the validated input, for saving and resuming
     source: str | None = None
+    energy_table: EnergyTable = attrs.field(factory=default_table, repr=False)  # prices the runs' cost counts
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
@@ -401,12 +417,13 @@ def _parse(raw: Any, src: _Source) -> Study:
         if key not in TOP_LEVEL:
             raise src.error(f"unknown section {key!r}; allowed sections: {', '.join(TOP_LEVEL)}", None, None)
     name, description, record = _parse_head(raw, src)
+    raw, table = _parse_energy_table(raw, src)
     fixed = _parse_fixed(raw, src)
     grid = _parse_grid(raw, src)
     overrides = _parse_overrides(raw, src)
     plots = _parse_plots(raw, src)
     study = Study(name=name, description=description, fixed=fixed, grid=grid, overrides=overrides,
-                  record=tuple(record), plots=plots, raw=raw, source=src.path)
+                  record=tuple(record), plots=plots, raw=raw, source=src.path, energy_table=table)
     _check_runs(study, src)
     return study
 
@@ -430,6 +447,32 @@ def _parse_head(raw: dict, src: _Source) -> tuple[str, str, list]:
     if not isinstance(record, list) or not record or any(m not in schema.METRICS for m in record):
         raise src.error(f"expected a non-empty list of {', '.join(schema.METRICS)}, got {record!r}", "study", "record")
     return name, description, record
+
+
+def _parse_energy_table(raw: dict, src: _Source) -> tuple[dict, EnergyTable]:
+    """[study] energy_table: the default table's name, an installed plugin table's name, or a TOML
+    table's path (relative to the study file). The path is stored resolved, so a saved study
+    resumes from any directory."""
+    value = raw.get("study", {}).get("energy_table")
+    if value is None or value == DEFAULT_TABLE_NAME:
+        return raw, default_table()
+    if not isinstance(value, str) or not value:
+        raise src.error(f"expected {DEFAULT_TABLE_NAME!r}, a plugin table's name or the path of a TOML energy table, "
+                        f"got {value!r}", "study", "energy_table")
+    if is_plugin_table(value):
+        try:
+            return raw, energy_table(value)
+        except EnergyTableError as exc:
+            raise src.error(str(exc), "study", "energy_table") from None
+    path = Path(value)
+    if not path.is_absolute() and src.path is not None:
+        path = Path(src.path).resolve().parent / path
+    try:
+        table = load_energy_table(path)
+    except EnergyTableError as exc:
+        raise src.error(str(exc), "study", "energy_table") from None
+    raw = {**raw, "study": {**raw["study"], "energy_table": str(path.resolve())}}
+    return raw, table
 
 
 def _parse_fixed(raw: dict, src: _Source) -> dict:

@@ -45,6 +45,7 @@ try:
 except ImportError:  # Windows: no advisory locks; temporaries are swept by age instead
     fcntl = None
 
+from ..cost import COST_COLUMNS, ENERGY_COLUMNS, Cost, EnergyTable, default_table
 from .atomic import TEMP_SUFFIX as _TEMP_SUFFIX
 from .atomic import atomic_write
 from .spec import RunSpec, Study
@@ -314,13 +315,14 @@ class ResultsStore:
     def table(self, study: Study, runs: Iterable[RunSpec] | None = None) -> Table:
         """The tidy table of the study's finished runs, in grid order (independent of finishing order)."""
         metrics = [m for m in HISTORY_COLUMNS if m == "epoch" or m in study.record]
-        columns = ["run_id", "study", *PARAMS, *metrics, *PROBLEM_COLUMNS, "status", *TIMING_COLUMNS]
+        columns = ["run_id", "study", *PARAMS, *metrics, *PROBLEM_COLUMNS, *COST_COLUMNS, *ENERGY_COLUMNS, "status",
+                   *TIMING_COLUMNS]
         rows = []
         for spec in study.runs() if runs is None else runs:
             record = self.read_run(spec.id)
             if record is None:
                 continue
-            rows.extend(run_rows(record, study.name, metrics))
+            rows.extend(run_rows(record, study.name, metrics, study.energy_table))
         return Table.from_records(rows, columns)
 
     def compact(self, study: Study) -> Table:
@@ -331,10 +333,14 @@ class ResultsStore:
         return table
 
 
-def run_rows(record: dict, study_name: str, metrics: list[str]) -> list[dict]:
-    """One row per epoch of a stored run."""
+def run_rows(record: dict, study_name: str, metrics: list[str], energy: EnergyTable | None = None) -> list[dict]:
+    """One row per epoch of a stored run; its cost counts (if recorded) priced by ``energy`` (default table)."""
     base = {"run_id": record["id"], "study": study_name, **record["params"]}
     base.update(record.get("problem", {}))
+    if isinstance(record.get("cost"), dict):
+        cost = Cost.from_json(record["cost"])
+        base.update(cost.columns())
+        base.update((energy or default_table()).estimate(cost))
     base["status"] = record.get("status")
     base["seconds"] = record.get("seconds")
     history = record.get("history", {})

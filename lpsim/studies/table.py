@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import attrs
 
+from ..cost.counts import COST_COLUMNS
 from .atomic import atomic_write
 from .schema import PARAMS
 
@@ -26,7 +27,7 @@ PROBLEM_COLUMNS = ("model_mu", "model_L", "hessian_trace", "n_params",
 TIMING_COLUMNS = ("seconds",)  # wall-clock time of the run: the one column that varies between reruns
 
 _STR = set(RUN_COLUMNS)
-_INT = {"epoch", "n_params", "resolved_epoch_length"}
+_INT = {"epoch", "n_params", "resolved_epoch_length", *(c for c in COST_COLUMNS if not c.startswith("bytes_"))}
 
 
 def _parse_cell(column: str, text: str) -> Any:

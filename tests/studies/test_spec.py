@@ -362,6 +362,7 @@ def test_plot_where_matches_any_spelling_of_a_format():
 SHIPPED_RUN_IDS = {
     "bits_vs_condition": "41f88e531e8ce4d1",
     "convergence_8bit": "4217d26752126f76",
+    "energy": "707515256fdbfe74",
     "error_vs_bits": "d0d3f9def1c61d29",
     "halp_formats": "eda0d6c02b4dd95d",
     "rounding": "981ed0614c5c0198",
