@@ -15,6 +15,7 @@ from .formats import (
     Overflow,
     Rounding,
     RoundingMode,
+    ScaledBlockFormat,
     Specials,
 )
 
@@ -22,6 +23,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "quantize", "encode", "decode",
-    "FixedPoint", "FloatFormat", "BlockFormat", "BlockCodes", "Specials", "Overflow", "Rounding", "RoundingMode",
+    "FixedPoint", "FloatFormat", "BlockFormat", "BlockCodes", "ScaledBlockFormat", "Specials", "Overflow", "Rounding", "RoundingMode",
     "BINARY16", "BFLOAT16", "BINARY32", "BINARY64", "E4M3", "E5M2",
 ]

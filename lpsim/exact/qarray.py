@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 
 from ..formats.base import Format
-from ..formats.block import BlockCodes, BlockFormat
+from ..formats.block import BlockCodes, BlockFormat, block_scale_shape, iter_blocks
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Rounding, as_rounding
@@ -190,38 +190,10 @@ class QArray:
 # -- block formats: exact values and exact encoding --------------------------------------
 
 
-def block_scale_shape(shape: tuple[int, ...], fmt: BlockFormat) -> tuple[int, ...]:
-    if len(shape) == 0:
-        return ()
-    axis = _axis(fmt, len(shape))
-    return shape[:axis] + (-(-shape[axis] // fmt.block_size),) + shape[axis + 1:]
-
-
-def _axis(fmt: BlockFormat, ndim: int) -> int:
-    if not -ndim <= fmt.axis < ndim:
-        raise ValueError(f"block axis {fmt.axis} of {fmt.spec} is out of range for an array with {ndim} dimensions")
-    return fmt.axis % ndim
-
-
-def _blocks(shape: tuple[int, ...], fmt: BlockFormat):
-    """Yield (scale index, list of element indices) for every block of an array of ``shape``."""
-    if len(shape) == 0:
-        yield (), [()]
-        return
-    axis = _axis(fmt, len(shape))
-    n = shape[axis]
-    outer_shape = shape[:axis] + shape[axis + 1:]
-    for outer in np.ndindex(outer_shape):
-        for b, start in enumerate(range(0, n, fmt.block_size)):
-            scale_index = outer[:axis] + (b,) + outer[axis:]
-            members = [outer[:axis] + (j,) + outer[axis:] for j in range(start, min(start + fmt.block_size, n))]
-            yield scale_index, members
-
-
 def block_exact_values(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
     """Exact values of block codes: element value * 2**E; every element of a NaN-scale block is NaN."""
     out = np.empty(codes.elements.shape, dtype=object)
-    for scale_index, members in _blocks(codes.elements.shape, fmt):
+    for scale_index, members in iter_blocks(codes.elements.shape, fmt):
         scale_code = check_code(int(codes.scales[scale_index]), 0, fmt.scale_nan_code, fmt)
         for idx in members:
             if scale_code == fmt.scale_nan_code:
@@ -251,7 +223,7 @@ def encode_block_exact(values: np.ndarray, fmt: BlockFormat, rounding: Rounding,
     elements = np.zeros(shape, dtype=fmt.code_dtype)
     scales = np.zeros(block_scale_shape(shape, fmt), dtype=fmt.scale_dtype)
     flat_index = np.arange(values.size).reshape(shape)
-    for scale_index, members in _blocks(shape, fmt):
+    for scale_index, members in iter_blocks(shape, fmt):
         exponent = block_exponent_exact([values[idx] for idx in members], fmt)
         if exponent is None:
             scales[scale_index] = fmt.scale_nan_code

@@ -171,20 +171,45 @@ class BlockCodes:
     """Encoded block data: element codes (same shape as the input) and one scale code per block.
 
     ``scales`` has the input's shape with ``axis`` replaced by ceil(n / block_size).
+    ``tensor_scale`` is the per-tensor float32 scale of a ScaledBlockFormat that has one, else None.
     """
 
     elements: np.ndarray
     scales: np.ndarray
+    tensor_scale: float | None = None
 
 
-def block_axis(fmt: BlockFormat, ndim: int) -> int:
-    """The format's block axis as a non-negative index into an array of ``ndim`` dimensions."""
+def block_axis(fmt, ndim: int) -> int:
+    """The block axis of ``fmt`` (any format with ``axis``) as a non-negative index for ``ndim`` dimensions."""
     if not -ndim <= fmt.axis < ndim:
-        raise ValueError(f"block axis {fmt.axis} is out of range for an array with {ndim} dimensions")
+        raise ValueError(f"block axis {fmt.axis} of {fmt.spec} is out of range for an array with {ndim} dimensions")
     return fmt.axis % ndim
 
 
-def checked_block_codes(codes: BlockCodes, fmt: BlockFormat) -> tuple[np.ndarray, np.ndarray, bool, int]:
+def block_scale_shape(shape: tuple[int, ...], fmt) -> tuple[int, ...]:
+    """Shape of the scales of an array of ``shape``: ``axis`` replaced by its number of blocks."""
+    if len(shape) == 0:
+        return ()
+    axis = block_axis(fmt, len(shape))
+    return shape[:axis] + (-(-shape[axis] // fmt.block_size),) + shape[axis + 1:]
+
+
+def iter_blocks(shape: tuple[int, ...], fmt):
+    """Yield (scale index, list of element indices) for every block of an array of ``shape``."""
+    if len(shape) == 0:
+        yield (), [()]
+        return
+    axis = block_axis(fmt, len(shape))
+    n = shape[axis]
+    outer_shape = shape[:axis] + shape[axis + 1:]
+    for outer in np.ndindex(outer_shape):
+        for b, start in enumerate(range(0, n, fmt.block_size)):
+            scale_index = outer[:axis] + (b,) + outer[axis:]
+            members = [outer[:axis] + (j,) + outer[axis:] for j in range(start, min(start + fmt.block_size, n))]
+            yield scale_index, members
+
+
+def checked_block_codes(codes: BlockCodes, fmt) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Element and scale arrays of ``codes`` (0-d inputs as 1-d), whether they were 0-d, and the block axis.
 
     Raises ValueError when the scales do not have one entry per block of the elements.
