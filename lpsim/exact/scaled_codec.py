@@ -124,10 +124,9 @@ def decode_scaled_block(codes: BlockCodes, fmt: ScaledBlockFormat) -> np.ndarray
             element = decode_exact(int(elements[idx]), fmt.element)
             if is_nan(scale):
                 out[idx] = math.nan
-            elif isinstance(element, float):  # zeros, and an element code that is itself NaN or inf
-                out[idx] = element
-            elif isinstance(scale, float):  # a zero scale
-                out[idx] = math.copysign(0.0, element)
+            elif isinstance(element, float) or isinstance(scale, float):
+                # a zero, NaN or inf factor: float64's product gives the IEEE sign (-0 scale codes included)
+                out[idx] = float(element) * float(scale)
             else:
                 out[idx] = float(element * scale * tensor)
     return out.reshape(()) if scalar else out
