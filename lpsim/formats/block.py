@@ -178,11 +178,40 @@ class BlockCodes:
     scales: np.ndarray
     tensor_scale: float | None = None
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the encoded array (of ``elements``)."""
+        return np.shape(self.elements)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.size(self.elements))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of 0-d BlockCodes")
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        # which axis holds the blocks, and how long they are, is the format's: only a QArray knows both
+        raise TypeError(
+            "BlockCodes cannot be indexed on their own (the block axis and size belong to the format); "
+            "index lpsim.exact.QArray(codes=codes, fmt=fmt), which slices whole blocks, or index "
+            ".elements and .scales yourself"
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("BlockCodes have no values without their format: use lpsim.decode(codes, fmt)")
+
 
 def block_axis(fmt, ndim: int) -> int:
     """The block axis of ``fmt`` (any format with ``axis``) as a non-negative index for ``ndim`` dimensions."""
     if not -ndim <= fmt.axis < ndim:
-        raise ValueError(f"block axis {fmt.axis} of {fmt.spec} is out of range for an array with {ndim} dimensions")
+        raise ValueError(f"block axis {fmt.axis} is out of range for an array with {ndim} dimensions (format {fmt.spec})")
     return fmt.axis % ndim
 
 
