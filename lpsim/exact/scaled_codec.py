@@ -44,8 +44,12 @@ def tensor_scale_of(x: np.ndarray, fmt: ScaledBlockFormat) -> Fraction:
     if amax == 0:
         return Fraction(1)
     target = amax / (Fraction(fmt.element.max) * Fraction(fmt.scale.max))
-    code = round_scale(target, TENSOR_SCALE_FORMAT, NEAREST_EVEN, f"tensor scale of {fmt.spec}")
-    return decode_exact(code, TENSOR_SCALE_FORMAT)
+    return float32_scale(target, f"tensor scale of {fmt.spec}")
+
+
+def float32_scale(target: Fraction, what: str) -> Fraction:
+    """``target`` (> 0) rounded once to float32 (nearest even, saturating, never 0), exactly."""
+    return decode_exact(round_scale(target, TENSOR_SCALE_FORMAT, NEAREST_EVEN, what), TENSOR_SCALE_FORMAT)
 
 
 def block_scale_code(block: list[float], tensor: Fraction, fmt: ScaledBlockFormat, what: str) -> int:

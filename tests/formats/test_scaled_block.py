@@ -21,6 +21,8 @@ import lpsim
 from lpsim.formats import BlockCodes, FixedPoint, FloatFormat, ScaledBlockFormat, get_format, parse_format
 from lpsim.formats.floating import Specials
 
+from .scaled_ref import finite_grid, nearest_even, nearest_float32
+
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
 ENGINES = ("exact", "fast")
@@ -36,35 +38,6 @@ def _quiet_fallback():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lpsim.codec.FastEngineFallbackWarning)
         yield
-
-
-# -- the independent reference -------------------------------------------------------------
-
-
-def finite_grid(dtype) -> tuple[np.ndarray, list[Fraction]]:
-    """Codes and exact values of every finite non-negative value of an 8-bit-or-less ml_dtypes type."""
-    codes = np.arange(256, dtype=np.uint8)
-    values = codes.view(dtype).astype(np.float64)
-    keep = np.isfinite(values) & (np.signbit(values) == 0)
-    if np.dtype(dtype).itemsize * 8 > ml_dtypes.finfo(dtype).bits:  # float4 / float6 types use the low bits
-        keep &= codes < (1 << ml_dtypes.finfo(dtype).bits)
-    return codes[keep], [Fraction(float(v)) for v in values[keep]]
-
-
-def nearest_even(r: Fraction, grid: tuple[np.ndarray, list[Fraction]]) -> Fraction:
-    """The grid value nearest to r >= 0 (the largest past the end), a tie to the even code."""
-    codes, values = grid
-    best = min(range(len(values)), key=lambda i: (abs(values[i] - r), int(codes[i]) & 1))
-    return values[best]
-
-
-def nearest_float32(r: Fraction) -> Fraction:
-    """r > 0 rounded to the nearest float32 (ties to even), by comparing the neighbours of numpy's guess."""
-    guess = np.float32(float(r))
-    candidates = {guess, np.nextafter(guess, np.float32(0)), np.nextafter(guess, np.float32(np.inf))}
-    candidates = [c for c in candidates if np.isfinite(c)]
-    best = min(candidates, key=lambda c: (abs(Fraction(float(c)) - r), int(np.array(c).view(np.uint32)) & 1))
-    return Fraction(float(best))
 
 
 def reference(x: np.ndarray, element_dtype, scale_grid, block_size: int, axis: int, tensor: bool) -> np.ndarray:
