@@ -201,3 +201,39 @@ def test_spec_and_names():
                                   block_size=32)):
         assert parse_format(fmt.spec) == fmt
     assert NVFP4.bits == 4 and NVFP4.bits_per_value == 4.5
+
+
+# -- the fast engine's own path ------------------------------------------------------------------
+
+FAST_PATH_FORMATS = (
+    NVFP4,
+    attrs.evolve(NVFP4, tensor_scale=False, block_size=5, axis=0),
+    ScaledBlockFormat(element=attrs.evolve(lpsim.E4M3, overflow="saturate"), scale=E5M2_SAT, block_size=8),
+    ScaledBlockFormat(element=E2M1, scale=FixedPoint(bits=8, signed=False, frac_bits=4), block_size=4, tensor_scale=True),
+)
+
+
+@pytest.mark.parametrize("fmt", FAST_PATH_FORMATS, ids=lambda f: f.spec)
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_path_runs_without_fallback_and_agrees_with_exact(fmt, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(6, 20)) * np.exp2(rng.integers(-60, 60, size=(6, 20)) * rng.integers(0, 2, size=(6, 1)))
+    x[0, :3] = [0.0, -0.0, np.nan if seed % 2 else np.inf]
+    x[1] = 0.0
+    if not fmt.scale.has_nan:
+        x[0, 2] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+        fast = lpsim.encode(x, fmt, engine="fast")
+        fast_values = lpsim.decode(fast, fmt, engine="fast")
+    exact = lpsim.encode(x, fmt, engine="exact")
+    assert np.array_equal(fast.elements, exact.elements) and np.array_equal(fast.scales, exact.scales)
+    assert fast.tensor_scale == exact.tensor_scale
+    assert_same_values(fast_values, lpsim.decode(exact, fmt, engine="exact"))
+
+
+def test_modes_without_a_fast_path_run_on_the_exact_engine_and_agree():
+    x = np.linspace(-3, 3, 40)
+    fast = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="fast")
+    exact = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="exact")
+    assert np.array_equal(fast.elements, exact.elements) and np.array_equal(fast.scales, exact.scales)
