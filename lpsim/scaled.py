@@ -22,7 +22,8 @@ from .exact.values import exact_from_fraction, round_exact
 from .fast.fallback import warn_once
 from .formats.fixed import FixedPoint
 from .formats.floating import FloatFormat
-from .formats.rounding import as_rounding
+from .formats.rounding import Overflow, RoundingMode, as_rounding
+from .fast.scaled_codec import exact_midpoint_products, grid, nearest_even_index
 from .rng import check_seed_stream
 
 SCALINGS = ("tensor", "channel")
@@ -179,10 +180,15 @@ def _encode_divided(x: np.ndarray, scales: np.ndarray, fmt, rounding, seed, stre
         exact = np.all(_is_power_of_two(scales)) and np.all((quotient * scales == x) | ~np.isfinite(x))
     if exact:  # dividing by a power of two lost nothing: the quotient is the exact value
         return np.asarray(encode_codes(quotient, fmt, rounding, seed=seed, stream=stream, offset=offset, engine=engine))
+    if engine == "fast" and _nearest_even_fast(x, scales, fmt, rounding):
+        k = nearest_even_index(np.abs(x).reshape(-1), np.broadcast_to(scales, x.shape).reshape(-1), fmt)
+        negative = np.signbit(x).reshape(-1) & (fmt.has_negative_zero | (k > 0))
+        codes = grid(fmt)[1][k] | np.where(negative, fmt.sign_mask, 0)
+        return codes.astype(fmt.code_dtype).reshape(x.shape)
     if engine == "fast":
-        warn_once(("scaled", "non power-of-two"), "lpsim.scaled: scales that are not powers of two have no fast-engine "
-                  "kernels; the exact engine divides and rounds (slow). power_of_two=True keeps the fast engine.",
-                  stacklevel=3)
+        warn_once(("scaled", "non power-of-two"), "lpsim.scaled: with scales that are not powers of two the fast "
+                  "engine covers only nearest-even rounding into saturating float formats of finite values; the "
+                  "exact engine divides and rounds (slow). power_of_two=True keeps the fast engine.", stacklevel=3)
     seed, stream = check_seed_stream(seed, stream)
     full = np.broadcast_to(scales, x.shape)
     out = np.empty(x.shape, dtype=fmt.code_dtype)
@@ -193,6 +199,13 @@ def _encode_divided(x: np.ndarray, scales: np.ndarray, fmt, rounding, seed, stre
         random = ElementRandom(seed, stream, offset + i) if rounding.is_stochastic else None
         flat_out[i] = round_exact(value, fmt, rounding, random, f"element {i} / scale")
     return out
+
+
+def _nearest_even_fast(x: np.ndarray, scales: np.ndarray, fmt, rounding) -> bool:
+    """Whether the fast engine's exact-comparison rounding (lpsim.fast.scaled_codec) covers this call."""
+    return (rounding.mode is RoundingMode.NEAREST_EVEN and isinstance(fmt, FloatFormat) and fmt.man_bits >= 1
+            and fmt.subnormals and fmt.bits <= 12 and fmt.overflow is Overflow.SATURATE
+            and bool(np.isfinite(x).all()) and exact_midpoint_products(fmt, np.asarray(scales).reshape(-1)))
 
 
 def _is_power_of_two(a: np.ndarray) -> np.ndarray:

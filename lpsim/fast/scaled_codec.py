@@ -96,8 +96,20 @@ def _fallback(reason: str, fmt):
               "using the exact engine (slow).", stacklevel=4)
 
 
-def _exact_products(a_bits: int, b_bits: int, smallest: float) -> bool:
-    return a_bits + b_bits <= _FLOAT64_BITS and smallest >= _SMALLEST_FLOAT64
+def _exact_products(a_bits: int, b_bits: int, smallest_unit: float) -> bool:
+    """Whether products of an a_bits and a b_bits number are float64 numbers: few enough bits, and every
+    product a multiple of ``smallest_unit`` (the product of the two factors' lowest bits) >= 2**-1074."""
+    return a_bits + b_bits <= _FLOAT64_BITS and smallest_unit >= _SMALLEST_FLOAT64
+
+
+def exact_midpoint_products(fmt, d: np.ndarray) -> bool:
+    """Whether every midpoint of ``grid(fmt)`` times every positive d is a float64 number."""
+    mids = grid(fmt)[2]
+    d = d[d > 0]
+    if not d.size:
+        return True
+    lowest_d = float(d.min()) * 2.0**-_FLOAT64_BITS  # no factor's lowest bit is below this
+    return _exact_products(significant_bits(mids), significant_bits(d), float(mids[0]) * lowest_d)
 
 
 def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
@@ -123,21 +135,20 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
 
     element, scale = fmt.element, fmt.scale
     scale_values, scale_codes, _ = grid(scale)
-    element_values, element_codes, element_mids = grid(element)
+    _, element_codes, _ = grid(element)
     divisor = element.max * tensor  # exact: element.max has few bits, the tensor scale 24
     positive = amax > 0
     # midpoints of the scale grid times the divisor, then midpoints of the element grid times s * t
-    if not (_exact_products(significant_bits(grid(scale)[2]), significant_bits(np.array([divisor])),
-                            float(grid(scale)[2][0]) * divisor)
+    if not (exact_midpoint_products(scale, np.array([divisor]))
             and _exact_products(significant_bits(scale_values), significant_bits(np.array([tensor])),
-                                float(scale_values[1]) * tensor)):
+                                float(scale_values[1]) * tensor * 2.0**-_FLOAT64_BITS)):
         _fallback("scales whose products with the tensor scale are not float64 numbers", fmt)
         return exact.encode_scaled_block(x, fmt, rounding, seed, stream, offset)
     k_scale = np.zeros(amax.shape, dtype=np.int64)
     k_scale[positive] = nearest_even_index(amax[positive], np.full(int(positive.sum()), divisor), scale)
     k_scale[positive & (k_scale == 0)] = 1  # a scale rounding to zero: the smallest positive one
     s = scale_values[k_scale] * tensor
-    if not _exact_products(significant_bits(element_mids), significant_bits(s), float(element_mids[0]) * float(s[positive].min(initial=np.inf))):
+    if not exact_midpoint_products(element, s):
         _fallback("block scales whose products with element midpoints are not float64 numbers", fmt)
         return exact.encode_scaled_block(x, fmt, rounding, seed, stream, offset)
 

@@ -141,3 +141,15 @@ def test_bad_input_names_the_problem():
         scaled.encode(np.ma.masked_array(x), E4M3_SAT)
     with pytest.raises(OverflowError, match="e4m3_fn_error"):
         scaled.encode(np.array([1000.0]), "e4m3_fn_error", scale=1.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_float32_scales_stay_on_the_fast_engine_and_agree(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(6, 9)) * np.exp2(rng.integers(-40, 40, size=(6, 1)))
+    for kwargs in (dict(), dict(scaling="channel", axis=0), dict(scaling="channel", axis=-1)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+            fast = scaled.encode(x, E4M3_SAT, engine="fast", **kwargs)
+        exact = scaled.encode(x, E4M3_SAT, engine="exact", **kwargs)
+        assert np.array_equal(fast.codes, exact.codes) and np.array_equal(fast.scales, exact.scales)
