@@ -30,8 +30,29 @@ def _check_element(instance, attribute, value):
         )
 
 
+class BlockElementProperties:
+    """What every block format derives from its element format alone (codes are element codes)."""
+
+    @property
+    def bits(self) -> int:
+        """Storage bits per element, not counting the scales."""
+        return self.element.bits
+
+    @property
+    def min(self) -> float:
+        return -self.max
+
+    @property
+    def has_inf(self) -> bool:
+        return False
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return self.element.code_dtype
+
+
 @attrs.frozen(kw_only=True)
-class BlockFormat(Format):
+class BlockFormat(BlockElementProperties, Format):
     """Blocks of ``block_size`` consecutive values along ``axis`` share one scale 2**E.
 
     The scale is stored as an unsigned ``scale_bits``-bit exponent code (E8M0-style):
@@ -100,11 +121,6 @@ class BlockFormat(Format):
 
     # -- derived properties ------------------------------------------------
     @property
-    def bits(self) -> int:
-        """Storage bits per element, not counting the shared scale."""
-        return self.element.bits
-
-    @property
     def bits_per_value(self) -> float:
         """Average storage per value, the shared scale amortized over a full block."""
         return self.element.bits + self.scale_bits / self.block_size
@@ -139,20 +155,8 @@ class BlockFormat(Format):
             return math.inf
 
     @property
-    def min(self) -> float:
-        return -self.max
-
-    @property
     def has_nan(self) -> bool:
         return True
-
-    @property
-    def has_inf(self) -> bool:
-        return False
-
-    @property
-    def code_dtype(self) -> np.dtype:
-        return self.element.code_dtype
 
     @property
     def scale_dtype(self) -> np.dtype:

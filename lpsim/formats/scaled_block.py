@@ -13,7 +13,7 @@ import numpy as np
 
 from ._validate import int_in_range, to_int
 from .base import Format
-from .block import _check_element
+from .block import BlockElementProperties, _check_element
 from .fixed import FixedPoint
 from .floating import FloatFormat, Specials
 from .rounding import NEAREST_EVEN, Overflow, Rounding, as_rounding
@@ -40,7 +40,7 @@ def _check_scale_rounding(instance, attribute, value):
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class ScaledBlockFormat(Format):
+class ScaledBlockFormat(BlockElementProperties, Format):
     """Blocks of ``block_size`` consecutive values along ``axis`` share one scale, a code of ``scale``.
 
     Scale rule (NVFP4's): with amax the block's largest magnitude and t the tensor scale
@@ -76,11 +76,6 @@ class ScaledBlockFormat(Format):
         )
 
     @property
-    def bits(self) -> int:
-        """Storage bits per element, not counting the scales."""
-        return self.element.bits
-
-    @property
     def bits_per_value(self) -> float:
         """Average storage per value, the block scale amortized over a full block (tensor scale not counted)."""
         return self.element.bits + self.scale.bits / self.block_size
@@ -92,20 +87,8 @@ class ScaledBlockFormat(Format):
         return top * TENSOR_SCALE_FORMAT.max if self.tensor_scale else top
 
     @property
-    def min(self) -> float:
-        return -self.max
-
-    @property
     def has_nan(self) -> bool:
         return self.scale.has_nan
-
-    @property
-    def has_inf(self) -> bool:
-        return False
-
-    @property
-    def code_dtype(self) -> np.dtype:
-        return self.element.code_dtype
 
     @property
     def scale_dtype(self) -> np.dtype:
