@@ -237,3 +237,36 @@ def test_modes_without_a_fast_path_run_on_the_exact_engine_and_agree():
     fast = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="fast")
     exact = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="exact")
     assert np.array_equal(fast.elements, exact.elements) and np.array_equal(fast.scales, exact.scales)
+
+
+# -- the MX family (power-of-two E8M0 scales) against the same reference -------------------------
+
+MX_ELEMENTS = {
+    "mxfp8_e4m3": ml_dtypes.float8_e4m3fn, "mxfp8_e5m2": ml_dtypes.float8_e5m2,
+    "mxfp6_e3m2": ml_dtypes.float6_e3m2fn, "mxfp6_e2m3": ml_dtypes.float6_e2m3fn, "mxfp4": ml_dtypes.float4_e2m1fn,
+}
+
+
+@pytest.mark.parametrize("name", MX_ELEMENTS)
+@given(data=arrays_and_axis(max_dims=2), engine=st.sampled_from(ENGINES))
+def test_mx_presets_match_an_e8m0_reference(name, data, engine):
+    """OCP MX: scale 2**(floor(log2 amax) - emax_elem) as an E8M0 code (ml_dtypes float8_e8m0fnu),
+    elements rounded to nearest even and saturating; decode = element * scale."""
+    x, axis = data
+    fmt = attrs.evolve(get_format(name), axis=axis, block_size=8)
+    element_grid = finite_grid(MX_ELEMENTS[name])
+    emax_elem = math.frexp(float(max(element_grid[1])))[1] - 1
+    codes = lpsim.encode(x, fmt, engine=engine)
+    scale_values = codes.scales.view(ml_dtypes.float8_e8m0fnu).astype(np.float64)
+    moved, moved_scales = np.moveaxis(x, axis, -1), np.moveaxis(scale_values, axis, -1)
+    want = np.empty(moved.shape)
+    for outer in np.ndindex(moved.shape[:-1]):
+        for b, start in enumerate(range(0, moved.shape[-1], 8)):
+            block = moved[outer][start:start + 8]
+            amax = float(np.max(np.abs(block)))
+            exponent = min(max(math.frexp(amax)[1] - 1 - emax_elem, -127), 127) if amax else -127
+            assert moved_scales[outer][b] == 2.0**exponent
+            for j, v in enumerate(block):
+                q = nearest_even(abs(Fraction(float(v))) / Fraction(2) ** exponent, element_grid)
+                want[outer][start + j] = math.copysign(float(q * Fraction(2) ** exponent), v)
+    assert_same_values(lpsim.decode(codes, fmt, engine=engine), np.moveaxis(want, -1, axis))
