@@ -143,11 +143,12 @@ def test_every_scale_and_element_round_trips_and_midpoints_tie_to_even():
     for scale_code in range(1, 0x7F):
         s = float(np.array([scale_code], dtype=np.uint8).view(ml_dtypes.float8_e4m3fn).astype(np.float64)[0])
         block = np.concatenate([grid, -grid[1:], [6.0]]) * s           # 16 values, amax 6 s
-        codes = lpsim.encode(block, fmt, engine="exact")
-        assert codes.scales.tolist() == [scale_code]
-        assert_same_values(lpsim.decode(codes, fmt), block)
         ties = np.concatenate([mids, [6.0] * 9]) * s
-        assert lpsim.quantize(ties, fmt, engine="exact")[:7].tolist() == (even_mids * s).tolist()
+        for engine in ENGINES:
+            codes = lpsim.encode(block, fmt, engine=engine)
+            assert codes.scales.tolist() == [scale_code]
+            assert_same_values(lpsim.decode(codes, fmt, engine=engine), block)
+            assert lpsim.quantize(ties, fmt, engine=engine)[:7].tolist() == (even_mids * s).tolist()
 
 
 # -- edge cases and bad input ------------------------------------------------------------------
