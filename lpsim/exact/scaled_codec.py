@@ -55,9 +55,7 @@ def float32_scale(target: Fraction, what: str) -> Fraction:
 def block_scale_code(block: list[float], tensor: Fraction, fmt: ScaledBlockFormat, what: str) -> int:
     """The scale code of one block of float64 values (the scale format's NaN if any is NaN or inf)."""
     if not all(math.isfinite(v) for v in block):
-        if not fmt.scale.has_nan:
-            _no_nan(fmt)
-        return nan_code(False, fmt.scale)
+        return nan_scale_code(fmt)
     amax = max(abs(Fraction(v)) for v in block)
     if amax == 0:
         return round_exact(0.0, fmt.scale, fmt.scale_rounding, None, what)
@@ -65,10 +63,13 @@ def block_scale_code(block: list[float], tensor: Fraction, fmt: ScaledBlockForma
     return round_scale(target, fmt.scale, fmt.scale_rounding, f"{what} (block amax {float(amax)!r})")
 
 
-def _no_nan(fmt: ScaledBlockFormat):
-    raise ValueError(
-        f"a block holding NaN or inf needs a NaN scale code, and scale format {fmt.scale.spec} of {fmt.spec} has none"
-    )
+def nan_scale_code(fmt: ScaledBlockFormat) -> int:
+    """The scale code of a block holding NaN or inf; ValueError naming the scale format if it has no NaN."""
+    if not fmt.scale.has_nan:
+        raise ValueError(
+            f"a block holding NaN or inf needs a NaN scale code, and scale format {fmt.scale.spec} of {fmt.spec} has none"
+        )
+    return nan_code(False, fmt.scale)
 
 
 def scale_value(code: int, fmt: ScaledBlockFormat):

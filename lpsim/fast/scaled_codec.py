@@ -154,11 +154,9 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
 
     scales = scale_codes[k_scale].astype(fmt.scale_dtype)
     if not finite.all():
-        if not scale.has_nan:
-            exact._no_nan(fmt)
-        scales[~finite] = exact.nan_code(False, scale)
+        scales[~finite] = exact.nan_scale_code(fmt)
     magnitudes = np.abs(blocks)
-    live = (positive & finite)[..., None] & np.ones(blocks.shape, dtype=bool)
+    live = np.broadcast_to((positive & finite)[..., None], blocks.shape)
     k = np.zeros(blocks.shape, dtype=np.int64)
     d = np.broadcast_to(s[..., None], blocks.shape)
     k[live] = nearest_even_index(magnitudes[live], d[live], element)
