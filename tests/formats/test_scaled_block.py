@@ -271,3 +271,14 @@ def test_mx_presets_match_an_e8m0_reference(name, data, engine):
                 q = nearest_even(abs(Fraction(float(v))) / Fraction(2) ** exponent, element_grid)
                 want[outer][start + j] = math.copysign(float(q * Fraction(2) ** exponent), v)
     assert_same_values(lpsim.decode(codes, fmt, engine=engine), np.moveaxis(want, -1, axis))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_masked_arrays_keep_their_mask_and_the_tensor_scale(engine):
+    x = np.ma.masked_array([1.0, 1e30, -3.0, 0.5], mask=[False, True, False, False])
+    codes = lpsim.encode(x, NVFP4, engine=engine)
+    assert codes.elements.mask.tolist() == [False, True, False, False]
+    assert codes.tensor_scale == float(nearest_float32(Fraction(3, 6 * 448)))   # the masked 1e30 set nothing
+    q = lpsim.decode(codes, NVFP4, engine=engine)
+    assert q.mask.tolist() == [False, True, False, False]
+    assert_same_values(q.data[[0, 2, 3]], lpsim.quantize(np.array([1.0, -3.0, 0.5]), NVFP4, engine=engine))
