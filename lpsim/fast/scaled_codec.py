@@ -123,7 +123,7 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
     if scalar:
         x = x.reshape(1)
     tensor = float(exact.tensor_scale_of(x, fmt)) if fmt.tensor_scale else 1.0
-    axis = block_axis(fmt, x.ndim)
+    axis = block_axis(fmt, x.shape)
     moved = np.moveaxis(x, axis, -1)
     n, size = moved.shape[-1], fmt.block_size
     n_blocks = -(-n // size)

@@ -212,10 +212,16 @@ class BlockCodes:
         raise TypeError("BlockCodes have no values without their format: use lpsim.decode(codes, fmt)")
 
 
-def block_axis(fmt, ndim: int) -> int:
-    """The block axis of ``fmt`` (any format with ``axis``) as a non-negative index for ``ndim`` dimensions."""
+def block_axis(fmt, ndim_or_shape) -> int:
+    """The block axis of ``fmt`` (any format with ``axis``) as a non-negative index for an array of
+    ``ndim_or_shape`` (a number of dimensions, or a shape, which the error message then names)."""
+    shape = tuple(ndim_or_shape) if isinstance(ndim_or_shape, tuple) else None
+    ndim = len(shape) if shape is not None else ndim_or_shape
     if not -ndim <= fmt.axis < ndim:
-        raise ValueError(f"block axis {fmt.axis} is out of range for an array with {ndim} dimensions (format {fmt.spec})")
+        of_shape = "" if shape is None else f" of shape {shape}"
+        raise ValueError(
+            f"block axis {fmt.axis} is out of range for an array with {ndim} dimensions{of_shape} (format {fmt.spec})"
+        )
     return fmt.axis % ndim
 
 
@@ -223,7 +229,7 @@ def block_scale_shape(shape: tuple[int, ...], fmt) -> tuple[int, ...]:
     """Shape of the scales of an array of ``shape``: ``axis`` replaced by its number of blocks."""
     if len(shape) == 0:
         return ()
-    axis = block_axis(fmt, len(shape))
+    axis = block_axis(fmt, tuple(shape))
     return shape[:axis] + (-(-shape[axis] // fmt.block_size),) + shape[axis + 1:]
 
 
@@ -232,7 +238,7 @@ def iter_blocks(shape: tuple[int, ...], fmt):
     if len(shape) == 0:
         yield (), [()]
         return
-    axis = block_axis(fmt, len(shape))
+    axis = block_axis(fmt, tuple(shape))
     n = shape[axis]
     outer_shape = shape[:axis] + shape[axis + 1:]
     for outer in np.ndindex(outer_shape):
@@ -252,7 +258,7 @@ def checked_block_codes(codes: BlockCodes, fmt) -> tuple[np.ndarray, np.ndarray,
     scalar = elements.ndim == 0
     if scalar:
         elements, scales = elements.reshape(1), scales.reshape(1)
-    axis = block_axis(fmt, elements.ndim)
+    axis = block_axis(fmt, elements.shape)
     moved_shape = np.moveaxis(elements, axis, -1).shape
     n_blocks = -(-moved_shape[-1] // fmt.block_size)
     expected = moved_shape[:-1] + (n_blocks,)
