@@ -153,3 +153,20 @@ def test_float32_scales_stay_on_the_fast_engine_and_agree(seed):
             fast = scaled.encode(x, E4M3_SAT, engine="fast", **kwargs)
         exact = scaled.encode(x, E4M3_SAT, engine="exact", **kwargs)
         assert np.array_equal(fast.codes, exact.codes) and np.array_equal(fast.scales, exact.scales)
+
+
+@given(tensors(), st.data(), st.sampled_from(ENGINES))
+def test_decode_inverts_encode_exactly(x, data, engine):
+    """decode gives code value * scale exactly, and encoding those values with the same scales
+    gives the same codes back."""
+    per_channel = data.draw(st.booleans())
+    kwargs = dict(scaling="channel", axis=data.draw(st.integers(0, x.ndim - 1))) if per_channel else {}
+    codes = scaled.encode(x, E4M3_SAT, engine=engine, **kwargs)
+    values = scaled.decode(codes, E4M3_SAT, engine=engine)
+    elements = lpsim.decode(codes.codes, E4M3_SAT)
+    scales = codes.scales if not per_channel else codes.scales.reshape((-1,) + (1,) * (x.ndim - 1 - kwargs["axis"]))
+    full = np.broadcast_to(scales, x.shape)
+    for index, v in np.ndenumerate(values):
+        assert v == float(Fraction(float(elements[index])) * Fraction(float(full[index])))
+    again = scaled.encode(values, E4M3_SAT, scale=codes.scales, engine=engine, **kwargs)
+    assert np.array_equal(again.codes, codes.codes)
