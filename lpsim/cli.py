@@ -27,7 +27,7 @@ def _show_format(text: str) -> int:
     smallest = getattr(fmt, "smallest_subnormal", None)
     print(f"max {fmt.max:.6g}" + ("" if smallest is None else f", smallest {smallest:.6g}"))
     # a block format shares one scale across these values, set by the largest (1000)
-    shared = " (one block: the values share a scale)" if getattr(fmt, "family", "") == "block" else ""
+    shared = " (one block: the values share a scale)" if getattr(fmt, "family", "") in ("block", "scaled_block") else ""
     results, error = _quantize_examples(fmt)
     print(f"nearest-even{shared}: " + ", ".join(f"{v:g} -> {q}" for v, q in zip(_EXAMPLE_VALUES, results)))
     if error is not None:

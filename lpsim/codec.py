@@ -12,6 +12,7 @@ from .fast.fallback import FastEngineFallbackWarning, warn_once  # noqa: F401 (t
 from .formats.base import Format
 from .formats.block import BlockCodes, BlockFormat
 from .formats.rounding import as_rounding
+from .formats.scaled_block import ScaledBlockFormat
 from .rng import check_seed_stream
 
 ENGINES = ("fast", "exact")
@@ -107,7 +108,7 @@ def _integer_codes(codes, what: str) -> np.ndarray:
 
 def _checked_codes(codes, fmt: Format):
     """Unmasked codes in native byte order: BlockCodes for a block format, an integer array otherwise."""
-    if isinstance(fmt, BlockFormat):
+    if isinstance(fmt, (BlockFormat, ScaledBlockFormat)):
         if not isinstance(codes, BlockCodes):
             raise TypeError(
                 f"codes of block format {fmt.spec} must be the BlockCodes (element codes and scale codes) "
@@ -115,8 +116,8 @@ def _checked_codes(codes, fmt: Format):
             )
         if isinstance(codes.scales, np.ma.MaskedArray):
             raise TypeError("block scale codes cannot be masked; mask the element codes instead")
-        return BlockCodes(elements=_integer_codes(codes.elements, "block element codes"),
-                          scales=_integer_codes(codes.scales, "block scale codes"))
+        return attrs.evolve(codes, elements=_integer_codes(codes.elements, "block element codes"),
+                            scales=_integer_codes(codes.scales, "block scale codes"))
     if isinstance(codes, BlockCodes):
         raise TypeError(f"BlockCodes are the codes of a block format, not of {type(fmt).__name__} {fmt.spec}")
     return _integer_codes(codes, "codes")

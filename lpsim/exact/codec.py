@@ -229,7 +229,7 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, random_for
         scalar = True
     else:
         scalar = False
-    axis = block_axis(fmt, x.ndim)
+    axis = block_axis(fmt, x.shape)
     flat_index = np.arange(x.size).reshape(x.shape)
     moved = np.moveaxis(x, axis, -1)
     moved_index = np.moveaxis(flat_index, axis, -1)

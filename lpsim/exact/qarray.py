@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 
 from ..formats.base import Format
-from ..formats.block import BlockCodes, BlockFormat
+from ..formats.block import BlockCodes, BlockFormat, block_scale_shape, iter_blocks
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Rounding, as_rounding
@@ -136,8 +136,90 @@ class QArray:
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d QArray")
+        return self.shape[0]
+
     def __repr__(self) -> str:
-        return f"QArray(fmt={self.fmt.spec}, shape={self.shape}, codes={self.element_codes.tolist()!r})"
+        values = np.array2string(self.to_float(), separator=", ", threshold=20, edgeitems=3)
+        codes = np.array2string(self.element_codes, separator=", ", threshold=20, edgeitems=3)
+        return f"QArray(fmt={self.fmt.spec}, shape={self.shape}, values={values}, codes={codes})"
+
+    # -- array protocol: indexing, reshape, transpose, numpy interop ----------------------
+    def __getitem__(self, key) -> "QArray":
+        """Basic or advanced indexing of the codes; for a block format, only whole blocks along its axis."""
+        if isinstance(self.fmt, BlockFormat):
+            return block_getitem(self, key)
+        return QArray(codes=self.codes[key], fmt=self.fmt)
+
+    def reshape(self, *shape) -> "QArray":
+        """The same codes in a new shape (numpy's rules). A block format must keep its block axis last
+        and unchanged in length, so that every block keeps its elements and its scale."""
+        shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) else shape
+        if not isinstance(self.fmt, BlockFormat):
+            return QArray(codes=self.codes.reshape(shape), fmt=self.fmt)
+        axis = self.fmt.axis % self.ndim if -self.ndim <= self.fmt.axis < self.ndim else None
+        new = np.empty(self.shape, dtype=np.bool_).reshape(shape).shape
+        if axis != self.ndim - 1 or not new or new[-1] != self.shape[-1]:
+            raise TypeError(
+                f"QArray.reshape: a block format ({self.fmt.spec}) can reshape only with its block axis last and "
+                f"unchanged in length (shape {self.shape} to {new} would regroup blocks); decode and re-encode instead"
+            )
+        fmt = self.fmt if self.fmt.axis == -1 else attrs.evolve(self.fmt, axis=-1)
+        scales = self.codes.scales.reshape(new[:-1] + self.codes.scales.shape[-1:])
+        return QArray(codes=BlockCodes(elements=self.codes.elements.reshape(new), scales=scales), fmt=fmt)
+
+    def transpose(self, *axes) -> "QArray":
+        """Permuted axes (numpy's rules); a block format's scales move with their axis."""
+        axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], numbers.Integral) else axes
+        if axes in ((), None):
+            order = tuple(range(self.ndim))[::-1]
+        else:
+            for a in axes:
+                if not -self.ndim <= a < self.ndim:
+                    raise ValueError(f"QArray.transpose: axis {a} is out of range for shape {self.shape}")
+            order = tuple(int(a) % self.ndim for a in axes)
+        if sorted(order) != list(range(self.ndim)):
+            raise ValueError(f"QArray.transpose: axes {axes!r} are not a permutation of the axes of shape {self.shape}")
+        if not isinstance(self.fmt, BlockFormat):
+            return QArray(codes=self.codes.transpose(order), fmt=self.fmt)
+        if self.ndim == 0:
+            return self
+        new_axis = order.index(self.fmt.axis % self.ndim)
+        wanted = new_axis if self.fmt.axis >= 0 else new_axis - self.ndim
+        fmt = self.fmt if wanted == self.fmt.axis else attrs.evolve(self.fmt, axis=wanted)
+        codes = BlockCodes(elements=self.codes.elements.transpose(order), scales=self.codes.scales.transpose(order))
+        return QArray(codes=codes, fmt=fmt)
+
+    @property
+    def T(self) -> "QArray":
+        return self.transpose()
+
+    def __array__(self, dtype=None, copy=None):
+        """The float64 values (``to_float``), a fresh array; numpy's ``copy=False`` is refused (values are computed)."""
+        if copy is False:
+            raise ValueError("QArray: its values are decoded into a new array, so copy=False is impossible")
+        values = self.to_float()
+        return values if dtype is None else values.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise TypeError(
+            f"numpy ufunc {ufunc.__name__} is not defined on a QArray ({self.fmt.spec}): its rounding would be "
+            "numpy's, not the format's. Use lpsim.ops for exact low-precision arithmetic, or np.asarray(q) "
+            "(float64 values) for ordinary numpy arithmetic."
+        )
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in _SHAPE_FUNCTIONS:
+            return _SHAPE_FUNCTIONS[func](*args, **kwargs)
+        if func in _VALUE_FUNCTIONS:
+            return func(*_as_values(args), **_as_values(kwargs))
+        raise TypeError(
+            f"numpy.{func.__name__} is not defined on a QArray ({self.fmt.spec}); call it on np.asarray(q), "
+            f"the float64 values. Reductions ({', '.join(sorted(f.__name__ for f in _VALUE_FUNCTIONS))}) work on "
+            "those values directly and return float64 results, never a QArray."
+        )
 
     # -- conversions -------------------------------------------------------------------
     @classmethod
@@ -187,41 +269,86 @@ class QArray:
         return out
 
 
+# -- numpy interop ------------------------------------------------------------------------
+
+# numpy functions that QArray answers with float64 results computed from its values (numpy's
+# float64 arithmetic, not the format's): reductions and comparisons of values
+_VALUE_FUNCTIONS = frozenset({
+    np.sum, np.mean, np.average, np.std, np.var, np.max, np.min, np.amax, np.amin, np.argmax, np.argmin,
+    np.median, np.prod, np.cumsum, np.allclose, np.isclose, np.array_equal,
+    np.all, np.any, np.nonzero, np.count_nonzero, np.linalg.norm, np.sort,
+})
+_SHAPE_FUNCTIONS = {
+    np.shape: lambda q: q.shape,
+    np.ndim: lambda q: q.ndim,
+    np.size: lambda q: q.size,
+    np.transpose: lambda q, axes=None: q.transpose(axes),
+    np.reshape: lambda q, shape=None, **kw: q.reshape(kw.get("newshape", shape)),
+}
+
+
+def _as_values(obj):
+    """Arguments with every QArray replaced by its float64 values (in tuples, lists and dicts too)."""
+    if isinstance(obj, QArray):
+        return obj.to_float()
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_as_values(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _as_values(v) for k, v in obj.items()}
+    return obj
+
+
+def block_getitem(q: QArray, key) -> QArray:
+    """Index a block-format QArray: ints and slices on any axis except the block axis, where only a
+    step-1 slice of whole blocks (or running to the end) is allowed; the scales follow."""
+    fmt, shape = q.fmt, q.shape
+    if not shape:
+        raise IndexError("a 0-d QArray cannot be indexed")
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is Ellipsis for k in key):
+        at = key.index(Ellipsis)
+        key = key[:at] + (slice(None),) * (len(shape) - len(key) + 1) + key[at + 1:]
+    if len(key) > len(shape):
+        raise IndexError(f"too many indices ({len(key)}) for a QArray of shape {shape}")
+    key = key + (slice(None),) * (len(shape) - len(key))
+    axis = fmt.axis % len(shape)
+    for k in key:
+        if not isinstance(k, (slice, numbers.Integral)) or isinstance(k, bool):
+            raise TypeError(
+                f"a block-format QArray ({fmt.spec}) takes only integers and slices as indices, got {k!r}; "
+                "index np.asarray(q) for the values"
+            )
+    along = key[axis]
+    n, size = shape[axis], fmt.block_size
+    if isinstance(along, numbers.Integral):
+        raise IndexError(
+            f"an integer index on the block axis {fmt.axis} of {fmt.spec} would split a block; "
+            f"slice whole blocks of {size} instead"
+        )
+    start, stop, step = along.indices(n)
+    stop = max(stop, start)
+    if step != 1 or start % size or (stop % size and stop != n):
+        raise IndexError(
+            f"the block axis {fmt.axis} of {fmt.spec} (length {n}) can be sliced only in whole blocks of {size} "
+            f"with step 1, got {along!r}"
+        )
+    scale_key = key[:axis] + (slice(start // size, -(-stop // size)),) + key[axis + 1:]
+    dropped_before = sum(isinstance(k, numbers.Integral) for k in key[:axis])
+    new_ndim = len(shape) - sum(isinstance(k, numbers.Integral) for k in key)
+    new_axis = axis - dropped_before
+    wanted = new_axis if fmt.axis >= 0 else new_axis - new_ndim
+    out_fmt = fmt if wanted == fmt.axis else attrs.evolve(fmt, axis=wanted)
+    codes = BlockCodes(elements=q.codes.elements[key], scales=q.codes.scales[scale_key])
+    return QArray(codes=codes, fmt=out_fmt)
+
+
 # -- block formats: exact values and exact encoding --------------------------------------
-
-
-def block_scale_shape(shape: tuple[int, ...], fmt: BlockFormat) -> tuple[int, ...]:
-    if len(shape) == 0:
-        return ()
-    axis = _axis(fmt, len(shape))
-    return shape[:axis] + (-(-shape[axis] // fmt.block_size),) + shape[axis + 1:]
-
-
-def _axis(fmt: BlockFormat, ndim: int) -> int:
-    if not -ndim <= fmt.axis < ndim:
-        raise ValueError(f"block axis {fmt.axis} of {fmt.spec} is out of range for an array with {ndim} dimensions")
-    return fmt.axis % ndim
-
-
-def _blocks(shape: tuple[int, ...], fmt: BlockFormat):
-    """Yield (scale index, list of element indices) for every block of an array of ``shape``."""
-    if len(shape) == 0:
-        yield (), [()]
-        return
-    axis = _axis(fmt, len(shape))
-    n = shape[axis]
-    outer_shape = shape[:axis] + shape[axis + 1:]
-    for outer in np.ndindex(outer_shape):
-        for b, start in enumerate(range(0, n, fmt.block_size)):
-            scale_index = outer[:axis] + (b,) + outer[axis:]
-            members = [outer[:axis] + (j,) + outer[axis:] for j in range(start, min(start + fmt.block_size, n))]
-            yield scale_index, members
 
 
 def block_exact_values(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
     """Exact values of block codes: element value * 2**E; every element of a NaN-scale block is NaN."""
     out = np.empty(codes.elements.shape, dtype=object)
-    for scale_index, members in _blocks(codes.elements.shape, fmt):
+    for scale_index, members in iter_blocks(codes.elements.shape, fmt):
         scale_code = check_code(int(codes.scales[scale_index]), 0, fmt.scale_nan_code, fmt)
         for idx in members:
             if scale_code == fmt.scale_nan_code:
@@ -251,7 +378,7 @@ def encode_block_exact(values: np.ndarray, fmt: BlockFormat, rounding: Rounding,
     elements = np.zeros(shape, dtype=fmt.code_dtype)
     scales = np.zeros(block_scale_shape(shape, fmt), dtype=fmt.scale_dtype)
     flat_index = np.arange(values.size).reshape(shape)
-    for scale_index, members in _blocks(shape, fmt):
+    for scale_index, members in iter_blocks(shape, fmt):
         exponent = block_exponent_exact([values[idx] for idx in members], fmt)
         if exponent is None:
             scales[scale_index] = fmt.scale_nan_code

@@ -23,6 +23,8 @@ from .codec import (
     encode_float_element,
 )
 from .rounding import ElementRandom
+from .scaled_codec import decode_scaled_block, encode_scaled_block
+from ..formats.scaled_block import ScaledBlockFormat
 
 # encode(x: float64 ndarray, fmt, rounding, seed, stream, offset) -> codes
 # decode(codes, fmt) -> float64 ndarray
@@ -89,3 +91,4 @@ def _encode_block(x, fmt, rounding, seed, stream, offset):
 register_codec(FixedPoint, encode_element=encode_fixed_element, decode_element=decode_fixed_element)
 register_codec(FloatFormat, encode_element=encode_float_element, decode_element=decode_float_element)
 register_codec(BlockFormat, encode=_encode_block, decode=decode_block)
+register_codec(ScaledBlockFormat, encode=encode_scaled_block, decode=decode_scaled_block)

@@ -318,7 +318,7 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     if scalar:
         x = x.reshape(1)
     _check_index_range(x.size, rounding, offset)
-    axis = block_axis(fmt, x.ndim)
+    axis = block_axis(fmt, x.shape)
     rows = _rows(x, axis)
     n = rows.shape[1]
     n_blocks = -(-n // fmt.block_size)

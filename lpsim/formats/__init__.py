@@ -3,6 +3,7 @@
 from .base import Format
 from .block import BlockCodes, BlockFormat
 from .fixed import FixedPoint
+from .scaled_block import ScaledBlockFormat
 from .floating import FloatFormat, Specials
 from .rounding import (
     NEAREST_AWAY,
@@ -31,7 +32,7 @@ from .registry import (
 )
 
 __all__ = [
-    "Format", "FixedPoint", "FloatFormat", "BlockFormat", "BlockCodes", "Specials", "Overflow",
+    "Format", "FixedPoint", "FloatFormat", "BlockFormat", "BlockCodes", "ScaledBlockFormat", "Specials", "Overflow",
     "Rounding", "RoundingMode", "as_rounding",
     "NEAREST_EVEN", "NEAREST_AWAY", "TOWARD_ZERO", "TOWARD_POSITIVE", "TOWARD_NEGATIVE", "TO_ODD", "STOCHASTIC",
     "BINARY16", "BFLOAT16", "BINARY32", "BINARY64", "E4M3", "E5M2", "E4M3FNUZ", "E5M2FNUZ", "PRESETS",

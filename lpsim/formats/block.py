@@ -30,8 +30,29 @@ def _check_element(instance, attribute, value):
         )
 
 
+class BlockElementProperties:
+    """What every block format derives from its element format alone (codes are element codes)."""
+
+    @property
+    def bits(self) -> int:
+        """Storage bits per element, not counting the scales."""
+        return self.element.bits
+
+    @property
+    def min(self) -> float:
+        return -self.max
+
+    @property
+    def has_inf(self) -> bool:
+        return False
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return self.element.code_dtype
+
+
 @attrs.frozen(kw_only=True)
-class BlockFormat(Format):
+class BlockFormat(BlockElementProperties, Format):
     """Blocks of ``block_size`` consecutive values along ``axis`` share one scale 2**E.
 
     The scale is stored as an unsigned ``scale_bits``-bit exponent code (E8M0-style):
@@ -100,11 +121,6 @@ class BlockFormat(Format):
 
     # -- derived properties ------------------------------------------------
     @property
-    def bits(self) -> int:
-        """Storage bits per element, not counting the shared scale."""
-        return self.element.bits
-
-    @property
     def bits_per_value(self) -> float:
         """Average storage per value, the shared scale amortized over a full block."""
         return self.element.bits + self.scale_bits / self.block_size
@@ -139,20 +155,8 @@ class BlockFormat(Format):
             return math.inf
 
     @property
-    def min(self) -> float:
-        return -self.max
-
-    @property
     def has_nan(self) -> bool:
         return True
-
-    @property
-    def has_inf(self) -> bool:
-        return False
-
-    @property
-    def code_dtype(self) -> np.dtype:
-        return self.element.code_dtype
 
     @property
     def scale_dtype(self) -> np.dtype:
@@ -171,20 +175,80 @@ class BlockCodes:
     """Encoded block data: element codes (same shape as the input) and one scale code per block.
 
     ``scales`` has the input's shape with ``axis`` replaced by ceil(n / block_size).
+    ``tensor_scale`` is the per-tensor float32 scale of a ScaledBlockFormat that has one, else None.
     """
 
     elements: np.ndarray
     scales: np.ndarray
+    tensor_scale: float | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the encoded array (of ``elements``)."""
+        return np.shape(self.elements)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.size(self.elements))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of 0-d BlockCodes")
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        # which axis holds the blocks, and how long they are, is the format's: only a QArray knows both
+        raise TypeError(
+            "BlockCodes cannot be indexed on their own (the block axis and size belong to the format); "
+            "index lpsim.exact.QArray(codes=codes, fmt=fmt), which slices whole blocks, or index "
+            ".elements and .scales yourself"
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("BlockCodes have no values without their format: use lpsim.decode(codes, fmt)")
 
 
-def block_axis(fmt: BlockFormat, ndim: int) -> int:
-    """The format's block axis as a non-negative index into an array of ``ndim`` dimensions."""
+def block_axis(fmt, ndim_or_shape) -> int:
+    """The block axis of ``fmt`` (any format with ``axis``) as a non-negative index for an array of
+    ``ndim_or_shape`` (a number of dimensions, or a shape, which the error message then names)."""
+    shape = tuple(ndim_or_shape) if isinstance(ndim_or_shape, tuple) else None
+    ndim = len(shape) if shape is not None else ndim_or_shape
     if not -ndim <= fmt.axis < ndim:
-        raise ValueError(f"block axis {fmt.axis} is out of range for an array with {ndim} dimensions")
+        of_shape = "" if shape is None else f" of shape {shape}"
+        raise ValueError(
+            f"block axis {fmt.axis} is out of range for an array with {ndim} dimensions{of_shape} (format {fmt.spec})"
+        )
     return fmt.axis % ndim
 
 
-def checked_block_codes(codes: BlockCodes, fmt: BlockFormat) -> tuple[np.ndarray, np.ndarray, bool, int]:
+def block_scale_shape(shape: tuple[int, ...], fmt) -> tuple[int, ...]:
+    """Shape of the scales of an array of ``shape``: ``axis`` replaced by its number of blocks."""
+    if len(shape) == 0:
+        return ()
+    axis = block_axis(fmt, tuple(shape))
+    return shape[:axis] + (-(-shape[axis] // fmt.block_size),) + shape[axis + 1:]
+
+
+def iter_blocks(shape: tuple[int, ...], fmt):
+    """Yield (scale index, list of element indices) for every block of an array of ``shape``."""
+    if len(shape) == 0:
+        yield (), [()]
+        return
+    axis = block_axis(fmt, tuple(shape))
+    n = shape[axis]
+    outer_shape = shape[:axis] + shape[axis + 1:]
+    for outer in np.ndindex(outer_shape):
+        for b, start in enumerate(range(0, n, fmt.block_size)):
+            scale_index = outer[:axis] + (b,) + outer[axis:]
+            members = [outer[:axis] + (j,) + outer[axis:] for j in range(start, min(start + fmt.block_size, n))]
+            yield scale_index, members
+
+
+def checked_block_codes(codes: BlockCodes, fmt) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Element and scale arrays of ``codes`` (0-d inputs as 1-d), whether they were 0-d, and the block axis.
 
     Raises ValueError when the scales do not have one entry per block of the elements.
@@ -194,7 +258,7 @@ def checked_block_codes(codes: BlockCodes, fmt: BlockFormat) -> tuple[np.ndarray
     scalar = elements.ndim == 0
     if scalar:
         elements, scales = elements.reshape(1), scales.reshape(1)
-    axis = block_axis(fmt, elements.ndim)
+    axis = block_axis(fmt, elements.shape)
     moved_shape = np.moveaxis(elements, axis, -1).shape
     n_blocks = -(-moved_shape[-1] // fmt.block_size)
     expected = moved_shape[:-1] + (n_blocks,)

@@ -3,6 +3,7 @@
 from .block import BlockFormat
 from .fixed import FixedPoint
 from .floating import FloatFormat, Specials
+from .scaled_block import ScaledBlockFormat
 
 BINARY16 = FloatFormat(exp_bits=5, man_bits=10)
 BFLOAT16 = FloatFormat(exp_bits=8, man_bits=7)
@@ -43,4 +44,5 @@ PRESETS = {
     "mxfp6_e2m3": BlockFormat.mx("e2m3"),
     "mxfp4": BlockFormat.mx("e2m1"),
     "mxint8": BlockFormat.mx("int8"),
+    "nvfp4": ScaledBlockFormat.nvfp4(),
 }

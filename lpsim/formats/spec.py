@@ -16,15 +16,18 @@ from .base import Format
 from .block import BlockFormat
 from .fixed import FixedPoint
 from .floating import BARE_NAME_SPECIALS, FloatFormat, Specials
+from .rounding import RoundingMode
+from .scaled_block import ScaledBlockFormat
 
 # The families a spec can start with: the leading letters of its first token.
-SPEC_HEADS = ("e", "fixed", "ufixed", "int", "uint", "q", "uq", "bfp", "mx", "block")
+SPEC_HEADS = ("e", "fixed", "ufixed", "int", "uint", "q", "uq", "bfp", "mx", "block", "sblock")
 
 SPEC_FORMS = (
     "e<E>m<M>[_ieee|_fn|_fnuz|_none][_b<bias>][_nosub][_saturate|_error]",
     "fixed<B>[_f<F>|_s<scale>][_saturate|_wrap|_error]  (ufixed<B> unsigned)",
     "int<B>, uint<B>, q<M>.<N>, uq<M>.<N>  [_saturate|_wrap|_error]",
     "block<K>_<element spec>_x<S>[_axis<A>]",
+    "sblock<K>_<element spec>_by_<scale spec>[_scale<rounding mode>][_tensor][_axis<A>]",
     "bfp<M>x<K> or bfp<M>_b<K>  [_e<S>][_axis<A>]",
     "mx_<e4m3|e5m2|e3m2|e2m3|e2m1|int8>[_axis<A>]",
 )
@@ -77,6 +80,8 @@ def _parse(key: str) -> Format:
     head = spec_head(key)
     if head == "block":
         return _parse_block(key)
+    if head == "sblock":
+        return _parse_scaled_block(key)
     if head == "bfp":
         return _parse_bfp(key)
     if head == "mx":
@@ -151,6 +156,29 @@ def _parse_block(key: str) -> BlockFormat:
         raise _SpecError(f"block element {element!r} must be a fixed-point or float spec")
     return BlockFormat(
         element=element_format, block_size=int(block_size), scale_bits=int(scale_bits),
+        axis=-1 if axis is None else int(axis),
+    )
+
+
+def _parse_scaled_block(key: str) -> ScaledBlockFormat:
+    modes = "|".join(m.value for m in RoundingMode if m is not RoundingMode.STOCHASTIC)
+    match = re.fullmatch(
+        r"sblock(\d+)_(.+)_by_(.+?)(?:_scale(" + modes + r"))?(_tensor)?(?:_axis" + _INT + r")?", key
+    )
+    if not match:
+        raise _SpecError(
+            "expected sblock<block size>_<element spec>_by_<scale spec>[_scale<rounding mode>][_tensor][_axis<axis>], "
+            "e.g. sblock16_e2m1_by_e4m3_saturate_tensor"
+        )
+    block_size, element, scale, scale_rounding, tensor, axis = match.groups()
+    parts = {}
+    for name, text in (("element", element), ("scale", scale)):
+        parts[name] = _parse(text)
+        if not isinstance(parts[name], (FixedPoint, FloatFormat)):
+            raise _SpecError(f"scaled block {name} {text!r} must be a fixed-point or float spec")
+    return ScaledBlockFormat(
+        element=parts["element"], scale=parts["scale"], block_size=int(block_size),
+        scale_rounding=scale_rounding or "nearest_even", tensor_scale=tensor is not None,
         axis=-1 if axis is None else int(axis),
     )
 

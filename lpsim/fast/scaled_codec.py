@@ -1,0 +1,192 @@
+"""The fast engine's ScaledBlockFormat codec: vectorized numpy, bit for bit the exact engine's.
+
+Rounding a quotient v / d to nearest-even needs only exact comparisons of v with the grid's
+midpoints times d; when the midpoints and d have few enough significant bits, every such
+product is a float64 number, so numpy decides each rounding exactly (``nearest_even_index``).
+What this path cannot prove exact (stochastic or directed element rounding, a scale format
+that raises on overflow, wide formats, products that could lose bits) runs on the exact
+engine, with one FastEngineFallbackWarning per kind.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ..exact import scaled_codec as exact
+from ..exact.codec import decode_fixed_element, decode_float_element
+from ..formats.block import BlockCodes, block_axis, checked_block_codes
+from ..formats.fixed import FixedPoint
+from ..formats.floating import FloatFormat
+from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
+from ..formats.scaled_block import ScaledBlockFormat
+from .codec import decode_fixed, decode_float
+from .fallback import warn_once
+
+_TABLE_MAX_BITS = 12
+_FLOAT64_BITS = 53
+_SMALLEST_FLOAT64 = 2.0**-1074
+
+
+@functools.lru_cache(maxsize=64)
+def grid(fmt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, codes, midpoints) of fmt's finite non-negative values in increasing order."""
+    decode = decode_fixed_element if isinstance(fmt, FixedPoint) else decode_float_element
+    low = fmt.code_min if isinstance(fmt, FixedPoint) else 0
+    high = fmt.code_max if isinstance(fmt, FixedPoint) else fmt.n_codes - 1
+    pairs = sorted((v, c) for c in range(max(low, 0), high + 1)
+                   if math.isfinite(v := decode(c, fmt)) and math.copysign(1.0, v) > 0)
+    values = np.array([v for v, _ in pairs])
+    codes = np.array([c for _, c in pairs], dtype=np.int64)
+    mids = (values[:-1] + values[1:]) / 2  # exact: the values are fmt's, with a bit to spare
+    for a in (values, codes, mids):
+        a.setflags(write=False)
+    return values, codes, mids
+
+
+def significant_bits(a: np.ndarray) -> int:
+    """The most significant bits any nonzero finite value of ``a`` has (0 if none)."""
+    a = np.abs(a[np.isfinite(a) & (a != 0)])
+    if not a.size:
+        return 0
+    mantissa = (np.frexp(a)[0] * 2.0**_FLOAT64_BITS).astype(np.int64)
+    lowest = mantissa & -mantissa
+    return int(_FLOAT64_BITS - np.log2(lowest.astype(np.float64)).min())
+
+
+def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
+    """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded to nearest even, saturating at the largest.
+
+    The caller guarantees every midpoint * d is exact in float64. The float64 quotient puts each
+    v within one step of its place; exact comparisons with midpoint * d then settle it.
+    """
+    _, codes, mids = grid(fmt)
+    last = mids.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = np.searchsorted(mids, v / d, side="left")  # about #{j: mid_j * d < v}
+        for _ in range(2):
+            below = (k > 0) & (v <= mids[np.clip(k - 1, 0, last - 1)] * d)
+            k = k - below
+            above = (k < last) & (v > mids[np.clip(k, 0, last - 1)] * d)
+            k = k + above
+        tie = (k < last) & (v == mids[np.clip(k, 0, last - 1)] * d)
+    return np.where(tie & ((codes[k] & 1) == 1), k + 1, k)
+
+
+def _static_fast(fmt: ScaledBlockFormat, rounding: Rounding) -> str | None:
+    """Why this path cannot run the format and rounding, or None if it can."""
+    element, scale = fmt.element, fmt.scale
+    if rounding != NEAREST_EVEN or fmt.scale_rounding != NEAREST_EVEN:
+        return "rounding modes other than nearest_even"
+    if not isinstance(element, FloatFormat) or element.man_bits < 1 or not element.subnormals:
+        return "fixed-point elements, or float elements without subnormals or mantissa bits"
+    if scale.overflow is not Overflow.SATURATE:
+        return "scale formats that raise on overflow"
+    if element.bits > _TABLE_MAX_BITS or scale.bits > _TABLE_MAX_BITS:
+        return f"element or scale formats wider than {_TABLE_MAX_BITS} bits"
+    if isinstance(scale, FloatFormat) and (scale.man_bits < 1 or not scale.subnormals):
+        return "float scales without subnormals or mantissa bits"
+    return None
+
+
+def _fallback(reason: str, fmt):
+    warn_once(("scaled_block", reason), f"ScaledBlockFormat {fmt.spec}: the fast engine has no path for {reason}; "
+              "using the exact engine (slow).", stacklevel=4)
+
+
+def _exact_products(a_bits: int, b_bits: int, smallest_unit: float) -> bool:
+    """Whether products of an a_bits and a b_bits number are float64 numbers: few enough bits, and every
+    product a multiple of ``smallest_unit`` (the product of the two factors' lowest bits) >= 2**-1074."""
+    return a_bits + b_bits <= _FLOAT64_BITS and smallest_unit >= _SMALLEST_FLOAT64
+
+
+def exact_midpoint_products(fmt, d: np.ndarray) -> bool:
+    """Whether every midpoint of ``grid(fmt)`` times every positive d is a float64 number."""
+    mids = grid(fmt)[2]
+    d = d[d > 0]
+    if not d.size:
+        return True
+    lowest_d = float(d.min()) * 2.0**-_FLOAT64_BITS  # no factor's lowest bit is below this
+    return _exact_products(significant_bits(mids), significant_bits(d), float(mids[0]) * lowest_d)
+
+
+def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
+                        offset: int) -> BlockCodes:
+    reason = _static_fast(fmt, rounding)
+    if reason is not None:
+        _fallback(reason, fmt)
+        return exact.encode_scaled_block(x, fmt, rounding, seed, stream, offset)
+    x = np.asarray(x, dtype=np.float64)
+    scalar = x.ndim == 0
+    if scalar:
+        x = x.reshape(1)
+    tensor = float(exact.tensor_scale_of(x, fmt)) if fmt.tensor_scale else 1.0
+    axis = block_axis(fmt, x.shape)
+    moved = np.moveaxis(x, axis, -1)
+    n, size = moved.shape[-1], fmt.block_size
+    n_blocks = -(-n // size)
+    padded = np.zeros(moved.shape[:-1] + (n_blocks * size,))
+    padded[..., :n] = moved
+    blocks = padded.reshape(moved.shape[:-1] + (n_blocks, size))
+    finite = np.isfinite(blocks).all(axis=-1)
+    amax = np.where(finite, np.abs(np.where(np.isfinite(blocks), blocks, 0.0)).max(axis=-1), 0.0)
+
+    element, scale = fmt.element, fmt.scale
+    scale_values, scale_codes, _ = grid(scale)
+    _, element_codes, _ = grid(element)
+    divisor = element.max * tensor  # exact: element.max has few bits, the tensor scale 24
+    positive = amax > 0
+    # midpoints of the scale grid times the divisor, then midpoints of the element grid times s * t
+    if not (exact_midpoint_products(scale, np.array([divisor]))
+            and _exact_products(significant_bits(scale_values), significant_bits(np.array([tensor])),
+                                float(scale_values[1]) * tensor * 2.0**-_FLOAT64_BITS)):
+        _fallback("scales whose products with the tensor scale are not float64 numbers", fmt)
+        return exact.encode_scaled_block(x, fmt, rounding, seed, stream, offset)
+    k_scale = np.zeros(amax.shape, dtype=np.int64)
+    k_scale[positive] = nearest_even_index(amax[positive], np.full(int(positive.sum()), divisor), scale)
+    k_scale[positive & (k_scale == 0)] = 1  # a scale rounding to zero: the smallest positive one
+    s = scale_values[k_scale] * tensor
+    if not exact_midpoint_products(element, s):
+        _fallback("block scales whose products with element midpoints are not float64 numbers", fmt)
+        return exact.encode_scaled_block(x, fmt, rounding, seed, stream, offset)
+
+    scales = scale_codes[k_scale].astype(fmt.scale_dtype)
+    if not finite.all():
+        scales[~finite] = exact.nan_scale_code(fmt)
+    magnitudes = np.abs(blocks)
+    live = np.broadcast_to((positive & finite)[..., None], blocks.shape)
+    k = np.zeros(blocks.shape, dtype=np.int64)
+    d = np.broadcast_to(s[..., None], blocks.shape)
+    k[live] = nearest_even_index(magnitudes[live], d[live], element)
+    negative = np.signbit(blocks) & (element.has_negative_zero | (k > 0)) & finite[..., None]
+    codes = element_codes[k] | np.where(negative, element.sign_mask, 0)
+    elements = codes.reshape(moved.shape[:-1] + (n_blocks * size,))[..., :n].astype(fmt.code_dtype)
+    elements = np.moveaxis(elements, -1, axis)
+    scales = np.moveaxis(scales, -1, axis)
+    if scalar:
+        elements, scales = elements.reshape(()), scales.reshape(())
+    return BlockCodes(elements=elements, scales=scales,
+                      tensor_scale=np.float32(tensor) if fmt.tensor_scale else None)
+
+
+def decode_scaled_block(codes: BlockCodes, fmt: ScaledBlockFormat) -> np.ndarray:
+    element, scale = fmt.element, fmt.scale
+    tensor = float(exact.checked_tensor_scale(codes, fmt))
+    element_bits = element.man_bits + 1 if isinstance(element, FloatFormat) else element.bits
+    scale_bits = scale.man_bits + 1 if isinstance(scale, FloatFormat) else scale.bits
+    if not _exact_products(element_bits, scale_bits, element.smallest_subnormal * scale.smallest_subnormal):
+        _fallback("element and scale products that are not float64 numbers", fmt)
+        return exact.decode_scaled_block(codes, fmt)
+    elements, scales, scalar, axis = checked_block_codes(codes, fmt)
+    decode_element = decode_fixed if isinstance(element, FixedPoint) else decode_float
+    decode_scale = decode_fixed if isinstance(scale, FixedPoint) else decode_float
+    values = decode_element(elements, element)
+    scale_values = np.repeat(decode_scale(scales, scale), fmt.block_size, axis=axis)
+    scale_values = np.take(scale_values, np.arange(elements.shape[axis]), axis=axis)
+    with np.errstate(invalid="ignore"):
+        # the first product is exact, so the second is the exact product rounded once
+        out = values * scale_values * tensor
+    out[np.isnan(scale_values)] = np.nan
+    return out.reshape(()) if scalar else out
