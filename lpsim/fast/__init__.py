@@ -8,9 +8,9 @@ no kernel runs on the exact engine with one ``FastEngineFallbackWarning`` (lpsim
 from . import _codec_kernels, _config
 from . import codec as _codec
 from .fallback import FastArithmeticFallbackWarning, FastEngineFallbackWarning
-from .registry import kernels_for, register_kernels
+from .registry import kernels_for, quantizer_for, register_kernels
 
 _config.drop_stale_cache(_codec_kernels.encode_fixed)
 _codec.register_builtin_kernels(register_kernels)
 
-__all__ = ["kernels_for", "register_kernels", "FastEngineFallbackWarning", "FastArithmeticFallbackWarning"]
+__all__ = ["kernels_for", "quantizer_for", "register_kernels", "FastEngineFallbackWarning", "FastArithmeticFallbackWarning"]

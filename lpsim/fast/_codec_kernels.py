@@ -502,6 +502,19 @@ def decode_by_table(codes, out, table):
     return -1
 
 
+@jit
+def quantize_float_by_table(x, out, table, P, R):
+    """out[i] = value of the code of x[i] (encode_float_chunked, then a table of every code's
+    value): quantize in one call, for short arrays whose cost is the calls. Returns as encode_float."""
+    codes = np.empty(x.shape[0], dtype=np.uint64)
+    bad = encode_float_chunked(x, codes, P, R)
+    if bad >= 0:
+        return bad
+    for i in range(x.shape[0]):
+        out[i] = table[codes[i]]
+    return -1
+
+
 # -- block formats -----------------------------------------------------------------
 
 

@@ -272,11 +272,15 @@ def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int,
     return _encode_elementwise(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
+def _table_if_narrow(fmt: FloatFormat) -> np.ndarray | None:
+    return _decode_table(fmt) if fmt.bits <= _TABLE_MAX_BITS else None
+
+
 def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
-    if fmt.bits <= _TABLE_MAX_BITS:
-        table = _decode_table(fmt)
+    table = by_identity(_table_if_narrow, fmt)
+    if table is not None:
         key = (K.decode_by_table, flat.dtype, _array_key(flat))
         bad = call_kernel(K.decode_by_table, key, flat, out, table)
     else:
@@ -284,6 +288,43 @@ def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     if bad >= 0:
         _raise_decode_as_exact(exact_codec.decode_float_element, flat[bad], fmt)
     return out.reshape(np.shape(codes))
+
+
+def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
+    """(params, decode table, round params or None if they depend on the call), or None when
+    the format is too wide for a table."""
+    table = _table_if_narrow(fmt)
+    if table is None:
+        return None
+    mode, random_bits = _mode_and_bits(rounding)
+    # deterministic modes ignore seed, stream and offset: one RoundParams serves every call
+    fixed_round = None if rounding.is_stochastic else K.RoundParams(mode, random_bits, np.uint64(0), np.uint64(0), np.uint64(0))
+    return float_params(fmt, rounding), table, fixed_round
+
+
+_last_quantizer = [None, None, None]  # format, rounding, plan: a training loop repeats its last call
+
+
+def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """decode_float(encode_float(...)) in one kernel call where a decode table exists."""
+    last_fmt, last_rounding, plan = _last_quantizer
+    if fmt is not last_fmt or rounding is not last_rounding:
+        plan = by_identity(_float_quantizer, fmt, rounding)
+        _last_quantizer[:] = fmt, rounding, plan
+    if plan is None:
+        return decode_float(encode_float(x, fmt, rounding, seed, stream, offset), fmt)
+    params, table, R = plan
+    one_dimensional = x.ndim == 1 and x.flags.c_contiguous  # the common case needs no reshaping
+    flat = x if one_dimensional else _flat_float64(x)
+    if R is None:
+        _check_index_range(flat.size, rounding, offset)
+        R = round_params(rounding, seed, stream, offset)
+    out = np.empty(flat.size, dtype=np.float64)
+    kernel = K.quantize_float_by_table
+    bad = call_kernel(kernel, (kernel, flat.flags.num), flat, out, table, params, R)
+    if bad >= 0:
+        _raise_as_exact(exact_codec.encode_float_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
+    return out if one_dimensional else out.reshape(x.shape)
 
 
 # -- block formats -------------------------------------------------------------------
@@ -369,11 +410,11 @@ def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
 def register_builtin_kernels(register) -> None:
     """Register the fast codecs of FixedPoint, FloatFormat and BlockFormat with ``register``."""
     register(FixedPoint, encode=encode_fixed, decode=decode_fixed)
-    register(FloatFormat, encode=encode_float, decode=decode_float)
+    register(FloatFormat, encode=encode_float, decode=decode_float, quantize=quantize_float)
     register(BlockFormat, encode=encode_block, decode=decode_block)
 
 
 __all__ = [
     "call_kernel", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
-    "fixed_params", "float_layout", "float_params", "register_builtin_kernels", "round_params",
+    "fixed_params", "float_layout", "float_params", "quantize_float", "register_builtin_kernels", "round_params",
 ]
