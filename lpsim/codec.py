@@ -117,7 +117,7 @@ def _view_as_codes(array: np.ndarray, fmt: Format) -> np.ndarray:
     if own is None or array.dtype.newbyteorder("=") != own:
         has = f"whose own dtype is {own}" if own is not None else "which has no numpy or ml_dtypes dtype"
         raise TypeError(
-            f"codes must be integers, or an array of the format's own dtype; got dtype {array.dtype} for format "
+            f"codes must be an integer array, or an array of the format's own dtype; got dtype {array.dtype} for format "
             f"{fmt.spec}, {has}"
         )
     code_dtype = fmt.code_dtype if array.dtype.isnative else fmt.code_dtype.newbyteorder(array.dtype.byteorder)

@@ -259,6 +259,11 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
     return out.reshape(np.shape(codes))
 
 
+def quantize_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """decode_fixed(encode_fixed(...)): the codes made here need no checks between the two."""
+    return decode_fixed(encode_fixed(x, fmt, rounding, seed, stream, offset), fmt)
+
+
 # -- floating point ------------------------------------------------------------------
 
 
@@ -299,7 +304,7 @@ def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
     mode, random_bits = _mode_and_bits(rounding)
     # deterministic modes ignore seed, stream and offset: one RoundParams serves every call
     fixed_round = None if rounding.is_stochastic else K.RoundParams(mode, random_bits, np.uint64(0), np.uint64(0), np.uint64(0))
-    return float_params(fmt, rounding), table, fixed_round
+    return float_params(fmt, rounding), table, fixed_round, mode, random_bits
 
 
 _last_quantizer = [None, None, None]  # format, rounding, plan: a training loop repeats its last call
@@ -313,12 +318,12 @@ def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: in
         _last_quantizer[:] = fmt, rounding, plan
     if plan is None:
         return decode_float(encode_float(x, fmt, rounding, seed, stream, offset), fmt)
-    params, table, R = plan
+    params, table, R, mode, random_bits = plan
     one_dimensional = x.ndim == 1 and x.flags.c_contiguous  # the common case needs no reshaping
     flat = x if one_dimensional else _flat_float64(x)
     if R is None:
         _check_index_range(flat.size, rounding, offset)
-        R = round_params(rounding, seed, stream, offset)
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
     out = np.empty(flat.size, dtype=np.float64)
     kernel = K.quantize_float_by_table
     bad = call_kernel(kernel, (kernel, flat.flags.num), flat, out, table, params, R)
@@ -409,12 +414,12 @@ def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
 
 def register_builtin_kernels(register) -> None:
     """Register the fast codecs of FixedPoint, FloatFormat and BlockFormat with ``register``."""
-    register(FixedPoint, encode=encode_fixed, decode=decode_fixed)
+    register(FixedPoint, encode=encode_fixed, decode=decode_fixed, quantize=quantize_fixed)
     register(FloatFormat, encode=encode_float, decode=decode_float, quantize=quantize_float)
     register(BlockFormat, encode=encode_block, decode=decode_block)
 
 
 __all__ = [
     "call_kernel", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
-    "fixed_params", "float_layout", "float_params", "quantize_float", "register_builtin_kernels", "round_params",
+    "fixed_params", "float_layout", "float_params", "quantize_fixed", "quantize_float", "register_builtin_kernels", "round_params",
 ]

@@ -10,35 +10,33 @@ import functools
 
 import numpy as np
 
-from .floating import FloatFormat, Specials
-
 # (exp_bits, man_bits, bias, specials) -> dtype name; the layouts are those ml_dtypes documents
 # (its finfo values are checked against lpsim's in tests/formats/test_ml_dtypes_interop.py)
 _NUMPY = {
-    (5, 10, 15, Specials.IEEE): "float16",
-    (8, 23, 127, Specials.IEEE): "float32",
-    (11, 52, 1023, Specials.IEEE): "float64",
+    (5, 10, 15, "ieee"): "float16",
+    (8, 23, 127, "ieee"): "float32",
+    (11, 52, 1023, "ieee"): "float64",
 }
 _ML_DTYPES = {
-    (8, 7, 127, Specials.IEEE): "bfloat16",
-    (4, 3, 7, Specials.FN): "float8_e4m3fn",
-    (4, 3, 7, Specials.IEEE): "float8_e4m3",
-    (5, 2, 15, Specials.IEEE): "float8_e5m2",
-    (3, 4, 3, Specials.IEEE): "float8_e3m4",
-    (4, 3, 8, Specials.FNUZ): "float8_e4m3fnuz",
-    (5, 2, 16, Specials.FNUZ): "float8_e5m2fnuz",
-    (4, 3, 11, Specials.FNUZ): "float8_e4m3b11fnuz",
-    (3, 2, 3, Specials.NONE): "float6_e3m2fn",
-    (2, 3, 1, Specials.NONE): "float6_e2m3fn",
-    (2, 1, 1, Specials.NONE): "float4_e2m1fn",
+    (8, 7, 127, "ieee"): "bfloat16",
+    (4, 3, 7, "fn"): "float8_e4m3fn",
+    (4, 3, 7, "ieee"): "float8_e4m3",
+    (5, 2, 15, "ieee"): "float8_e5m2",
+    (3, 4, 3, "ieee"): "float8_e3m4",
+    (4, 3, 8, "fnuz"): "float8_e4m3fnuz",
+    (5, 2, 16, "fnuz"): "float8_e5m2fnuz",
+    (4, 3, 11, "fnuz"): "float8_e4m3b11fnuz",
+    (3, 2, 3, "none"): "float6_e3m2fn",
+    (2, 3, 1, "none"): "float6_e2m3fn",
+    (2, 1, 1, "none"): "float4_e2m1fn",
 }
 
 
 def ml_dtypes_name(fmt) -> str | None:
     """'float8_e4m3fn', 'float16', ...: the dtype whose codes and values are ``fmt``'s, or None."""
-    if not isinstance(fmt, FloatFormat) or not fmt.subnormals:
+    if getattr(fmt, "family", None) != "float" or not fmt.subnormals:  # FloatFormat, read without importing it
         return None
-    key = (fmt.exp_bits, fmt.man_bits, fmt.effective_bias, fmt.specials)
+    key = (fmt.exp_bits, fmt.man_bits, fmt.effective_bias, fmt.specials.value)
     return _NUMPY.get(key) or _ML_DTYPES.get(key)
 
 

@@ -33,6 +33,7 @@ def every_code(fmt) -> np.ndarray:
     return np.arange(fmt.n_codes, dtype=np.int64).astype(fmt.code_dtype)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # NaN codes of bfloat16
 @pytest.mark.parametrize("name", WITH_DTYPE)
 def test_every_code_viewed_as_ml_dtype_has_lpsims_value(name):
     fmt = get_format(name)
