@@ -67,10 +67,10 @@ def call_kernel(kernel, key, *args):
     return result
 
 
-def _array_key(a: np.ndarray) -> tuple:
-    """What Numba's type of an array argument depends on, besides its dtype and rank."""
-    flags = a.flags
-    return flags.c_contiguous, flags.f_contiguous, flags.writeable, flags.aligned
+def _array_key(a: np.ndarray) -> int:
+    """What Numba's type of an array argument depends on, besides its dtype and rank: its flags
+    (contiguity, writeable, aligned; the bit set holds a few more, which only split keys)."""
+    return a.flags.num
 
 
 @functools.lru_cache(maxsize=512)
@@ -199,11 +199,12 @@ def _raise_decode_as_exact(decode_element, code, *args):
 
 
 def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, offset) -> np.ndarray:
-    kernel, params, code_dtype, unsigned_dtype, mode, random_bits = plan
+    kernel, params, code_dtype, unsigned_dtype, mode, random_bits, R = plan
     flat = _flat_float64(x)
-    _check_index_range(flat.size, rounding, offset)
     out = np.empty(flat.size, dtype=code_dtype)
-    R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+    if R is None:
+        _check_index_range(flat.size, rounding, offset)
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
     # the parameter tuples' field types are fixed by the functions that build them
     key = (kernel, code_dtype, _array_key(flat))
     bad = call_kernel(kernel, key, flat, out.view(unsigned_dtype), params, R)
@@ -212,10 +213,19 @@ def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, off
     return out.reshape(np.shape(x))
 
 
+def _deterministic_round_params(rounding: Rounding) -> K.RoundParams | None:
+    """The RoundParams of every call in a deterministic mode (which ignores seed, stream and
+    offset), or None for stochastic rounding, whose parameters change with each call."""
+    if rounding.is_stochastic:
+        return None
+    return K.RoundParams(*_mode_and_bits(rounding), np.uint64(0), np.uint64(0), np.uint64(0))
+
+
 def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
-    """(kernel, params, code dtype, its unsigned twin, mode code, random bits)."""
+    """(kernel, params, code dtype, its unsigned twin, mode code, random bits, RoundParams or None)."""
     code_dtype = fmt.code_dtype
-    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding))
+    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding),
+            _deterministic_round_params(rounding))
 
 
 def stochastic_fast_path(fmt: FixedPoint, rounding: Rounding) -> bool:
@@ -301,10 +311,7 @@ def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
     table = _table_if_narrow(fmt)
     if table is None:
         return None
-    mode, random_bits = _mode_and_bits(rounding)
-    # deterministic modes ignore seed, stream and offset: one RoundParams serves every call
-    fixed_round = None if rounding.is_stochastic else K.RoundParams(mode, random_bits, np.uint64(0), np.uint64(0), np.uint64(0))
-    return float_params(fmt, rounding), table, fixed_round, mode, random_bits
+    return float_params(fmt, rounding), table, _deterministic_round_params(rounding), *_mode_and_bits(rounding)
 
 
 _last_quantizer = [None, None, None]  # format, rounding, plan: a training loop repeats its last call
@@ -326,7 +333,7 @@ def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: in
         R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
     out = np.empty(flat.size, dtype=np.float64)
     kernel = K.quantize_float_by_table
-    bad = call_kernel(kernel, (kernel, flat.flags.num), flat, out, table, params, R)
+    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, table, params, R)
     if bad >= 0:
         _raise_as_exact(exact_codec.encode_float_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
     return out if one_dimensional else out.reshape(x.shape)
