@@ -26,7 +26,7 @@ import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lpsim import codec  # noqa: E402
-from lpsim.formats import E4M3, FixedPoint  # noqa: E402
+from lpsim.formats import BFLOAT16, E4M3, FixedPoint  # noqa: E402
 
 FIXED8 = FixedPoint(bits=8, frac_bits=4)  # step 1/16, range [-8, 7.9375]
 DELTA = FIXED8.step
@@ -193,6 +193,23 @@ def section_small_arrays() -> None:
                   f"exact {t_exact * 1e6:9.1f} us/call   fast is {t_exact / t_fast:6.1f}x exact")
 
 
+def section_per_call_vs_ml_dtypes() -> None:
+    """The issue-16 target: quantize of 16 values with a format object, next to ml_dtypes' casts."""
+    print("\nPer call, 16 values, format object, fast engine, next to ml_dtypes astype (to the type and back):")
+    x = np.random.default_rng(2).standard_normal(16) * 2.0
+    for fmt, dtype, rounding in ((E4M3, ml_dtypes.float8_e4m3fn, "nearest_even"),
+                                 (BFLOAT16, ml_dtypes.bfloat16, "nearest_even"),
+                                 (E4M3, None, "stochastic"),
+                                 (FIXED8, None, "nearest_even")):
+        t_lpsim = per_call(lambda: codec.quantize(x, fmt, rounding), calls=20000)
+        line = f"  quantize 16 values, {fmt.spec:<10} {rounding:<13} {t_lpsim * 1e6:6.2f} us/call"
+        if dtype is not None:
+            assert np.array_equal(codec.quantize(x, fmt, rounding), x.astype(dtype).astype(np.float64))
+            t_ml = per_call(lambda: x.astype(dtype).astype(np.float64), calls=20000)
+            line += f"   ml_dtypes astype {t_ml * 1e6:6.2f} us/call   lpsim / ml_dtypes {t_lpsim / t_ml:5.1f}x"
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10**7, help="number of float64 values (default 10^7)")
@@ -204,6 +221,7 @@ def main() -> None:
     x = np.random.default_rng(0).standard_normal(args.n) * 2.0
     section_throughput(x, args.repeats)
     section_small_arrays()
+    section_per_call_vs_ml_dtypes()
     if not args.skip_latency:
         section_compile_latency()
 

@@ -102,9 +102,15 @@ def float_overflow_code(negative: bool, fmt: FloatFormat, rounding: Rounding, wh
 def nan_code(negative: bool, fmt: FloatFormat) -> int:
     if not fmt.has_nan:
         raise ValueError(f"NaN has no code in format {fmt.spec} (specials 'none')")
-    if fmt.specials is Specials.FNUZ:
+    if not fmt.has_negative_zero:  # FNUZ, P3109: the one NaN is the code a -0 would have
         return fmt.nan_code
     return (fmt.sign_mask if negative else 0) | fmt.nan_code
+
+
+# With no mantissa bits, a tie between 2**e and 2**(e+1) sits at 1.5 * 2**e, and both neighbours
+# have the significand 1: "even" can only mean the even code (the exponent field's last bit),
+# which is how IEEE P3109 defines ties-to-even for every precision.
+_TIE_WITHOUT_MANTISSA = Fraction(3, 2)
 
 
 def encode_float_magnitude(
@@ -115,7 +121,10 @@ def encode_float_magnitude(
     if magnitude == 0:
         return sign
     q = float_ulp_exponent(magnitude, fmt)
-    k = round_magnitude(magnitude / Fraction(2) ** q, negative, rounding, random)
+    scaled = magnitude / Fraction(2) ** q
+    k = round_magnitude(scaled, negative, rounding, random)
+    if fmt.man_bits == 0 and scaled == _TIE_WITHOUT_MANTISSA and rounding.mode is RoundingMode.NEAREST_EVEN:
+        k = 1 if float_magnitude_code(1, q, fmt) % 2 == 0 else 2
     if k == 0:
         return sign
     code = float_magnitude_code(k, q, fmt)
@@ -166,8 +175,10 @@ def decode_float_element(code: int, fmt: FloatFormat) -> float:
         return math.copysign(math.nan if mantissa else math.inf, -1.0 if negative else 1.0)
     if fmt.specials is Specials.FN and field == top and mantissa == (1 << fmt.man_bits) - 1:
         return math.copysign(math.nan, -1.0 if negative else 1.0)
-    if fmt.specials is Specials.FNUZ and code == fmt.sign_mask:
+    if fmt.specials in (Specials.FNUZ, Specials.P3109) and code == fmt.sign_mask:
         return math.nan
+    if fmt.specials is Specials.P3109 and code & ~fmt.sign_mask == fmt.inf_code:
+        return -math.inf if negative else math.inf
     if field == 0:
         magnitude = Fraction(mantissa) * Fraction(2) ** (fmt.emin - fmt.man_bits) if fmt.subnormals else Fraction(0)
     else:

@@ -259,6 +259,16 @@ def round_window(negative, hi, lo, sh, sticky, mode, signed_floor, random_bits, 
     return k, big, OK
 
 
+@jit(inline="always")
+def is_tie(hi, lo, sh, sticky):
+    """Whether (hi:lo + eps) / 2**sh lies exactly halfway between two integers."""
+    if sticky or sh < 1 or sh > 128:
+        return False
+    fh, fl = low128(hi, lo, sh)
+    hh, hl = shl128(U0, U1, sh - 1)
+    return fh == hh and fl == hl
+
+
 @jit
 def encode_wide(cls, negative, hi, lo, e, sticky, T, seed, stream, index):
     """Code of a wide value rounded once into the target T: (code as int64, status).
@@ -288,6 +298,9 @@ def encode_wide(cls, negative, hi, lo, e, sticky, T, seed, stream, index):
         k, _, status = round_window(negative, hi, lo, q - e, sticky, T.mode, False, T.random_bits, seed, stream, index)
         if status != OK:
             return 0, status
+        if P.man_bits == 0 and T.mode == NEAREST_EVEN and E >= P.emin and is_tie(hi, lo, q - e, sticky):
+            # no mantissa bits: a tie goes to the even code, and the code of 2**q is q - qmin + 1
+            k = U1 if (q - P.qmin) % 2 == 1 else np.uint64(2)
         if k == U0:
             return np.int64(zero_code), OK
         code, ok = encode_float_scaled(negative, k, q, P, TOWARD_ZERO, 0, U0, U0, U0)

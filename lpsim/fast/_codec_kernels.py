@@ -18,7 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._codes import FN, FNUZ, IEEE, SATURATE, WRAP
+from ._codes import FN, FNUZ, IEEE, P3109, SATURATE, WRAP
 from ._config import jit
 from ._rng_kernels import GROUP, fill_group_words
 from ._round_kernels import (
@@ -311,6 +311,17 @@ def decode_fixed(codes, out, P, narrow):
 # -- floating point -----------------------------------------------------------------
 
 
+U2 = np.uint64(2)
+TIE_FRACTION = np.uint64(1) << np.uint64(51)  # the float64 fraction bits of 1.5 * 2**E
+
+
+@jit(inline="always")
+def is_one_and_a_half(M):
+    """Whether M (> 0) is 3 * 2**n: a tie of rounding to a power of two."""
+    length = bit_length(M)
+    return length >= 2 and M == (np.uint64(3) << np.uint64(length - 2))
+
+
 @jit
 def encode_float_scaled(negative, M, s, P, mode, random_bits, seed, stream, index):
     """Code of (-1)**negative * M * 2**s (M > 0) in the float format P: (code, ok).
@@ -325,6 +336,10 @@ def encode_float_scaled(negative, M, s, P, mode, random_bits, seed, stream, inde
     else:
         q = E - P.man_bits
     k, _ = round_scaled(negative, M, s - q, mode, False, random_bits, seed, stream, index)
+    if P.man_bits == 0 and mode == NEAREST_EVEN and E >= P.emin and k == U2 and is_one_and_a_half(M):
+        # a tie with no mantissa bits goes to the even code (lpsim/exact/codec.py says why); the
+        # code of 2**E is q - qmin + 1
+        k = U1 if (q - P.qmin) % 2 == 1 else U2
     sign = P.sign_mask if negative else U0
     if k == U0:
         return (sign if P.negative_zero else U0), True
@@ -375,6 +390,8 @@ def float_lane(b, P, mode, random_bits, stochastic, w):
     fraction = b & FRACTION_MASK
     M = fraction | (HIDDEN_BIT if field != 0 else U0)  # zero: M = 0 rounds to 0 at any d
     special = (field == 0x7FF) | ((field == 0) & (fraction != U0))
+    # ties of formats without mantissa bits go by code parity: encode_float_scaled decides those
+    special |= (P.man_bits == 0) & (mode == NEAREST_EVEN) & (fraction == TIE_FRACTION)
     E = field - 1023
     low = E < P.emin
     q = (P.qmin if P.subnormals else P.emin) if low else E - P.man_bits
@@ -444,8 +461,10 @@ def decode_float_code(code, L):
         return math.copysign(np.nan if mantissa != U0 else np.inf, sign)
     if L.specials == FN and field == top and mantissa == man_mask:
         return math.copysign(np.nan, sign)
-    if L.specials == FNUZ and code == L.sign_mask:
+    if (L.specials == FNUZ or L.specials == P3109) and code == L.sign_mask:
         return np.nan
+    if L.specials == P3109 and (code | L.sign_mask) == (L.sign_mask << U1) - U1:
+        return math.copysign(np.inf, sign)
     if field == 0:
         if not L.subnormals:
             return math.copysign(0.0, sign)
@@ -480,6 +499,19 @@ def decode_by_table(codes, out, table):
         if negative or magnitude > last:
             return i
         out[i] = table[magnitude]
+    return -1
+
+
+@jit
+def quantize_float_by_table(x, out, table, P, R):
+    """out[i] = value of the code of x[i] (encode_float_chunked, then a table of every code's
+    value): quantize in one call, for short arrays whose cost is the calls. Returns as encode_float."""
+    codes = np.empty(x.shape[0], dtype=np.uint64)
+    bad = encode_float_chunked(x, codes, P, R)
+    if bad >= 0:
+        return bad
+    for i in range(x.shape[0]):
+        out[i] = table[codes[i]]
     return -1
 
 

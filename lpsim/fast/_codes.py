@@ -30,6 +30,7 @@ ERROR = Overflow.ERROR.code
 IEEE = Specials.IEEE.code
 FN = Specials.FN.code
 FNUZ = Specials.FNUZ.code
+P3109 = Specials.P3109.code
 
 # register kinds and summation orders of an accumulator
 KIND_EXACT = RegisterKind.EXACT.code

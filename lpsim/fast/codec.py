@@ -67,10 +67,10 @@ def call_kernel(kernel, key, *args):
     return result
 
 
-def _array_key(a: np.ndarray) -> tuple:
-    """What Numba's type of an array argument depends on, besides its dtype and rank."""
-    flags = a.flags
-    return flags.c_contiguous, flags.f_contiguous, flags.writeable, flags.aligned
+def _array_key(a: np.ndarray) -> int:
+    """What Numba's type of an array argument depends on, besides its dtype and rank: its flags
+    (contiguity, writeable, aligned; the bit set holds a few more, which only split keys)."""
+    return a.flags.num
 
 
 @functools.lru_cache(maxsize=512)
@@ -199,11 +199,12 @@ def _raise_decode_as_exact(decode_element, code, *args):
 
 
 def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, offset) -> np.ndarray:
-    kernel, params, code_dtype, unsigned_dtype, mode, random_bits = plan
+    kernel, params, code_dtype, unsigned_dtype, mode, random_bits, R = plan
     flat = _flat_float64(x)
-    _check_index_range(flat.size, rounding, offset)
     out = np.empty(flat.size, dtype=code_dtype)
-    R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+    if R is None:
+        _check_index_range(flat.size, rounding, offset)
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
     # the parameter tuples' field types are fixed by the functions that build them
     key = (kernel, code_dtype, _array_key(flat))
     bad = call_kernel(kernel, key, flat, out.view(unsigned_dtype), params, R)
@@ -212,10 +213,19 @@ def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, off
     return out.reshape(np.shape(x))
 
 
+def _deterministic_round_params(rounding: Rounding) -> K.RoundParams | None:
+    """The RoundParams of every call in a deterministic mode (which ignores seed, stream and
+    offset), or None for stochastic rounding, whose parameters change with each call."""
+    if rounding.is_stochastic:
+        return None
+    return K.RoundParams(*_mode_and_bits(rounding), np.uint64(0), np.uint64(0), np.uint64(0))
+
+
 def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
-    """(kernel, params, code dtype, its unsigned twin, mode code, random bits)."""
+    """(kernel, params, code dtype, its unsigned twin, mode code, random bits, RoundParams or None)."""
     code_dtype = fmt.code_dtype
-    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding))
+    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding),
+            _deterministic_round_params(rounding))
 
 
 def stochastic_fast_path(fmt: FixedPoint, rounding: Rounding) -> bool:
@@ -259,6 +269,11 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
     return out.reshape(np.shape(codes))
 
 
+def quantize_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """decode_fixed(encode_fixed(...)): the codes made here need no checks between the two."""
+    return decode_fixed(encode_fixed(x, fmt, rounding, seed, stream, offset), fmt)
+
+
 # -- floating point ------------------------------------------------------------------
 
 
@@ -272,11 +287,15 @@ def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int,
     return _encode_elementwise(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
+def _table_if_narrow(fmt: FloatFormat) -> np.ndarray | None:
+    return _decode_table(fmt) if fmt.bits <= _TABLE_MAX_BITS else None
+
+
 def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
-    if fmt.bits <= _TABLE_MAX_BITS:
-        table = _decode_table(fmt)
+    table = by_identity(_table_if_narrow, fmt)
+    if table is not None:
         key = (K.decode_by_table, flat.dtype, _array_key(flat))
         bad = call_kernel(K.decode_by_table, key, flat, out, table)
     else:
@@ -284,6 +303,40 @@ def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     if bad >= 0:
         _raise_decode_as_exact(exact_codec.decode_float_element, flat[bad], fmt)
     return out.reshape(np.shape(codes))
+
+
+def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
+    """(params, decode table, round params or None if they depend on the call), or None when
+    the format is too wide for a table."""
+    table = _table_if_narrow(fmt)
+    if table is None:
+        return None
+    return float_params(fmt, rounding), table, _deterministic_round_params(rounding), *_mode_and_bits(rounding)
+
+
+_last_quantizer = [None, None, None]  # format, rounding, plan: a training loop repeats its last call
+
+
+def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """decode_float(encode_float(...)) in one kernel call where a decode table exists."""
+    last_fmt, last_rounding, plan = _last_quantizer
+    if fmt is not last_fmt or rounding is not last_rounding:
+        plan = by_identity(_float_quantizer, fmt, rounding)
+        _last_quantizer[:] = fmt, rounding, plan
+    if plan is None:
+        return decode_float(encode_float(x, fmt, rounding, seed, stream, offset), fmt)
+    params, table, R, mode, random_bits = plan
+    one_dimensional = x.ndim == 1 and x.flags.c_contiguous  # the common case needs no reshaping
+    flat = x if one_dimensional else _flat_float64(x)
+    if R is None:
+        _check_index_range(flat.size, rounding, offset)
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+    out = np.empty(flat.size, dtype=np.float64)
+    kernel = K.quantize_float_by_table
+    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, table, params, R)
+    if bad >= 0:
+        _raise_as_exact(exact_codec.encode_float_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
+    return out if one_dimensional else out.reshape(x.shape)
 
 
 # -- block formats -------------------------------------------------------------------
@@ -368,12 +421,12 @@ def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
 
 def register_builtin_kernels(register) -> None:
     """Register the fast codecs of FixedPoint, FloatFormat and BlockFormat with ``register``."""
-    register(FixedPoint, encode=encode_fixed, decode=decode_fixed)
-    register(FloatFormat, encode=encode_float, decode=decode_float)
+    register(FixedPoint, encode=encode_fixed, decode=decode_fixed, quantize=quantize_fixed)
+    register(FloatFormat, encode=encode_float, decode=decode_float, quantize=quantize_float)
     register(BlockFormat, encode=encode_block, decode=decode_block)
 
 
 __all__ = [
     "call_kernel", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
-    "fixed_params", "float_layout", "float_params", "register_builtin_kernels", "round_params",
+    "fixed_params", "float_layout", "float_params", "quantize_fixed", "quantize_float", "register_builtin_kernels", "round_params",
 ]

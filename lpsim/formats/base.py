@@ -46,6 +46,17 @@ class Format:
     def __str__(self) -> str:
         return self.spec
 
+    @property
+    def ml_dtype(self):
+        """The numpy dtype that holds this format's codes bit for bit: ``np.float16`` for
+        binary16, ``ml_dtypes.float8_e4m3fn`` for E4M3, ...; None where none exists. Only the
+        layout counts (not the overflow policy). ImportError if the dtype is ml_dtypes' and
+        ml_dtypes is not installed. ``lpsim.encode(x, fmt).view(fmt.ml_dtype)`` is then an
+        ml_dtypes array of the same values."""
+        from .ml_dtypes_map import ml_dtype
+
+        return ml_dtype(self)
+
 
 def unsigned_dtype_for(bits: int) -> np.dtype:
     """The narrowest unsigned integer dtype with at least ``bits`` bits."""

@@ -22,12 +22,16 @@ class Specials(CodedEnum):
     FNUZ: finite, unsigned zero: the code 1000...0 (negative zero) is the only NaN; no
           inf, no -0 (ml_dtypes ``*fnuz``).
     NONE: finite only, no NaN and no inf (OCP FP6/FP4 elements); every code is a number.
+    P3109: IEEE P3109's extended domain: the code 1000...0 is the only NaN, the two codes
+          with every exponent and mantissa bit set are +-inf, no -0; all other codes are
+          numbers. (P3109's finite domain is FNUZ.)
     """
 
     IEEE = "ieee"
     FN = "fn"
     FNUZ = "fnuz"
     NONE = "none"
+    P3109 = "p3109"
 
 
 def _to_specials(value):
@@ -50,7 +54,7 @@ BARE_NAME_SPECIALS = {(4, 3): Specials.FN, (3, 2): Specials.NONE, (2, 3): Specia
 
 def _default_bias(exp_bits: int, specials: Specials) -> int:
     base = (1 << (exp_bits - 1)) - 1
-    return base + 1 if specials is Specials.FNUZ else base
+    return base + 1 if specials in (Specials.FNUZ, Specials.P3109) else base
 
 
 def _default_overflow(self) -> Overflow:
@@ -142,6 +146,31 @@ class FloatFormat(Format):
     def ieee(cls, exp_bits: int, man_bits: int, **kwargs) -> "FloatFormat":
         return cls(exp_bits=exp_bits, man_bits=man_bits, specials=Specials.IEEE, **kwargs)
 
+    @classmethod
+    def p3109(cls, width: int, precision: int, *, domain: str = "extended", **kwargs) -> "FloatFormat":
+        """IEEE P3109 binary<width>p<precision>, signed: ``precision`` significand bits including the
+        hidden bit, bias 2**(width - precision - 1), one NaN (the code 1000...0), no -0; the
+        'extended' domain has +-inf at the two all-ones codes, the 'finite' domain (FNUZ) does not."""
+        width, precision = to_int(width), to_int(precision)
+        if not isinstance(width, int) or not 2 <= width <= 64:
+            raise ValueError(f"FloatFormat.p3109: width must be an integer in [2, 64], got {width!r}")
+        if not isinstance(precision, int) or not 1 <= precision <= width - 1:
+            raise ValueError(f"FloatFormat.p3109: precision must be an integer in [1, {width - 1}] for width {width}, got {precision!r}")
+        if domain not in ("extended", "finite"):
+            raise ValueError(f"FloatFormat.p3109: domain must be 'extended' or 'finite', got {domain!r}")
+        specials = Specials.P3109 if domain == "extended" else Specials.FNUZ
+        return cls(exp_bits=width - precision, man_bits=precision - 1, specials=specials, **kwargs)
+
+    @property
+    def p3109_name(self) -> str | None:
+        """'binary<K>p<P>' (extended domain) or 'binary<K>p<P>f' (finite) if this is an IEEE P3109
+        format with its default bias and subnormals, else None."""
+        if self.specials not in (Specials.P3109, Specials.FNUZ) or not self.subnormals or self.bias not in (
+            None, _default_bias(self.exp_bits, self.specials)
+        ):
+            return None
+        return f"binary{self.bits}p{self.man_bits + 1}" + ("" if self.specials is Specials.P3109 else "f")
+
     # -- layout -------------------------------------------------------------
     @property
     def bits(self) -> int:
@@ -161,7 +190,7 @@ class FloatFormat(Format):
         top = (1 << self.exp_bits) - 1
         if self.specials is Specials.IEEE:
             return top - 1
-        if self.specials is Specials.FN and self.man_bits == 0:
+        if self.specials in (Specials.FN, Specials.P3109) and self.man_bits == 0:
             return top - 1
         return top
 
@@ -170,7 +199,7 @@ class FloatFormat(Format):
         """Code (sign bit clear) of the largest finite value."""
         field = self.exp_field_max
         mant = (1 << self.man_bits) - 1
-        if self.specials is Specials.FN and self.man_bits > 0:
+        if self.specials in (Specials.FN, Specials.P3109) and self.man_bits > 0:
             mant -= 1
         return (field << self.man_bits) | mant
 
@@ -182,14 +211,17 @@ class FloatFormat(Format):
             return (top << self.man_bits) | (1 << (self.man_bits - 1))
         if self.specials is Specials.FN:
             return (top << self.man_bits) | ((1 << self.man_bits) - 1)
-        if self.specials is Specials.FNUZ:
+        if self.specials in (Specials.FNUZ, Specials.P3109):
             return self.sign_mask
         return None
 
     @property
     def inf_code(self) -> int | None:
+        """Code of +inf (None if the format has no inf)."""
         if self.specials is Specials.IEEE:
             return ((1 << self.exp_bits) - 1) << self.man_bits
+        if self.specials is Specials.P3109:
+            return self.sign_mask - 1
         return None
 
     # -- derived properties (finfo-like) -------------------------------------
@@ -236,11 +268,11 @@ class FloatFormat(Format):
 
     @property
     def has_inf(self) -> bool:
-        return self.specials is Specials.IEEE
+        return self.specials in (Specials.IEEE, Specials.P3109)
 
     @property
     def has_negative_zero(self) -> bool:
-        return self.specials is not Specials.FNUZ
+        return self.specials not in (Specials.FNUZ, Specials.P3109)
 
     @property
     def code_dtype(self) -> np.dtype:

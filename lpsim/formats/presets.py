@@ -17,6 +17,8 @@ E3M2 = FloatFormat(exp_bits=3, man_bits=2, specials=Specials.NONE)
 E2M3 = FloatFormat(exp_bits=2, man_bits=3, specials=Specials.NONE)
 E2M1 = FloatFormat(exp_bits=2, man_bits=1, specials=Specials.NONE)
 
+P3109_BINARY8: dict[int, FloatFormat] = {}
+
 PRESETS = {
     "binary16": BINARY16,
     "float16": BINARY16,
@@ -46,3 +48,9 @@ PRESETS = {
     "mxint8": BlockFormat.mx("int8"),
     "nvfp4": ScaledBlockFormat.nvfp4(),
 }
+
+# IEEE P3109 binary8pP, P = 1..7 (signed, extended domain: the standard's default variant); other
+# widths, the finite domain and overflow options come from the spec grammar (p3109_k8p4sf, ...)
+for _precision in range(1, 8):
+    P3109_BINARY8[_precision] = FloatFormat.p3109(8, _precision)
+    PRESETS[f"binary8p{_precision}"] = PRESETS[f"p3109_8p{_precision}"] = P3109_BINARY8[_precision]

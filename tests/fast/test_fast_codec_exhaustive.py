@@ -26,6 +26,10 @@ SMALL_FLOATS = [
     FloatFormat(exp_bits=3, man_bits=1, specials="fn", bias=1, overflow="saturate"),
     FloatFormat(exp_bits=1, man_bits=2, specials="none", subnormals=False),
     FloatFormat(exp_bits=2, man_bits=0, specials="fnuz", overflow="ieee"),
+    FloatFormat.p3109(8, 1),  # IEEE P3109: ties without mantissa bits go to the even code
+    FloatFormat.p3109(8, 4, overflow="saturate"),
+    FloatFormat.p3109(6, 3),
+    FloatFormat(exp_bits=3, man_bits=0, specials="p3109", subnormals=False),
 ]
 
 

@@ -34,8 +34,8 @@ def float_magnitudes(fmt: FloatFormat) -> np.ndarray:
         if fmt.specials is Specials.IEEE and field == top:
             break
         binade = np.ldexp(1 + significand, field - bias)
-        if fmt.specials is Specials.FN and field == top:
-            binade = binade[:-1]  # the all-ones code is NaN
+        if fmt.specials in (Specials.FN, Specials.P3109) and field == top:
+            binade = binade[:-1]  # the all-ones code is NaN (fn) or inf (p3109)
         parts.append(binade)
     values = np.concatenate(parts)
     assert np.all(np.diff(values) > 0)
@@ -46,7 +46,8 @@ def significand_is_even(value: Fraction, fmt: FloatFormat) -> bool:
     """Whether a grid magnitude has an even integer significand (0 counts as even).
 
     The significand of v in binade 2**e (e >= emin) is v / 2**(e - man_bits); below the
-    smallest normal it is v / 2**(emin - man_bits). This is the code's last bit.
+    smallest normal it is v / 2**(emin - man_bits). This is the code's last bit when
+    man_bits >= 1 (to_odd's parity); see ``code_is_even`` for nearest_even's.
     """
     if value == 0:
         return True
@@ -54,6 +55,14 @@ def significand_is_even(value: Fraction, fmt: FloatFormat) -> bool:
     significand = value / Fraction(2) ** (e - fmt.man_bits)
     assert significand.denominator == 1
     return significand.numerator % 2 == 0
+
+
+def code_is_even(value: Fraction, fmt: FloatFormat) -> bool:
+    """Whether a grid magnitude's code ends in 0: nearest_even's tie-break. With man_bits = 0
+    every normal significand is 1 and the code of 2**e is its exponent field e + bias."""
+    if fmt.man_bits > 0 or value == 0:
+        return significand_is_even(value, fmt)
+    return (math.floor(math.log2(value)) + fmt.effective_bias) % 2 == 0
 
 
 def _pick(lo_value, hi_value, lo_is_even: bool, x: Fraction, mode: RoundingMode):
@@ -82,7 +91,8 @@ def round_float_reference(x: float, fmt: FloatFormat, mode: RoundingMode, magnit
     else:
         lo, hi = Fraction(float(magnitudes[i - 1])), Fraction(float(magnitudes[i]))
         # Without subnormals the gap [0, smallest_normal] is one step: lo = 0 is the even end.
-        choice = _pick(lo, hi, significand_is_even(lo, fmt), a, mode)
+        lo_is_even = code_is_even(lo, fmt) if mode is RoundingMode.NEAREST_EVEN else significand_is_even(lo, fmt)
+        choice = _pick(lo, hi, lo_is_even, a, mode)
         if choice == "away":
             choice = hi
         elif choice is RoundingMode.TOWARD_ZERO:
@@ -93,7 +103,7 @@ def round_float_reference(x: float, fmt: FloatFormat, mode: RoundingMode, magnit
             choice = hi if negative else lo
         result = choice
     value = float(result)
-    if negative and (value != 0 or fmt.specials is not Specials.FNUZ):  # FNUZ has no -0
+    if negative and (value != 0 or fmt.has_negative_zero):  # FNUZ and P3109 have no -0
         return -value
     return value
 

@@ -1,0 +1,62 @@
+"""lpsim.quantize's short path (one kernel call for narrow floats, no generic wrapper) gives
+what encode then decode give, raises what they raise, for every input layout it accepts."""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import numpy as np
+import pytest
+
+import lpsim
+from lpsim import fast
+from lpsim.formats import BFLOAT16, BINARY32, E4M3, E5M2, FixedPoint, FloatFormat
+
+FORMATS = [E4M3, E5M2, BFLOAT16, BINARY32, FloatFormat.p3109(8, 1), FixedPoint(bits=8, frac_bits=4, overflow="saturate")]
+ROUNDINGS = ["nearest_even", "toward_negative", "stochastic", "stochastic:5"]
+
+
+def layouts():
+    x = np.random.default_rng(5).standard_normal(48) * 3.0
+    x[[3, 7]] = [np.nan, -0.0]
+    return {
+        "1-d": x[:16],
+        "2-d": x.reshape(6, 8),
+        "strided": x[::3],
+        "big-endian": x.astype(">f8"),
+        "float32": x.astype(np.float32),
+        "0-d": np.array(1.3),
+        "empty": x[:0],
+    }
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.spec)
+def test_short_path_equals_encode_then_decode(fmt, rounding):
+    for name, x in layouts().items():
+        if isinstance(fmt, FixedPoint):
+            x = np.nan_to_num(x)
+        got = lpsim.quantize(x, fmt, rounding, seed=4, offset=9)
+        expected = lpsim.decode(lpsim.encode(x, fmt, rounding, seed=4, offset=9, engine="exact"), fmt, engine="exact")
+        assert np.shape(got) == np.shape(x), name
+        assert np.array_equal(got, expected, equal_nan=True), name
+        assert np.array_equal(np.signbit(got), np.signbit(expected)), name
+    assert isinstance(lpsim.quantize(np.array(1.3), E4M3), np.floating)  # 0-d in, scalar out
+
+
+def test_short_path_raises_as_the_exact_engine():
+    strict = attrs.evolve(E4M3, overflow="error")
+    with pytest.raises(OverflowError, match="overflows format e4m3_fn_error"):
+        lpsim.quantize(np.array([1.0, 1e6]), strict)
+    with pytest.raises(ValueError, match="NaN has no code"):
+        lpsim.quantize(np.array([math.nan]), FloatFormat(exp_bits=3, man_bits=2, specials="none"))
+    with pytest.raises(ValueError, match="offset"):
+        lpsim.quantize(np.zeros(4), E4M3, "stochastic", offset=-1)
+    with pytest.raises(ValueError, match="seed"):
+        lpsim.quantize(np.zeros(4), E4M3, seed=-1)
+
+
+def test_short_path_serves_exactly_the_registered_types():
+    assert fast.quantizer_for(E4M3) is not None and fast.quantizer_for(FixedPoint(bits=4)) is not None
+    assert fast.quantizer_for("e4m3") is None and fast.quantizer_for(lpsim.formats.BlockFormat.mx("e4m3")) is None
