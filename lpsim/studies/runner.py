@@ -83,7 +83,7 @@ def run_one(params: dict) -> dict:
     start = time.perf_counter()
     try:
         model, constants = _problem(problem_key(params))
-        config = train_config(params)
+        config = train_config(params, model_mu=constants["model_mu"])
         result = train(model, config)
         constants = {**constants, **_resolved(model, config)}
     except Exception as exc:  # a failing run must not stop the sweep: report it

@@ -158,11 +158,11 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     _check_problem(p)
     if p["data_format"] is None:
         p["data_rounding"] = None
+    _check_mu(p)
     if p["algorithm"] in schema.FULL_PRECISION:
-        p["mu"] = None
-        p["arithmetic"] = "float"  # SGD and SVRG have no integer loop: the float64 reference of every arithmetic
-        for name in schema.PRECISION_ONLY:
+        for name in schema.LOW_PRECISION_SETTINGS:
             p[name] = None
+        p["arithmetic"] = "float"  # SGD and SVRG have no integer loop: the float64 reference of every arithmetic
         _check_trainable(p)
         return RunSpec(params=p)
     if p["algorithm"] not in schema.FIXED_SCALE:
@@ -206,6 +206,16 @@ def _check_problem(p: dict) -> None:
                           f"got d = {p['d']} > n = {p['n']}", param="d")
 
 
+def _check_mu(p: dict) -> None:
+    """mu and mu_factor are two ways to say one number: refuse both. A factor of 1 is the default mu
+    itself, so it is cleared: such a run keeps the id (and stored result) it had without the factor."""
+    if p["mu"] is not None and p["mu_factor"] is not None:
+        raise SchemaError(f"set mu (an absolute value) or mu_factor (a multiple of the model's strong convexity), "
+                          f"not both: got mu = {p['mu']!r} and mu_factor = {p['mu_factor']!r}", param="mu_factor")
+    if p["mu_factor"] == 1.0:
+        p["mu_factor"] = None
+
+
 def _check_grid_scale(p: dict) -> None:
     """HALP's scale and the default LP-SGD / LP-SVRG grid divide by mu, which defaults to the model's
     strong convexity: l2 for a logistic or softmax model (their losses are not strongly convex)."""
@@ -213,8 +223,9 @@ def _check_grid_scale(p: dict) -> None:
     needs_mu = centers or p["fixed_scale"] is None
     if needs_mu and p["mu"] is None and p["model"] != "least_squares" and p["l2"] == 0:
         other = "" if centers else ", fixed_scale (the grid step)"
+        factor = "" if p["mu_factor"] is None else " (mu_factor multiplies it, so it stays 0)"
         raise SchemaError(f"{p['algorithm']} scales its grid by 1 / mu, and mu defaults to the model's strong convexity, "
-                          f"which is l2 = 0 for a {p['model']} model: set mu (a hyperparameter, e.g. 0.01){other} "
+                          f"which is l2 = 0 for a {p['model']} model{factor}: set mu (a hyperparameter, e.g. 0.01){other} "
                           "or l2 > 0", param="mu")
 
 
