@@ -20,6 +20,7 @@ import attrs
 
 from ..formats.rounding import as_rounding
 from . import schema
+from .outcome import DEFAULT_ROUNDOFF, OUTCOME_METRICS, OutcomeRule
 from .precision import resolve_format
 from .schema import PARAMS, SchemaError
 
@@ -38,7 +39,8 @@ SEMANTICS_CHANGES = {
 }
 TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
 STUDY_KEYS = ("name", "description", "record")
-PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "floor", "logx")
+PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "roundoff", "floor",
+             "logx")
 # A study or plot name becomes a folder or file stem.
 _STEM = re.compile(r"[A-Za-z0-9_\-]+")
 
@@ -264,12 +266,19 @@ class PlotSpec:
     x: str = "bits"
     tolerance: float = 10.0
     reference: str = "svrg"
+    roundoff: float = DEFAULT_ROUNDOFF
     floor: bool = True
     logx: bool | None = None
 
     @property
     def stem(self) -> str:
         return self.name or self.kind
+
+    @property
+    def outcome_rule(self) -> OutcomeRule:
+        """How a bits_needed figure judges runs (its metric, reference, tolerance and round-off allowance)."""
+        return OutcomeRule(metric=self.metric[0], reference=self.reference, tolerance=self.tolerance,
+                           roundoff=self.roundoff)
 
 
 def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
@@ -290,6 +299,9 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
     metrics = (metric,) if isinstance(metric, str) else metric
     if not isinstance(metrics, (list, tuple)) or not metrics or any(m not in schema.METRICS for m in metrics):
         raise fail(f"expected one of {', '.join(schema.METRICS)} (or a list of them), got {metric!r}", "metric")
+    if kind == "bits_needed" and metrics[0] not in OUTCOME_METRICS:
+        raise fail(f"bits_needed judges runs by an error that is zero at the optimum: expected one of "
+                   f"{', '.join(OUTCOME_METRICS)}, got {metrics[0]!r}", "metric")
     where = raw.get("where", {})
     if not isinstance(where, dict):
         raise fail("expected an inline table {column = value or [values]}", "where")
@@ -317,6 +329,10 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
     reference = raw.get("reference", "svrg")
     if reference not in schema.ALGORITHMS:
         raise fail(f"expected one of {', '.join(schema.ALGORITHMS)}, got {reference!r}", "reference")
+    roundoff = raw.get("roundoff", DEFAULT_ROUNDOFF)
+    if isinstance(roundoff, bool) or not isinstance(roundoff, (int, float)) or not 0 <= roundoff < 1:
+        raise fail(f"expected a number in [0, 1) (the round-off allowance, a fraction of a run's starting value), "
+                   f"got {roundoff!r}", "roundoff")
     for key in ("floor", "logx"):
         if key in raw and not isinstance(raw[key], bool):
             raise fail(f"expected true or false, got {raw[key]!r}", key)
@@ -327,7 +343,7 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
         raise fail(f"expected a file stem of letters, digits, _ and -, got {raw['name']!r}", "name")
     return PlotSpec(kind=kind, metric=tuple(metrics), where=clean_where, lines=lines, title=raw.get("title"),
                     name=raw.get("name"), x=x, tolerance=float(tolerance), reference=reference,
-                    floor=raw.get("floor", True), logx=raw.get("logx"))
+                    roundoff=float(roundoff), floor=raw.get("floor", True), logx=raw.get("logx"))
 
 
 # -- the study --------------------------------------------------------------------------------------
@@ -398,6 +414,15 @@ class Study:
                                   param=getattr(exc, "param", None)) from None
             out.setdefault(spec.id, spec)
         return list(out.values())
+
+    @property
+    def outcome_rule(self) -> OutcomeRule:
+        """How the results table's ``outcome`` column judges runs: as the first bits_needed figure does,
+        or by the defaults (gradient norm within 10x of SVRG's, or 1e-10 of its start)."""
+        for plot in self.plots:
+            if plot.kind == "bits_needed":
+                return plot.outcome_rule
+        return OutcomeRule()
 
     def to_json(self) -> str:
         # Key order is kept: the order of the [grid] lists is the order of the runs and table rows.

@@ -47,6 +47,7 @@ except ImportError:  # Windows: no advisory locks; temporaries are swept by age 
 
 from .atomic import TEMP_SUFFIX as _TEMP_SUFFIX
 from .atomic import atomic_write
+from .outcome import with_outcomes
 from .spec import RunSpec, Study
 from .table import HISTORY_COLUMNS, PROBLEM_COLUMNS, TIMING_COLUMNS, Table
 from .schema import PARAMS
@@ -321,7 +322,7 @@ class ResultsStore:
             if record is None:
                 continue
             rows.extend(run_rows(record, study.name, metrics))
-        return Table.from_records(rows, columns)
+        return with_outcomes(Table.from_records(rows, columns), study.outcome_rule)
 
     def compact(self, study: Study) -> Table:
         """Rebuild results.csv from runs/ (atomically) and return the table."""
