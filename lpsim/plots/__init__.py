@@ -31,7 +31,7 @@ def draw(spec: PlotSpec, table: Table):
         return convergence(table, metric=spec.metric, lines=spec.lines, title=spec.title)
     if spec.kind == "bits_needed":
         return bits_needed(table, metric=spec.metric[0], x=spec.x, tolerance=spec.tolerance,
-                           reference=spec.reference, lines=spec.lines, title=spec.title,
+                           reference=spec.reference, roundoff=spec.roundoff, lines=spec.lines, title=spec.title,
                            logx=True if spec.logx is None else spec.logx)
     raise ValueError(f"unknown plot kind {spec.kind!r}")
 

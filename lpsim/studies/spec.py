@@ -208,6 +208,17 @@ def _check_problem(p: dict) -> None:
                           f"got d = {p['d']} > n = {p['n']}", param="d")
 
 
+def shown_params(params: dict) -> dict:
+    """A run's parameters as its table rows show them: a low-precision run that sets neither mu nor
+    mu_factor shows mu_factor 1 (its mu is the model's strong convexity), so that a sweep over
+    mu_factor has a value in every row, while the run spec keeps None and the id it always had."""
+    shown = dict(params)
+    if (shown.get("algorithm") in schema.LOW_PRECISION and shown.get("mu") is None
+            and shown.get("mu_factor") is None):
+        shown["mu_factor"] = 1.0
+    return shown
+
+
 def _check_mu(p: dict) -> None:
     """mu and mu_factor are two ways to say one number: refuse both. A factor of 1 is the default mu
     itself, so it is cleared: such a run keeps the id (and stored result) it had without the factor."""

@@ -48,7 +48,7 @@ except ImportError:  # Windows: no advisory locks; temporaries are swept by age 
 from .atomic import TEMP_SUFFIX as _TEMP_SUFFIX
 from .atomic import atomic_write
 from .outcome import with_outcomes
-from .spec import RunSpec, Study
+from .spec import RunSpec, Study, shown_params
 from .table import HISTORY_COLUMNS, PROBLEM_COLUMNS, TIMING_COLUMNS, Table
 from .schema import PARAMS
 
@@ -334,7 +334,7 @@ class ResultsStore:
 
 def run_rows(record: dict, study_name: str, metrics: list[str]) -> list[dict]:
     """One row per epoch of a stored run."""
-    base = {"run_id": record["id"], "study": study_name, **record["params"]}
+    base = {"run_id": record["id"], "study": study_name, **shown_params(record["params"])}
     base.update(record.get("problem", {}))
     base["status"] = record.get("status")
     base["seconds"] = record.get("seconds")
