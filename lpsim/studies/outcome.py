@@ -152,6 +152,17 @@ def with_outcomes(table: Table, rule: OutcomeRule = OutcomeRule()) -> Table:
     return Table.from_records(records, columns)
 
 
+def outcome_summary(table: Table, rule: OutcomeRule) -> str:
+    """One line counting the runs of each outcome in ``table`` (its ``outcome`` column), "" if none."""
+    if "outcome" not in table.columns or not len(table):
+        return ""
+    counts = Counter(value for value in table.final().column("outcome") if value)
+    if not counts:
+        return ""
+    return (f"outcomes ({rule.metric} against {rule.reference} within {rule.tolerance:g}x or {rule.roundoff:g} "
+            f"of the start): " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts[o]))
+
+
 def _history(run: Table, metric: str) -> list[float | None]:
     """The run's metric in epoch order."""
     pairs = sorted(zip(run.column("epoch"), run.column(metric)), key=lambda p: (p[0] is None, p[0] or 0))
@@ -164,4 +175,4 @@ def _finite_median(values: Sequence[float | None]) -> float | None:
 
 
 __all__ = ["OUTCOMES", "OUTCOME_METRICS", "STALL_RTOL", "DEFAULT_ROUNDOFF", "DIVERGED_GROWTH", "OutcomeRule", "run_outcome",
-           "point_outcome", "most_reached", "outcomes", "with_outcomes"]
+           "point_outcome", "most_reached", "outcomes", "with_outcomes", "outcome_summary"]

@@ -1,6 +1,7 @@
 """Run outcomes against a float64 reference: reached, floor, stalled, diverged (hand-made histories,
 then a tiny real study that shows all four)."""
 
+import io
 import math
 
 import pytest
@@ -138,7 +139,8 @@ def test_a_tiny_study_shows_every_outcome(tmp_path):
                          train={"epochs": 50, "batch_size": 4, "step_size": 0.3},
                          grid={"condition_number": [10.0, 1e4], "algorithm": ["svrg", "lpsgd", "halp"], "bits": [4, 8]},
                          plots=[{"kind": "bits_needed"}])
-    result = run_study(study, tmp_path, executor="serial", quiet=True)
+    log = io.StringIO()
+    result = run_study(study, tmp_path, executor="serial", stream=log)
     final = {(r["condition_number"], r["algorithm"], r["bits"]): r for r in result.table.final().records()}
     # kappa 10: float64 SVRG reaches round-off, LP-SGD at 4 bits stops at its grid's floor, HALP at 8 bits reaches
     assert final[10.0, "svrg", None]["outcome"] == "reached"
@@ -151,3 +153,8 @@ def test_a_tiny_study_shows_every_outcome(tmp_path):
     assert final[1e4, "halp", 8]["outcome"] == "diverged"
     # the stored table carries the column and reads it back
     assert Table.read_csv(tmp_path / "results.csv").column("outcome") == result.table.column("outcome")
+    # and the run's report counts them (10 runs: SVRG twice, LP-SGD and HALP at two widths, two kappas)
+    counts = {o: list(result.table.final().column("outcome")).count(o) for o in OUTCOMES}
+    assert sum(counts.values()) == 10 and all(counts[o] for o in OUTCOMES)
+    expected = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
+    assert f"outcomes (grad_norm against svrg within 10x or 1e-10 of the start): {expected}\n" in log.getvalue()
