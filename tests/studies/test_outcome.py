@@ -158,3 +158,33 @@ def test_a_tiny_study_shows_every_outcome(tmp_path):
     assert sum(counts.values()) == 10 and all(counts[o] for o in OUTCOMES)
     expected = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
     assert f"outcomes (grad_norm against svrg within 10x or 1e-10 of the start): {expected}\n" in log.getvalue()
+
+
+# -- the study's rule ---------------------------------------------------------------------------------
+def test_the_table_judges_as_the_first_bits_needed_plot_or_by_the_defaults():
+    assert Study.create("s").outcome_rule == OutcomeRule()
+    study = Study.create("s", plots=[{"kind": "convergence"},
+                                     {"kind": "bits_needed", "metric": "gap", "tolerance": 3, "roundoff": 1e-8},
+                                     {"kind": "bits_needed", "name": "other", "reference": "sgd"}])
+    assert study.outcome_rule == OutcomeRule(metric="gap", reference="svrg", tolerance=3.0, roundoff=1e-8)
+
+
+@pytest.mark.parametrize("plot, message", [
+    ({"kind": "bits_needed", "metric": "test_acc"}, r"\[\[plot\]\] #1 metric: bits_needed judges runs by an error"),
+    ({"kind": "bits_needed", "roundoff": 1.0}, r"\[\[plot\]\] #1 roundoff: expected a number in \[0, 1\)"),
+    ({"kind": "bits_needed", "roundoff": True}, r"\[\[plot\]\] #1 roundoff: expected a number"),
+])
+def test_a_bad_bits_needed_plot_is_refused_at_load(plot, message):
+    from lpsim.studies import StudyError
+
+    with pytest.raises(StudyError, match=message):
+        Study.create("s", plots=[plot])
+
+
+def test_the_table_shows_the_default_mu_as_a_factor_of_one(tmp_path):
+    study = Study.create("s", problem={"n": 16, "d": 2}, train={"epochs": 1},
+                         grid={"algorithm": ["svrg", "halp"], "mu_factor": [1.0, 10.0]})
+    table = run_study(study, tmp_path, executor="serial", quiet=True).table.final()
+    shown = {(r["algorithm"], r["mu_factor"]) for r in table.records()}
+    assert shown == {("svrg", None), ("halp", 1.0), ("halp", 10.0)}
+    assert [r["mu_factor"] for r in study.runs() if r["algorithm"] == "halp"] == [None, 10.0]  # the spec keeps None
