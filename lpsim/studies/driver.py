@@ -9,8 +9,8 @@ from typing import Callable, Sequence, TextIO
 import attrs
 
 from .executors import make_executor
-from .outcome import outcome_summary
 from .progress import Progress
+from .outcome import outcome_summary
 from .runner import run_one
 from .spec import RunSpec, Study
 from .store import DamagedRun, ResultsStore
