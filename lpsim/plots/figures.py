@@ -165,7 +165,7 @@ OUTCOME_MARKERS = {
     "stalled": {"marker": "s", "filled": False},
     "diverged": {"marker": "X", "filled": True},
 }
-OUTCOME_LABELS = {"reached": "reached", "floor": "floor (stopped above the target)",
+OUTCOME_LABELS = {"reached": "reached", "floor": "floor (ended above the target)",
                   "stalled": "stalled (never moved)", "diverged": "diverged"}
 
 

@@ -16,7 +16,7 @@ started it is at float64 round-off for practical purposes, whatever the referenc
     stalled   never moved: the metric equals its starting value (relative STALL_RTOL) at every
               epoch: every update rounded to zero
     reached   final value <= target
-    floor     moved, finite, and stopped above the target
+    floor     moved, finite, and ended above the target: stuck at a floor, or too slow for its epochs
 
 The reference's own runs are judged against the round-off allowance alone, so their outcome
 says whether the reference converged: "reached" means it is at round-off, "floor" that it

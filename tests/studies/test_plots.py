@@ -254,7 +254,7 @@ def test_bits_needed_draws_a_panel_per_mu_factor_and_counts_bits_where_most_seed
     # one legend for the panels names every outcome drawn
     (legend,) = fig.legends
     labels = [t.get_text() for t in legend.get_texts()]
-    assert {"reached", "floor (stopped above the target)", "stalled (never moved)", "diverged"} <= set(labels)
+    assert {"reached", "floor (ended above the target)", "stalled (never moved)", "diverged"} <= set(labels)
 
 
 def test_bits_needed_marks_each_point_with_its_seeds_outcome():
