@@ -177,8 +177,7 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
     swept setting (e.g. mu_factor). Last panel: the fewest bits at which most seeds reached the target,
     max(``tolerance`` x the ``reference`` algorithm's final value, ``roundoff`` x the run's start)."""
     metric = metric if isinstance(metric, str) else metric[0]
-    rule = OutcomeRule(metric=metric, reference=reference, tolerance=tolerance, roundoff=roundoff)
-    judged = outcomes(table, rule)
+    judged = outcomes(table, OutcomeRule(metric=metric, reference=reference, tolerance=tolerance, roundoff=roundoff))
     final = table.final()
     lines = list(lines) if lines is not None else c.line_columns(final, x)
     if "bits" not in lines and len(final.unique("bits")) > 1:
@@ -187,56 +186,62 @@ def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_
     facets = _facets(final, facet_columns)
     fig, axes = c.new_figure(len(facets) + 1, columns=2)
     panels, right = axes[:-1], axes[-1]
-    bit_widths = _numeric_sorted(final.unique("bits")) if "bits" in final.columns else []
+    _draw_outcome_panels(fig, panels, facets, facet_columns or None, lines, judged, metric=metric, x=x, logx=logx)
+    fp_label = c.ALGORITHM_LABELS.get(reference, reference)
+    if _draw_bits_needed(right, final, judged, x, lines, reference):
+        if "n_params" in final.columns and x == "condition_number":
+            d = final.unique("n_params")[0]
+            kappas = _numeric_sorted(final.unique(x))
+            right.plot(kappas, [halp_bits_reference(k, d) for k in kappas], color="0.5", linestyle=":",
+                       label=r"$2^{b-1}-1 = \kappa\sqrt{d}$ (rough sufficient condition)")
+        # bits needed rise to the right: the legend goes where the line is not
+        right.legend(fontsize="small", framealpha=0.85, loc="lower right")
+    else:
+        right.text(0.5, 0.5, f"no {fp_label} reference runs in the table", ha="center", va="center",
+                   transform=right.transAxes)
+    _finish(right, xlabel=c.PARAM_LABELS.get(x, x), ylabel="bits needed (most seeds reached)", logy=False,
+            logx=logx, legend=False)
+    right.set_title(f"reached: final within {tolerance:g}x of {fp_label}'s, or {roundoff:g} x its start",
+                    fontsize="small")
+    _title(fig, title, c.pooled_note(final, lines, x))
+    return fig
+
+
+def _draw_outcome_panels(fig, panels, facets: dict, facet_columns: list[str] | None, lines: list[str],
+                         judged: dict, *, metric: str, x: str, logx: bool) -> None:
+    """Each facet's final metric vs ``x``, a line per (algorithm, bits) with its points' outcome markers;
+    with facets, titled panels on one y range and a single legend below them."""
     line_keys = ["algorithm", "bits"] if facet_columns else lines
-    outcomes_drawn: set[str] = set()
+    bit_widths = _numeric_sorted({b for rows in facets.values() if "bits" in rows.columns for b in rows.unique("bits")})
+    drawn: set[str] = set()
     for ax, (facet, rows) in zip(panels, facets.items()):
         for index, (key, group) in enumerate(rows.group([k for k in line_keys if k in rows.columns]).items()):
+            values = dict(zip(line_keys, key))
             style = c.line_style(line_keys, key, index, line_keys == ["algorithm"])
-            bits = dict(zip(line_keys, key)).get("bits")
-            algorithm = dict(zip(line_keys, key)).get("algorithm")
-            if bits is not None and len(bit_widths) > 1 and line_keys == ["algorithm", "bits"]:
+            if values.get("bits") is not None and len(bit_widths) > 1 and line_keys == ["algorithm", "bits"]:
                 # one algorithm at many widths: a sequential colour scale reads as "more bits"
-                style["color"] = _VIRIDIS(bit_widths.index(bits) / (len(bit_widths) - 1))
-            elif algorithm in c.FULL_PRECISION:  # the reference keeps its colour in every figure
-                style["color"] = c.ALGORITHM_COLORS.get(algorithm, style["color"])
+                style["color"] = _VIRIDIS(bit_widths.index(values["bits"]) / (len(bit_widths) - 1))
+            elif values.get("algorithm") in c.FULL_PRECISION:  # the reference keeps its colour in every figure
+                style["color"] = c.ALGORITHM_COLORS.get(values["algorithm"], style["color"])
             style.pop("marker", None)
             xs, med, lo, hi = _series(group, x, metric, c.positive)
             ax.plot(xs, med, label=c.line_label(line_keys, key), **style)
             _band(ax, xs, lo, hi, style["color"])
-            outcomes_drawn |= _mark_outcomes(ax, group, x, xs, med, judged, style["color"])
+            drawn |= _mark_outcomes(ax, group, x, xs, med, judged, style["color"])
         if ax is panels[-1]:
-            _outcome_legend(ax, outcomes_drawn)
+            _outcome_legend(ax, drawn)
         _finish(ax, xlabel=c.PARAM_LABELS.get(x, x), ylabel=c.metric_label(metric, final=True), logy=True,
                 logx=logx, legend=not facet_columns)
         if facet_columns:
             ax.set_title(c.line_label(facet_columns, facet), fontsize="medium")
-    _share_y(panels)
-    if facet_columns:  # the panels share their lines and markers: one legend below them all
-        handles, labels = panels[0].get_legend_handles_labels()
-        seen = dict(zip(labels, handles))
-        for ax in panels[1:]:
+    if facet_columns:  # the panels share their lines and markers: one y range, one legend below them all
+        _share_y(panels)
+        seen: dict = {}
+        for ax in panels:
             for handle, label in zip(*ax.get_legend_handles_labels()):
                 seen.setdefault(label, handle)
         fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=min(len(seen), 7),
                    fontsize="small", framealpha=0.85)
-    drawn = _draw_bits_needed(right, final, judged, x, lines, reference)
-    if drawn and "n_params" in final.columns and x == "condition_number":
-        d = final.unique("n_params")[0]
-        kappas = _numeric_sorted(final.unique(x))
-        right.plot(kappas, [halp_bits_reference(k, d) for k in kappas], color="0.5", linestyle=":",
-                   label=r"$2^{b-1}-1 = \kappa\sqrt{d}$ (rough sufficient condition)")
-    fp_label = c.ALGORITHM_LABELS.get(reference, reference)
-    _finish(right, xlabel=c.PARAM_LABELS.get(x, x), ylabel="bits needed (most seeds reached)", logy=False, logx=logx)
-    right.set_title(f"reached: final within {tolerance:g}x of {fp_label}'s, or {roundoff:g} x its start",
-                    fontsize="small")
-    if drawn:  # bits needed rise to the right: the legend goes where the line is not
-        right.legend(fontsize="small", framealpha=0.85, loc="lower right")
-    if not drawn:
-        right.text(0.5, 0.5, f"no {fp_label} reference runs in the table", ha="center", va="center",
-                   transform=right.transAxes)
-    _title(fig, title, c.pooled_note(final, lines, x))
-    return fig
 
 
 def _facets(final: Table, columns: list[str]) -> dict[tuple, Table]:
