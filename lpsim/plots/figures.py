@@ -171,13 +171,15 @@ OUTCOME_LABELS = {"reached": "reached", "floor": "floor (ended above the target)
 
 def bits_needed(table: Table, *, metric: str = "grad_norm", x: str = "condition_number", tolerance: float = 10.0,
                 reference: str = "svrg", roundoff: float = DEFAULT_ROUNDOFF, lines: Sequence[str] | None = None,
-                title: str | None = None, logx: bool = True):
+                title: str | None = None, logx: bool = True, reference_settings: Sequence[str] = ()):
     """Final ``metric`` vs ``x`` per (algorithm, bits), each point marked with the outcome of most of its
     seeds (lpsim.studies.outcome: reached, floor, stalled, diverged); a panel per value of any other
     swept setting (e.g. mu_factor). Last panel: the fewest bits at which most seeds reached the target,
-    max(``tolerance`` x the ``reference`` algorithm's final value, ``roundoff`` x the run's start)."""
+    max(``tolerance`` x the ``reference`` algorithm's final value, ``roundoff`` x the run's start).
+    ``reference_settings``: parameters the reference runs set apart (e.g. more epochs), not matched."""
     metric = metric if isinstance(metric, str) else metric[0]
-    judged = outcomes(table, OutcomeRule(metric=metric, reference=reference, tolerance=tolerance, roundoff=roundoff))
+    rule = OutcomeRule(metric=metric, reference=reference, tolerance=tolerance, roundoff=roundoff)
+    judged = outcomes(table, rule, reference_settings)
     final = table.final()
     lines = list(lines) if lines is not None else c.line_columns(final, x)
     if "bits" not in lines and len(final.unique("bits")) > 1:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import attrs
 import numpy as np
@@ -117,14 +117,18 @@ def most_reached(outcomes: Sequence[str]) -> bool:
     return sum(o == "reached" for o in outcomes) * 2 > len(outcomes)
 
 
-def outcomes(table: Table, rule: OutcomeRule = OutcomeRule()) -> dict[str, str | None]:
+def outcomes(table: Table, rule: OutcomeRule = OutcomeRule(),
+             reference_settings: Iterable[str] = ()) -> dict[str, str | None]:
     """run_id -> outcome for every run in ``table`` (rows per epoch, as ``ResultsStore.table`` gives);
-    None for every run when the table does not hold the rule's metric."""
+    None for every run when the table does not hold the rule's metric. ``reference_settings``: the
+    parameters the reference runs set apart (a study's ``[overrides.svrg]``, e.g. the epochs that take
+    SVRG to its float64 floor), which a run need not share with its reference."""
     run_ids = table.unique("run_id") if "run_id" in table.columns else []
     if rule.metric not in table.columns:
         return dict.fromkeys(run_ids)
     runs = table.group(["run_id"])
-    key_columns = [c for c in PARAMS if c in table.columns and c not in _COMPARED]
+    free = set(_COMPARED) | set(reference_settings)
+    key_columns = [c for c in PARAMS if c in table.columns and c not in free]
     references: dict[tuple, list[float]] = {}
     for run in runs.values():
         first = run.records()[0]
@@ -142,9 +146,9 @@ def outcomes(table: Table, rule: OutcomeRule = OutcomeRule()) -> dict[str, str |
     return result
 
 
-def with_outcomes(table: Table, rule: OutcomeRule = OutcomeRule()) -> Table:
+def with_outcomes(table: Table, rule: OutcomeRule = OutcomeRule(), reference_settings: Iterable[str] = ()) -> Table:
     """``table`` with an ``outcome`` column (after ``status`` when there is one), set on every row of a run."""
-    by_run = outcomes(table, rule)
+    by_run = outcomes(table, rule, reference_settings)
     columns = [c for c in table.columns if c != "outcome"]
     at = columns.index("status") + 1 if "status" in columns else len(columns)
     columns.insert(at, "outcome")

@@ -435,6 +435,12 @@ class Study:
                 return plot.outcome_rule
         return OutcomeRule()
 
+    @property
+    def reference_settings(self) -> tuple[str, ...]:
+        """The parameters the outcome's reference algorithm sets for itself (``[overrides.svrg]``, e.g. more
+        epochs, so that it reaches its float64 floor): the runs judged against it need not share them."""
+        return tuple(self.overrides.get(self.outcome_rule.reference, {}))
+
     def to_json(self) -> str:
         # Key order is kept: the order of the [grid] lists is the order of the runs and table rows.
         return json.dumps(self.raw, indent=1)

@@ -322,7 +322,7 @@ class ResultsStore:
             if record is None:
                 continue
             rows.extend(run_rows(record, study.name, metrics))
-        return with_outcomes(Table.from_records(rows, columns), study.outcome_rule)
+        return with_outcomes(Table.from_records(rows, columns), study.outcome_rule, study.reference_settings)
 
     def compact(self, study: Study) -> Table:
         """Rebuild results.csv from runs/ (atomically) and return the table."""

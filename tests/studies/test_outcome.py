@@ -188,3 +188,31 @@ def test_the_table_shows_the_default_mu_as_a_factor_of_one(tmp_path):
     shown = {(r["algorithm"], r["mu_factor"]) for r in table.records()}
     assert shown == {("svrg", None), ("halp", 1.0), ("halp", 10.0)}
     assert [r["mu_factor"] for r in study.runs() if r["algorithm"] == "halp"] == [None, 10.0]  # the spec keeps None
+
+
+# -- a reference run to its float64 floor ----------------------------------------------------------
+def test_a_reference_with_its_own_epochs_is_matched_when_they_are_set_apart():
+    rows = (run_rows("svrg", [0.5, 1e-3, 1e-6], algorithm="svrg", epochs=60)
+            + run_rows("halp", [0.5, 1e-3, 5e-6], algorithm="halp", bits=8, epochs=10))
+    table = Table.from_records(rows)
+    assert outcomes(table)["halp"] == "floor"  # no reference shares its 10 epochs: judged against round-off
+    assert outcomes(table, reference_settings=("epochs",))["halp"] == "reached"  # within 10x of SVRG's 1e-6
+
+
+def test_svrg_run_to_its_floor_turns_keeping_pace_into_not_converged(tmp_path):
+    base = dict(problem={"n": 32, "d": 4, "noise": 0.01, "condition_number": 10.0},
+                train={"epochs": 6, "batch_size": 4, "step_size": 0.3},
+                grid={"algorithm": ["svrg", "halp"], "bits": [8]}, plots=[{"kind": "bits_needed"}])
+    same_budget = Study.create("pace", **base)
+    to_floor = Study.create("floor", overrides={"svrg": {"epochs": 60}}, **base)
+    assert same_budget.reference_settings == () and to_floor.reference_settings == ("epochs",)
+
+    def halp_and_svrg(study):
+        table = run_study(study, tmp_path / study.name, executor="serial", quiet=True).table.final()
+        return {r["algorithm"]: r for r in table.records()}
+
+    pace, floor = halp_and_svrg(same_budget), halp_and_svrg(to_floor)
+    # after 6 epochs HALP(8) is where SVRG is after 6 epochs, far from where SVRG gets in 60
+    assert pace["halp"]["grad_norm"] == floor["halp"]["grad_norm"] > 1e-8
+    assert pace["svrg"]["outcome"] == "floor" and floor["svrg"]["outcome"] == "reached"
+    assert pace["halp"]["outcome"] == "reached" and floor["halp"]["outcome"] == "floor"

@@ -280,3 +280,19 @@ def test_figures_fill_rows_of_the_columns_asked_for():
     assert len(axes) == 3 and len(fig.axes) == 3
     rows = sorted({round(ax.get_position().y0, 3) for ax in axes})
     assert len(rows) == 2
+
+
+def test_bits_needed_matches_a_reference_run_with_its_own_epochs_when_told():
+    rows = []
+    for kappa in (10.0, 1000.0):
+        rows += [row(run_id=f"svrg-{kappa}", algorithm="svrg", epochs=60, epoch=e, condition_number=kappa,
+                     grad_norm=v) for e, v in enumerate([0.5, 1e-3, 1e-6])]
+        rows += [row(run_id=f"halp-{kappa}", algorithm="halp", bits=8, epochs=10, epoch=e, condition_number=kappa,
+                     grad_norm=v) for e, v in enumerate([0.5, 1e-3, 5e-6])]
+    table = Table.from_records(rows)
+    alone = lines_by_label(bits_needed(table).axes[-1])["HALP"].get_ydata()
+    matched = lines_by_label(bits_needed(table, reference_settings=("epochs",)).axes[-1])["HALP"].get_ydata()
+    assert all(math.isnan(v) for v in alone) and list(matched) == [8, 8]
+    study = Study.create("p", overrides={"svrg": {"epochs": 60}}, plots=[{"kind": "bits_needed"}])
+    drawn = lines_by_label(draw(study.plots[0], table, study.reference_settings).axes[-1])["HALP"].get_ydata()
+    assert list(drawn) == [8, 8]
