@@ -313,7 +313,14 @@ class ResultsStore:
 
     # -- the tidy table ------------------------------------------------------------------------
     def table(self, study: Study, runs: Iterable[RunSpec] | None = None) -> Table:
-        """The tidy table of the study's finished runs, in grid order (independent of finishing order)."""
+        """The tidy table of the study's finished runs, in grid order (independent of finishing order),
+        parameters as the table shows them (``shown_params``) and each run's ``outcome``."""
+        stored = self._stored_table(study, runs)
+        shown = Table.from_records([shown_params(record) for record in stored.records()], stored.columns)
+        return with_outcomes(shown, study.outcome_rule, study.reference_settings)
+
+    def _stored_table(self, study: Study, runs: Iterable[RunSpec] | None = None) -> Table:
+        """The rows of the finished runs as their files hold them."""
         metrics = [m for m in HISTORY_COLUMNS if m == "epoch" or m in study.record]
         columns = ["run_id", "study", *PARAMS, *metrics, *PROBLEM_COLUMNS, "status", *TIMING_COLUMNS]
         rows = []
@@ -322,7 +329,7 @@ class ResultsStore:
             if record is None:
                 continue
             rows.extend(run_rows(record, study.name, metrics))
-        return with_outcomes(Table.from_records(rows, columns), study.outcome_rule, study.reference_settings)
+        return Table.from_records(rows, columns)
 
     def compact(self, study: Study) -> Table:
         """Rebuild results.csv from runs/ (atomically) and return the table."""
@@ -334,7 +341,7 @@ class ResultsStore:
 
 def run_rows(record: dict, study_name: str, metrics: list[str]) -> list[dict]:
     """One row per epoch of a stored run."""
-    base = {"run_id": record["id"], "study": study_name, **shown_params(record["params"])}
+    base = {"run_id": record["id"], "study": study_name, **record["params"]}
     base.update(record.get("problem", {}))
     base["status"] = record.get("status")
     base["seconds"] = record.get("seconds")
