@@ -19,8 +19,9 @@ from .figures import bits_needed, convergence, error_vs_bits
 FIGURE_FORMATS = ("png", "pdf", "svg")
 
 
-def draw(spec: PlotSpec, table: Table):
-    """The Figure a ``[[plot]]`` entry describes, from ``table``."""
+def draw(spec: PlotSpec, table: Table, reference_settings: Sequence[str] = ()):
+    """The Figure a ``[[plot]]`` entry describes, from ``table``. ``reference_settings`` (bits_needed):
+    the parameters the study sets apart for the reference algorithm (its ``[overrides.ALGORITHM]``)."""
     if spec.where:
         table = table.where(keep_none=True, **spec.where)
     if not len(table):
@@ -32,7 +33,8 @@ def draw(spec: PlotSpec, table: Table):
         return convergence(table, metric=spec.metric, lines=spec.lines, title=spec.title)
     if spec.kind == "bits_needed":
         return bits_needed(table, metric=spec.metric[0], x=spec.x, tolerance=spec.tolerance,
-                           reference=spec.reference, lines=spec.lines, title=spec.title,
+                           reference=spec.reference, roundoff=spec.roundoff, lines=spec.lines, title=spec.title,
+                           reference_settings=reference_settings,
                            logx=True if spec.logx is None else spec.logx)
     if spec.kind == "error_vs_cost":
         return error_vs_cost(table, metric=spec.metric[0], x=spec.x, lines=spec.lines, title=spec.title)
@@ -47,7 +49,7 @@ def plot_study(study: Study, table: Table, folder: str | Path,
             raise ValueError(f"figure format must be one of {', '.join(FIGURE_FORMATS)}, got {ext!r}")
     paths: list[Path] = []
     for spec in study.plots:
-        fig = draw(spec, table)
+        fig = draw(spec, table, tuple(study.overrides.get(spec.reference, {})))
         paths.extend(save(fig, Path(folder), spec.stem, formats))
     return paths
 

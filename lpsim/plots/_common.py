@@ -137,10 +137,15 @@ def save(fig, folder: Path, stem: str, formats: Sequence[str]) -> list[Path]:
     return paths
 
 
-def new_figure(panels: int = 1, width: float = 6.4, height: float = 4.4):
-    """A figure outside pyplot's global state: no backend, no GUI, nothing to close; saving renders with Agg."""
+def new_figure(panels: int = 1, width: float = 6.4, height: float = 4.4, columns: int | None = None):
+    """A figure outside pyplot's global state: no backend, no GUI, nothing to close; saving renders with Agg.
+    Panels fill rows of ``columns`` (default: one row); the axes come back in reading order."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width * panels, height), layout="constrained")
-    axes = fig.subplots(1, panels, squeeze=False)
-    return fig, list(axes[0])
+    columns = panels if columns is None else min(columns, panels)
+    rows = -(-panels // columns)
+    fig = Figure(figsize=(width * columns, height * rows), layout="constrained")
+    axes = [ax for row in fig.subplots(rows, columns, squeeze=False) for ax in row]
+    for spare in axes[panels:]:
+        spare.remove()
+    return fig, axes[:panels]

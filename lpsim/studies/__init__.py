@@ -10,6 +10,7 @@ See docs/studies.md.
 
 from .driver import RunFailure, StudyResult, load_results, resume_study, run_study
 from .executors import EXECUTORS, DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
+from .outcome import OUTCOMES, OutcomeRule, outcomes, run_outcome, with_outcomes
 from .precision import resolve_format
 from .schema import PARAMS, available_profiles
 from .spec import SEMANTICS_VERSION, PlotSpec, RunSpec, Study, StudyError
@@ -21,4 +22,5 @@ __all__ = [
     "run_study", "resume_study", "load_results", "StudyResult", "RunFailure",
     "EXECUTORS", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor",
     "ResultsStore", "StoreError", "Table", "resolve_format",
+    "OUTCOMES", "OutcomeRule", "run_outcome", "outcomes", "with_outcomes",
 ]

@@ -10,6 +10,7 @@ import attrs
 
 from .executors import make_executor, refuse_in_starting_worker
 from .progress import Progress
+from .outcome import outcome_summary
 from .runner import run_one
 from .spec import RunSpec, Study
 from .store import DamagedRun, ResultsStore
@@ -148,6 +149,9 @@ def _execute(study: Study, store: ResultsStore, executor, *, quiet: bool, plot: 
         if len(failures) > 5:
             stream.write(f"... and {len(failures) - 5} more failed runs\n")
         stream.write(f"table: {store.table_file} ({len(table)} rows)\n")
+        summary = outcome_summary(table, study.outcome_rule)
+        if summary:
+            stream.write(summary + "\n")
         for path in figures:
             stream.write(f"figure: {path}\n")
     return StudyResult(folder=store.root, table=table, total=len(runs), ran=ran, skipped=skipped,

@@ -13,11 +13,14 @@ _TRAIN_FIELDS = ("algorithm", "step_size", "epochs", "epoch_length", "mu", "batc
                  "arithmetic", "rounding")
 
 
-def train_config(params: dict):
-    """The algorithms' TrainConfig for a resolved run spec."""
+def train_config(params: dict, model_mu: float | None = None):
+    """The algorithms' TrainConfig for a resolved run spec. ``model_mu``, the model's strong convexity,
+    turns a ``mu_factor`` into mu (without it, as when a study is checked at load, mu keeps its default)."""
     from ..algorithms import TrainConfig
 
     kwargs: dict[str, Any] = {name: params[name] for name in _TRAIN_FIELDS if params.get(name) is not None}
+    if params.get("mu_factor") is not None and model_mu is not None:
+        kwargs["mu"] = params["mu_factor"] * model_mu
     if params["algorithm"] not in FULL_PRECISION:
         kwargs["fmt"] = resolve_format(params["family"], params["bits"], exp_bits=params["exp_bits"],
                                        block_size=params["block_size"] or 32, format=params["format"])

@@ -84,7 +84,7 @@ def run_one(params: dict) -> dict:
     start = time.perf_counter()
     try:
         model, constants = _problem(problem_key(params))
-        config = train_config(params)
+        config = train_config(params, model_mu=constants["model_mu"])
         result = train(model, config)
         constants = {**constants, **_resolved(model, config)}
         cost = run_cost(model, config, result)

@@ -210,6 +210,7 @@ PARAMS: dict[str, Param] = {
         _P("epochs", "train", int, 10, low=1, high=100_000, doc="number of epochs"),
         _P("epoch_length", "train", int, None, low=1, optional=True, doc="inner steps per epoch T (default: by algorithm)"),
         _P("mu", "train", float, None, positive=True, optional=True, doc="mu of HALP's scale and the LP grids (default: the model's)"),
+        _P("mu_factor", "train", float, None, positive=True, optional=True, doc="mu as a multiple of the model's strong convexity (least_squares: mu = mu_factor / condition_number); not with mu"),
         _P("batch_size", "train", int, 1, low=1, doc="minibatch size"),
         _P("seed", "train", int, 0, low=0, high=2**63 - 1, doc="seed of sampling and stochastic rounding"),
         _P("engine", "train", str, "fast", choices=ENGINES, doc="simulation engine"),
@@ -231,6 +232,10 @@ SECTIONS = ("problem", "train", "precision")
 # Parameters a full-precision algorithm ignores: cleared so that SGD and SVRG run once per grid
 # point of the other axes instead of once per bit width.
 PRECISION_ONLY = ("family", "bits", "exp_bits", "block_size", "format", "rounding", "fixed_scale", "profile")
+# The settings a full-precision run does not have (it has no grid, so no mu, and computes in float64):
+# resolve_run clears them (arithmetic becomes "float"), and a low-precision run is compared with the
+# float64 reference that shares all its other settings.
+LOW_PRECISION_SETTINGS = ("mu", "mu_factor", "arithmetic", *PRECISION_ONLY)
 
 
 def params_in(section: str) -> list[str]:

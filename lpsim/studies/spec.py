@@ -31,6 +31,7 @@ from ..cost.energy import (
 )
 from ..formats.rounding import as_rounding
 from . import schema
+from .outcome import DEFAULT_ROUNDOFF, OUTCOME_METRICS, OutcomeRule
 from .precision import resolve_format
 from .schema import PARAMS, SchemaError
 
@@ -49,7 +50,8 @@ SEMANTICS_CHANGES = {
 }
 TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
 STUDY_KEYS = ("name", "description", "record", "energy_table")
-PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "floor", "logx")
+PLOT_KEYS = ("kind", "metric", "where", "lines", "title", "name", "x", "tolerance", "reference", "roundoff", "floor",
+             "logx")
 COST_AXES = ENERGY_COLUMNS + COST_COLUMNS  # the x axes of an error_vs_cost plot
 # A study or plot name becomes a folder or file stem.
 _STEM = re.compile(r"[A-Za-z0-9_\-]+")
@@ -170,11 +172,11 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     _check_problem(p)
     if p["data_format"] is None:
         p["data_rounding"] = None
+    _check_mu(p)
     if p["algorithm"] in schema.FULL_PRECISION:
-        p["mu"] = None
-        p["arithmetic"] = "float"  # SGD and SVRG have no integer loop: the float64 reference of every arithmetic
-        for name in schema.PRECISION_ONLY:
+        for name in schema.LOW_PRECISION_SETTINGS:
             p[name] = None
+        p["arithmetic"] = "float"  # SGD and SVRG have no integer loop: the float64 reference of every arithmetic
         _check_trainable(p)
         return RunSpec(params=p)
     if p["algorithm"] not in schema.FIXED_SCALE:
@@ -218,6 +220,27 @@ def _check_problem(p: dict) -> None:
                           f"got d = {p['d']} > n = {p['n']}", param="d")
 
 
+def shown_params(params: dict) -> dict:
+    """A run's parameters as its table rows show them: a low-precision run that sets neither mu nor
+    mu_factor shows mu_factor 1 (its mu is the model's strong convexity), so that a sweep over
+    mu_factor has a value in every row, while the run spec keeps None and the id it always had."""
+    shown = dict(params)
+    if (shown.get("algorithm") in schema.LOW_PRECISION and shown.get("mu") is None
+            and shown.get("mu_factor") is None):
+        shown["mu_factor"] = 1.0
+    return shown
+
+
+def _check_mu(p: dict) -> None:
+    """mu and mu_factor are two ways to say one number: refuse both. A factor of 1 is the default mu
+    itself, so it is cleared: such a run keeps the id (and stored result) it had without the factor."""
+    if p["mu"] is not None and p["mu_factor"] is not None:
+        raise SchemaError(f"set mu (an absolute value) or mu_factor (a multiple of the model's strong convexity), "
+                          f"not both: got mu = {p['mu']!r} and mu_factor = {p['mu_factor']!r}", param="mu_factor")
+    if p["mu_factor"] == 1.0:
+        p["mu_factor"] = None
+
+
 def _check_grid_scale(p: dict) -> None:
     """HALP's scale and the default LP-SGD / LP-SVRG grid divide by mu, which defaults to the model's
     strong convexity: l2 for a logistic or softmax model (their losses are not strongly convex)."""
@@ -225,8 +248,9 @@ def _check_grid_scale(p: dict) -> None:
     needs_mu = centers or p["fixed_scale"] is None
     if needs_mu and p["mu"] is None and p["model"] != "least_squares" and p["l2"] == 0:
         other = "" if centers else ", fixed_scale (the grid step)"
+        factor = "" if p["mu_factor"] is None else " (mu_factor multiplies it, so it stays 0)"
         raise SchemaError(f"{p['algorithm']} scales its grid by 1 / mu, and mu defaults to the model's strong convexity, "
-                          f"which is l2 = 0 for a {p['model']} model: set mu (a hyperparameter, e.g. 0.01){other} "
+                          f"which is l2 = 0 for a {p['model']} model{factor}: set mu (a hyperparameter, e.g. 0.01){other} "
                           "or l2 > 0", param="mu")
 
 
@@ -265,12 +289,19 @@ class PlotSpec:
     x: str = "bits"
     tolerance: float = 10.0
     reference: str = "svrg"
+    roundoff: float = DEFAULT_ROUNDOFF
     floor: bool = True
     logx: bool | None = None
 
     @property
     def stem(self) -> str:
         return self.name or self.kind
+
+    @property
+    def outcome_rule(self) -> OutcomeRule:
+        """How a bits_needed figure judges runs (its metric, reference, tolerance and round-off allowance)."""
+        return OutcomeRule(metric=self.metric[0], reference=self.reference, tolerance=self.tolerance,
+                           roundoff=self.roundoff)
 
 
 def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
@@ -291,6 +322,9 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
     metrics = (metric,) if isinstance(metric, str) else metric
     if not isinstance(metrics, (list, tuple)) or not metrics or any(m not in schema.METRICS for m in metrics):
         raise fail(f"expected one of {', '.join(schema.METRICS)} (or a list of them), got {metric!r}", "metric")
+    if kind == "bits_needed" and metrics[0] not in OUTCOME_METRICS:
+        raise fail(f"bits_needed judges runs by an error that is zero at the optimum: expected one of "
+                   f"{', '.join(OUTCOME_METRICS)}, got {metrics[0]!r}", "metric")
     where = raw.get("where", {})
     if not isinstance(where, dict):
         raise fail("expected an inline table {column = value or [values]}", "where")
@@ -321,6 +355,10 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
     reference = raw.get("reference", "svrg")
     if reference not in schema.ALGORITHMS:
         raise fail(f"expected one of {', '.join(schema.ALGORITHMS)}, got {reference!r}", "reference")
+    roundoff = raw.get("roundoff", DEFAULT_ROUNDOFF)
+    if isinstance(roundoff, bool) or not isinstance(roundoff, (int, float)) or not 0 <= roundoff < 1:
+        raise fail(f"expected a number in [0, 1) (the round-off allowance, a fraction of a run's starting value), "
+                   f"got {roundoff!r}", "roundoff")
     for key in ("floor", "logx"):
         if key in raw and not isinstance(raw[key], bool):
             raise fail(f"expected true or false, got {raw[key]!r}", key)
@@ -331,7 +369,7 @@ def _plot_spec(raw: Any, index: int, src: _Source) -> PlotSpec:
         raise fail(f"expected a file stem of letters, digits, _ and -, got {raw['name']!r}", "name")
     return PlotSpec(kind=kind, metric=tuple(metrics), where=clean_where, lines=lines, title=raw.get("title"),
                     name=raw.get("name"), x=x, tolerance=float(tolerance), reference=reference,
-                    floor=raw.get("floor", True), logx=raw.get("logx"))
+                    roundoff=float(roundoff), floor=raw.get("floor", True), logx=raw.get("logx"))
 
 
 # -- the study --------------------------------------------------------------------------------------
@@ -403,6 +441,21 @@ class Study:
                                   param=getattr(exc, "param", None)) from None
             out.setdefault(spec.id, spec)
         return list(out.values())
+
+    @property
+    def outcome_rule(self) -> OutcomeRule:
+        """How the results table's ``outcome`` column judges runs: as the first bits_needed figure does,
+        or by the defaults (gradient norm within 10x of SVRG's, or 1e-10 of its start)."""
+        for plot in self.plots:
+            if plot.kind == "bits_needed":
+                return plot.outcome_rule
+        return OutcomeRule()
+
+    @property
+    def reference_settings(self) -> tuple[str, ...]:
+        """The parameters the outcome's reference algorithm sets for itself (``[overrides.svrg]``, e.g. more
+        epochs, so that it reaches its float64 floor): the runs judged against it need not share them."""
+        return tuple(self.overrides.get(self.outcome_rule.reference, {}))
 
     def to_json(self) -> str:
         # Key order is kept: the order of the [grid] lists is the order of the runs and table rows.

@@ -48,7 +48,8 @@ except ImportError:  # Windows: no advisory locks; temporaries are swept by age 
 from ..cost import COST_COLUMNS, ENERGY_COLUMNS, Cost, EnergyTable, default_table
 from .atomic import TEMP_SUFFIX as _TEMP_SUFFIX
 from .atomic import atomic_write
-from .spec import RunSpec, Study
+from .outcome import with_outcomes
+from .spec import RunSpec, Study, shown_params
 from .table import HISTORY_COLUMNS, PROBLEM_COLUMNS, TIMING_COLUMNS, Table
 from .schema import PARAMS
 
@@ -313,7 +314,14 @@ class ResultsStore:
 
     # -- the tidy table ------------------------------------------------------------------------
     def table(self, study: Study, runs: Iterable[RunSpec] | None = None) -> Table:
-        """The tidy table of the study's finished runs, in grid order (independent of finishing order)."""
+        """The tidy table of the study's finished runs, in grid order (independent of finishing order),
+        parameters as the table shows them (``shown_params``) and each run's ``outcome``."""
+        stored = self._stored_table(study, runs)
+        shown = Table.from_records([shown_params(record) for record in stored.records()], stored.columns)
+        return with_outcomes(shown, study.outcome_rule, study.reference_settings)
+
+    def _stored_table(self, study: Study, runs: Iterable[RunSpec] | None = None) -> Table:
+        """The rows of the finished runs as their files hold them."""
         metrics = [m for m in HISTORY_COLUMNS if m == "epoch" or m in study.record]
         columns = ["run_id", "study", *PARAMS, *metrics, *PROBLEM_COLUMNS, *COST_COLUMNS, *ENERGY_COLUMNS, "status",
                    *TIMING_COLUMNS]

@@ -19,7 +19,7 @@ from ..cost.counts import COST_COLUMNS
 from .atomic import atomic_write
 from .schema import PARAMS
 
-RUN_COLUMNS = ("run_id", "study", "status")
+RUN_COLUMNS = ("run_id", "study", "status", "outcome")
 HISTORY_COLUMNS = ("epoch", "gap", "grad_norm", "dist", "loss", "scale", "train_acc", "test_acc")
 # Properties of the run's problem, recorded by the runner so plots need no computation.
 PROBLEM_COLUMNS = ("model_mu", "model_L", "hessian_trace", "n_params",

@@ -209,3 +209,90 @@ def test_swept_axes_that_follow_from_x_add_no_lines():
     study = Study.create("h", precision={"block_size": 8},
                          grid={"algorithm": ["halp"], "family": ["fixed", "bfp", "float"], "bits": [4, 6, 8]})
     assert line_columns(table_of(study).final(), "bits") == ["family"]
+
+
+# -- bits_needed: outcomes and a panel per other swept setting ------------------------------------
+def mu_sweep_table() -> Table:
+    """SVRG and HALP at two widths and two mu_factors over two kappas, three seeds, three epochs. HALP at
+    mu_factor 10 reaches at 8 bits everywhere; at mu_factor 1 it stalls at 4 bits and, at kappa 1000,
+    diverges at 8 bits in two of three seeds."""
+    rows = []
+    for kappa in (10.0, 1000.0):
+        for seed in SEEDS:
+            rows += [row(run_id=f"svrg-{kappa}-{seed}", algorithm="svrg", seed=seed, epoch=e, condition_number=kappa,
+                         grad_norm=0.5 * 1e-6 ** e) for e in range(3)]
+            for factor in (1.0, 10.0):
+                for bits in (4, 8):
+                    if bits == 4 and factor == 1.0:
+                        values, status = [0.5, 0.5, 0.5], "ok"
+                    elif factor == 1.0 and kappa == 1000.0 and seed < 2:
+                        values, status = [0.5, 40.0, math.inf], "diverged"
+                    elif bits == 4:
+                        values, status = [0.5, 0.1, 0.05], "ok"
+                    else:
+                        values, status = [0.5, 1e-6, 1e-13], "ok"
+                    rows += [row(run_id=f"halp-{kappa}-{seed}-{factor}-{bits}", algorithm="halp", bits=bits,
+                                 mu_factor=factor, seed=seed, epoch=e, condition_number=kappa, grad_norm=v,
+                                 status=status) for e, v in enumerate(values)]
+    return Table.from_records(rows)
+
+
+def test_bits_needed_draws_a_panel_per_mu_factor_and_counts_bits_where_most_seeds_reached():
+    fig = bits_needed(mu_sweep_table())
+    *panels, right = fig.axes
+    assert [ax.get_title() for ax in panels] == ["mu_factor=1", "mu_factor=10"]
+    # the float64 reference has no mu_factor: drawn in both panels
+    assert all("SVRG" in lines_by_label(ax) for ax in panels)
+    assert panels[0].get_ylim() == panels[1].get_ylim()
+    needed = lines_by_label(right)
+    # kappa 10: 8 bits reach under both factors; kappa 1000: two of three seeds diverge at mu_factor 1
+    assert list(needed["HALP (mu_factor=10)"].get_ydata()) == [8, 8]
+    ys = list(needed["HALP (mu_factor=1)"].get_ydata())
+    assert ys[0] == 8 and math.isnan(ys[1])
+    beyond = [h for h in right.collections if h.get_label() == "more than 8 bits"]
+    assert len(beyond) == 1 and list(beyond[0].get_offsets()[:, 0]) == [1000.0]
+    # one legend for the panels names every outcome drawn
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert {"reached", "floor (ended above the target)", "stalled (never moved)", "diverged"} <= set(labels)
+
+
+def test_bits_needed_marks_each_point_with_its_seeds_outcome():
+    table = mu_sweep_table().where(mu_factor=[None, 1.0])
+    fig = bits_needed(table)
+    left = fig.axes[0]
+    # HALP(4) at mu_factor 1 never moves: an open square at its start value at both kappas
+    squares = [c for c in left.collections if len(c.get_offsets()) == 2 and
+               all(float(y) == 0.5 for _, y in c.get_offsets())]
+    assert squares and all(len(c.get_facecolors()) == 0 or c.get_facecolors()[0][3] == 0 for c in squares)
+    assert "stalled (never moved)" in {t.get_text() for t in left.get_legend().get_texts()}
+
+
+def test_bits_needed_refuses_a_metric_that_is_not_an_error():
+    with pytest.raises(ValueError, match="metric must be one of gap, grad_norm, dist"):
+        bits_needed(synthetic_table(), metric="test_acc")
+
+
+def test_figures_fill_rows_of_the_columns_asked_for():
+    from lpsim.plots._common import new_figure
+
+    fig, axes = new_figure(3, columns=2)
+    assert len(axes) == 3 and len(fig.axes) == 3
+    rows = sorted({round(ax.get_position().y0, 3) for ax in axes})
+    assert len(rows) == 2
+
+
+def test_bits_needed_matches_a_reference_run_with_its_own_epochs_when_told():
+    rows = []
+    for kappa in (10.0, 1000.0):
+        rows += [row(run_id=f"svrg-{kappa}", algorithm="svrg", epochs=60, epoch=e, condition_number=kappa,
+                     grad_norm=v) for e, v in enumerate([0.5, 1e-3, 1e-6])]
+        rows += [row(run_id=f"halp-{kappa}", algorithm="halp", bits=8, epochs=10, epoch=e, condition_number=kappa,
+                     grad_norm=v) for e, v in enumerate([0.5, 1e-3, 5e-6])]
+    table = Table.from_records(rows)
+    alone = lines_by_label(bits_needed(table).axes[-1])["HALP"].get_ydata()
+    matched = lines_by_label(bits_needed(table, reference_settings=("epochs",)).axes[-1])["HALP"].get_ydata()
+    assert all(math.isnan(v) for v in alone) and list(matched) == [8, 8]
+    study = Study.create("p", overrides={"svrg": {"epochs": 60}}, plots=[{"kind": "bits_needed"}])
+    drawn = lines_by_label(draw(study.plots[0], table, study.reference_settings).axes[-1])["HALP"].get_ydata()
+    assert list(drawn) == [8, 8]

@@ -360,7 +360,7 @@ def test_plot_where_matches_any_spelling_of_a_format():
 # sha256 of each shipped study's run ids in order: results folders of the shipped studies made by
 # earlier versions keep resuming (change only together with SEMANTICS_VERSION).
 SHIPPED_RUN_IDS = {
-    "bits_vs_condition": "41f88e531e8ce4d1",
+    "bits_vs_condition": "e8fa176aab5848c9",  # with the mu_factor axis and a third seed (see below)
     "convergence_8bit": "4217d26752126f76",
     "energy": "707515256fdbfe74",
     "error_vs_bits": "d0d3f9def1c61d29",
@@ -377,6 +377,17 @@ def test_shipped_studies_keep_their_run_ids(name):
     path = Path(__file__).resolve().parents[2] / "studies" / f"{name}.toml"
     ids = " ".join(run.id for run in Study.from_toml(path).runs())
     assert hashlib.sha256(ids.encode()).hexdigest()[:16] == SHIPPED_RUN_IDS[name]
+
+
+def test_bits_vs_condition_keeps_the_runs_it_had_before_its_mu_factor_axis():
+    # the study gained mu_factor = 10 and 100 and a third seed; at mu_factor = 1 (the default mu) and seeds 0
+    # and 1 its runs are the earlier study's, id for id and in order, so their stored results stay valid
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "studies" / "bits_vs_condition.toml"
+    runs = Study.from_toml(path).runs()
+    earlier = " ".join(r.id for r in runs if r["mu_factor"] is None and r["seed"] in (0, 1))
+    assert hashlib.sha256(earlier.encode()).hexdigest()[:16] == "41f88e531e8ce4d1"
 
 
 @pytest.mark.parametrize("sections, where, why", [

@@ -23,6 +23,7 @@ def test_doc_examples_run(capsys):
     out = capsys.readouterr().out
     assert "10 runs" in out and "10 ran, 0 skipped; ['error_vs_bits.png', 'error_vs_bits.pdf']" in out
     assert "1 ran; [(True, 'is empty')]" in out  # the damaged run file was rerun
+    assert "reached floor stalled diverged" in out  # the outcome example judges as it says
 
 
 def test_doc_lists_every_parameter():
