@@ -41,6 +41,7 @@ from ..formats.floating import FloatFormat
 from ..formats.presets import BINARY16
 from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
 from . import _arith_kernels as K
+from . import _mac
 from .codec import fixed_params, float_layout, float_params
 from .registry import kernels_for
 
@@ -208,7 +209,10 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
     m = a_codes.shape[0]
     p = b_rows.shape[0]
     status = np.zeros((m, p), dtype=np.int64)
-    if integer:
+    fast_path = _mac.register_values(plan, a, b, status, key, integer, wrap)
+    if fast_path is not None:
+        values, wide = fast_path
+    elif integer:
         values = _integer_reduce(plan, a_codes, b_rows, status, wrap)
         wide = None
     else:
