@@ -55,7 +55,7 @@ def holds(fmt: FloatFormat, values) -> bool:
 
 def exact_in_float64(values) -> bool:
     """Every value, and every sum rounding works on, stays away from float64's limits."""
-    return values is not None and values[0] <= 53 and values[1] >= -1000 and values[2] <= 2.0 ** 1000
+    return values is not None and values[0] <= 53 and values[1] >= -400 and values[2] <= 2.0 ** 400
 
 
 # -- recipes -------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def round_register(register) -> M.RoundReg | None:
     if not isinstance(register, FloatRegister):
         return None
     fmt = register.fmt
-    if not (fmt.subnormals and fmt.man_bits <= 50 and fmt.emin - fmt.man_bits >= -1000 and fmt.emax <= 1000):
+    if not (fmt.subnormals and fmt.man_bits <= 50 and fmt.emin - fmt.man_bits >= -400 and fmt.emax <= 400):
         return None
     rounding = register.rounding
     return M.RoundReg(man_bits=fmt.man_bits, emin=fmt.emin, max_value=fmt.max,

@@ -78,7 +78,10 @@ def _tiles(m, p, cols):
 
 @jit(parallel=True)
 def native_sequential(L, R, out, plus):
-    """Sequential order: acc = p_0, acc = acc + p_k in L's dtype (float32 or float64)."""
+    """Sequential order: acc = p_0, acc = acc + p_k in L's dtype (float32 or float64).
+
+    The inner loops run over 1-d row views (not 2-d indexing): only then does LLVM vectorize
+    them (about 7x on this loop)."""
     m, n = L.shape
     p = R.shape[1]
     row_tiles = (m + TILE_ROWS - 1) // TILE_ROWS
@@ -90,18 +93,21 @@ def native_sequential(L, R, out, plus):
         cols = min(TILE_COLS, p - j0)
         acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
         if n > 0:
+            first = R[0, j0:j0 + cols]
             for r in range(rows):
                 a = L[i0 + r, 0]
+                row = acc[r]
                 for j in range(cols):
-                    acc[r, j] = a * R[0, j0 + j] + plus
-            for k in range(1, n):
-                for r in range(rows):
-                    a = L[i0 + r, k]
-                    for j in range(cols):
-                        acc[r, j] = acc[r, j] + a * R[k, j0 + j]
+                    row[j] = a * first[j] + plus
+        for k in range(1, n):
+            Rk = R[k, j0:j0 + cols]
+            for r in range(rows):
+                a = L[i0 + r, k]
+                row = acc[r]
+                for j in range(cols):
+                    row[j] = row[j] + a * Rk[j]
         for r in range(rows):
-            for j in range(cols):
-                out[i0 + r, j0 + j] = acc[r, j]
+            out[i0 + r, j0:j0 + cols] = acc[r, :cols]
 
 
 @jit(parallel=True)
@@ -121,26 +127,30 @@ def native_chunked(L, R, out, chunk, plus):
         total = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
+            first = R[start, j0:j0 + cols]
             for r in range(rows):
                 a = L[i0 + r, start]
+                row = acc[r]
                 for j in range(cols):
-                    acc[r, j] = a * R[start, j0 + j] + plus
+                    row[j] = a * first[j] + plus
             for k in range(start + 1, stop):
+                Rk = R[k, j0:j0 + cols]
                 for r in range(rows):
                     a = L[i0 + r, k]
+                    row = acc[r]
                     for j in range(cols):
-                        acc[r, j] = acc[r, j] + a * R[k, j0 + j]
-            if start == 0:
-                for r in range(rows):
+                        row[j] = row[j] + a * Rk[j]
+            for r in range(rows):
+                row = acc[r]
+                sums = total[r]
+                if start == 0:
                     for j in range(cols):
-                        total[r, j] = acc[r, j]
-            else:
-                for r in range(rows):
+                        sums[j] = row[j]
+                else:
                     for j in range(cols):
-                        total[r, j] = total[r, j] + acc[r, j]
+                        sums[j] = sums[j] + row[j]
         for r in range(rows):
-            for j in range(cols):
-                out[i0 + r, j0 + j] = total[r, j]
+            out[i0 + r, j0:j0 + cols] = total[r, :cols]
 
 
 @jit(parallel=True)
@@ -157,20 +167,23 @@ def native_pairwise(L, R, out, plus):
         level = np.zeros((max(n, 1), PAIRWISE_COLS), dtype=out.dtype)
         for k in range(n):
             a = L[i, k]
+            Rk = R[k, j0:j0 + cols]
+            row = level[k]
             for j in range(cols):
-                level[k, j] = a * R[k, j0 + j] + plus
+                row[j] = a * Rk[j] + plus
         count = n
         while count > 1:
             half = count // 2
             for h in range(half):
+                left = level[2 * h]
+                right = level[2 * h + 1]
+                row = level[h]
                 for j in range(cols):
-                    level[h, j] = level[2 * h, j] + level[2 * h + 1, j]
+                    row[j] = left[j] + right[j]
             if count % 2:
-                for j in range(cols):
-                    level[half, j] = level[count - 1, j]
+                level[half, :cols] = level[count - 1, :cols]
             count = half + count % 2
-        for j in range(cols):
-            out[i, j0 + j] = level[0, j]
+        out[i, j0:j0 + cols] = level[0, :cols]
 
 
 # -- integer registers on int64 lanes ---------------------------------------------------------------
@@ -210,23 +223,29 @@ def int_tile(L, R, out, status, A, F, chunk):
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             for k in range(start, stop):
+                Rk = R[k, j0:j0 + cols]
                 for r in range(rows):
                     a = np.int64(L[i0 + r, k])
+                    row = acc[r]
+                    flags = bad[r]
                     for j in range(cols):
-                        v = a * np.int64(R[k, j0 + j])
+                        v = a * np.int64(Rk[j])
                         if k > start:
-                            v += acc[r, j]
+                            v += row[j]
                         v, over = _int_into(v, A.kind, A.overflow, A.bits, A.code_min, A.code_max)
-                        acc[r, j] = v
-                        bad[r, j] |= over
+                        row[j] = v
+                        flags[j] |= over
             for r in range(rows):
+                row = acc[r]
+                sums = total[r]
+                flags = bad[r]
                 for j in range(cols):
-                    v = acc[r, j]
+                    v = row[j]
                     if start > 0:
-                        v += total[r, j]
+                        v += sums[j]
                     v, over = _int_into(v, F.kind, F.overflow, F.bits, F.code_min, F.code_max)
-                    total[r, j] = v
-                    bad[r, j] |= over
+                    sums[j] = v
+                    flags[j] |= over
         for r in range(rows):
             for j in range(cols):
                 out[i0 + r, j0 + j] = total[r, j]
@@ -267,18 +286,28 @@ def fill_random(buf, count, seed, stream, base, two_words):
         buf[e] = random64(seed, stream, base + np.uint64(e), two_words)
 
 
+MANTISSA = np.uint64((1 << 52) - 1)
+
+
+@jit(inline="always")
+def pow2(e):
+    """2.0**e for -1022 <= e <= 1023, built from its bits (math.ldexp is a slow library call)."""
+    return np.uint64(np.uint64(e + 1023) << np.uint64(52)).view(np.float64)
+
+
 @jit(inline="always")
 def _stochastic_away(d, e1, q, random_bits, u):
     """Stochastic rounding of a magnitude whose discarded part is (d + e1) / 2**q in (0, 1]:
     (away?, status). t = floor(fraction * 2**r) from the exact parts; r = 0 means exact
     probabilities (compare the first 64 random bits, undecided only on equality)."""
     rr = random_bits if random_bits > 0 else 64
-    D = math.ldexp(d, rr - q)
-    eps = math.ldexp(e1, rr - q)
+    scale = pow2(-q)
+    D = d * scale * pow2(rr)
+    eps = e1 * scale * pow2(rr)
     F = math.floor(D)
     g = D - F
     integral = False
-    if d == math.ldexp(1.0, q):  # the fraction is 1 + e1 / 2**q with e1 < 0
+    if d == pow2(q):  # the fraction is 1 + e1 / 2**q with e1 < 0
         fe = math.floor(eps)
         t = (np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - rr)) - np.uint64(-(np.int64(fe) + 1))
         integral = eps == fe
@@ -316,14 +345,14 @@ def round_sum(s, err, R, u):
     negative = s < 0.0
     ms = -s if negative else s
     e1 = -err if negative else err
-    fr, ex = math.frexp(ms)
-    E = ex - 1
-    if fr == 0.5 and e1 < 0.0:
+    bits = np.float64(ms).view(np.uint64)  # normal: the caller keeps every value above 2**-800
+    E = np.int64(bits >> np.uint64(52)) - 1023
+    if (bits & MANTISSA) == np.uint64(0) and e1 < 0.0:
         E -= 1  # just below a power of two: the finer binade's grid
     q = max(E, R.emin) - R.man_bits
-    ulp = math.ldexp(1.0, q)
-    k = math.floor(math.ldexp(ms, -q))
-    lo = math.ldexp(k, q)
+    ulp = pow2(q)
+    k = math.floor(ms * pow2(-q))
+    lo = k * ulp
     d = ms - lo
     if d == 0.0 and e1 == 0.0:
         result = ms
@@ -403,77 +432,96 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
     two_p = P.random_bits == 0 or P.random_bits > 32
     two_a = A.random_bits == 0 or A.random_bits > 32
     two_f = F.random_bits == 0 or F.random_bits > 32
-    block = 16
+    block = 16  # outputs summed side by side: their independent dependency chains overlap in the CPU
     n_blocks = (m * p + block - 1) // block
+    width = max(n, 1)
     for b in prange(n_blocks):
-        terms = np.empty(max(n, 1), dtype=np.float64)
-        sums = np.empty(max(n_chunks, 1), dtype=np.float64)
-        u_p = np.zeros(max(n, 1), dtype=np.uint64)
-        u_a = np.zeros(max(n, 1), dtype=np.uint64)
+        first = b * block
+        count = min(block, m * p - first)
+        terms = np.zeros((block, width), dtype=np.float64)
+        u_a = np.zeros((block, width), dtype=np.uint64)
+        u_p = np.zeros(width, dtype=np.uint64)
         u_f = np.zeros(max(n_chunks, 1), dtype=np.uint64)
-        for o_local in range(b * block, min(b * block + block, m * p)):
-            i = o_local // p
-            k = o_local % p
-            o = np.uint64(offset) + np.uint64(o_local)
-            base = o * np.uint64(n)
+        sums = np.empty(max(n_chunks, 1), dtype=np.float64)
+        states = np.zeros(block, dtype=np.int64)
+        values = np.zeros(block, dtype=np.float64)
+        for c in range(count):
+            i = (first + c) // p
+            k = (first + c) % p
+            base = (np.uint64(offset) + np.uint64(first + c)) * np.uint64(n)
             if product_rounds and _is_stochastic(P):
                 fill_random(u_p, n, seed, s_product, base, two_p)
             if _is_stochastic(A):
-                fill_random(u_a, n, seed, s_acc, base, two_a)
-            if order == CHUNKED and _is_stochastic(F):
-                fill_random(u_f, n_chunks, seed, s_final, o * np.uint64(n_chunks), two_f)
-            st = OK
+                fill_random(u_a[c], n, seed, s_acc, base, two_a)
+            row = terms[c]
             for j in range(n):
                 v = L[i, j] * Rt[k, j] + plus
                 if product_rounds:
                     v, st = round_sum(v, 0.0, P, u_p[j])
                     if st != OK:
+                        states[c] = st
                         break
-                terms[j] = v
-            value = 0.0
-            if st == OK and n > 0:
-                if order == SEQUENTIAL:
-                    value, st = round_sum(terms[0], 0.0, A, u_a[0])
-                    for j in range(1, n):
-                        if st != OK:
-                            break
-                        value, st = register_add(value, terms[j], A, u_a[j])
-                elif order == PAIRWISE:
+                row[j] = v
+        if n > 0 and order == SEQUENTIAL:
+            for c in range(count):
+                if states[c] == OK:
+                    values[c], states[c] = round_sum(terms[c, 0], 0.0, A, u_a[c, 0])
+            for j in range(1, n):
+                for c in range(count):
+                    if states[c] == OK:
+                        values[c], states[c] = register_add(values[c], terms[c, j], A, u_a[c, j])
+        elif n > 0:
+            for c in range(count):
+                st = states[c]
+                if st != OK:
+                    continue
+                row = terms[c]
+                randoms = u_a[c]
+                value = 0.0
+                if order == PAIRWISE:
                     if n == 1:
-                        value, st = round_sum(terms[0], 0.0, A, u_a[0])
+                        value, st = round_sum(row[0], 0.0, A, randoms[0])
                     else:
-                        count = n
+                        size = n
                         event = 0
-                        while count > 1 and st == OK:
-                            half = count // 2
+                        while size > 1 and st == OK:
+                            half = size // 2
                             for h in range(half):
-                                terms[h], st = register_add(terms[2 * h], terms[2 * h + 1], A, u_a[event])
+                                row[h], st = register_add(row[2 * h], row[2 * h + 1], A, randoms[event])
                                 event += 1
                                 if st != OK:
                                     break
-                            if count % 2:
-                                terms[half] = terms[count - 1]
-                            count = half + count % 2
-                        value = terms[0]
+                            if size % 2:
+                                row[half] = row[size - 1]
+                            size = half + size % 2
+                        value = row[0]
                 else:
-                    for c in range(n_chunks):
-                        start = c * chunk
-                        total, st = round_sum(terms[start], 0.0, A, u_a[start])
+                    o = np.uint64(offset) + np.uint64(first + c)
+                    if _is_stochastic(F):
+                        fill_random(u_f, n_chunks, seed, s_final, o * np.uint64(n_chunks), two_f)
+                    for h in range(n_chunks):
+                        start = h * chunk
+                        total, st = round_sum(row[start], 0.0, A, randoms[start])
                         for j in range(start + 1, min(start + chunk, n)):
                             if st != OK:
                                 break
-                            total, st = register_add(total, terms[j], A, u_a[j])
+                            total, st = register_add(total, row[j], A, randoms[j])
                         if st != OK:
                             break
-                        sums[c] = total
+                        sums[h] = total
                     if st == OK:
                         value, st = round_sum(sums[0], 0.0, F, u_f[0])
-                        for c in range(1, n_chunks):
+                        for h in range(1, n_chunks):
                             if st != OK:
                                 break
-                            value, st = register_add(value, sums[c], F, u_f[c])
-            status[i, k] = st
-            out[i, k] = value if st == OK else 0.0
+                            value, st = register_add(value, sums[h], F, u_f[h])
+                values[c] = value
+                states[c] = st
+        for c in range(count):
+            i = (first + c) // p
+            k = (first + c) % p
+            status[i, k] = states[c]
+            out[i, k] = values[c] if states[c] == OK else 0.0
 
 
 @jit
