@@ -152,7 +152,7 @@ _RECIPES: dict = {}
 
 def recipe(plan: DotPlan, integer: bool, wrap):
     """The fast path for a plan (remembered by the plan's identity; the entry keeps it alive)."""
-    hit = _RECIPES.get(id(plan))
+    hit = _RECIPES.get((id(plan), integer))
     if hit is not None and hit[0] is plan:
         return hit[1]
     if integer:
@@ -161,7 +161,7 @@ def recipe(plan: DotPlan, integer: bool, wrap):
         chosen = _native_recipe(plan) or _rounded_recipe(plan)
     if len(_RECIPES) > 4096:
         _RECIPES.clear()
-    _RECIPES[id(plan)] = (plan, chosen)
+    _RECIPES[(id(plan), integer)] = (plan, chosen)
     return chosen
 
 
@@ -172,9 +172,26 @@ def _log2(unit) -> int:
 # -- running them --------------------------------------------------------------------------------
 
 
+_TABLES: dict = {}
+
+
 def float_values(q: QArray) -> np.ndarray:
-    _, decode = kernels_for(q.fmt)
-    return np.asarray(decode(q.codes, q.fmt), dtype=np.float64)
+    """The exact float64 values of q's elements (a lookup table for formats of at most 16 bits,
+    remembered by the format's identity: decoding and hashing cost more than a short dot)."""
+    fmt = q.fmt
+    if isinstance(fmt, FixedPoint):
+        return q.codes.astype(np.float64) * fmt.step
+    if isinstance(fmt, FloatFormat) and fmt.bits <= 16:
+        hit = _TABLES.get(id(fmt))
+        if hit is None or hit[0] is not fmt:
+            _, decode = kernels_for(fmt)
+            hit = (fmt, np.asarray(decode(np.arange(1 << fmt.bits, dtype=fmt.code_dtype), fmt), dtype=np.float64))
+            if len(_TABLES) > 256:
+                _TABLES.clear()
+            _TABLES[id(fmt)] = hit
+        return hit[1][q.codes]
+    _, decode = kernels_for(fmt)
+    return np.asarray(decode(q.codes, fmt), dtype=np.float64)
 
 
 def _layout(a: QArray, b: QArray, a_terms: np.ndarray, b_terms: np.ndarray):
@@ -194,6 +211,50 @@ def _terms_rt(a: QArray, b: QArray, a_terms, b_terms):
     return L, Rt
 
 
+_NAN_CODES = {np.float32: np.uint32(0x7FC00000), np.float64: np.uint64(0x7FF8000000000000)}
+_CODE_VIEWS = {np.float32: np.uint32, np.float64: np.uint64}
+
+
+def _native_values(chosen, plan: DotPlan, a: QArray, b: QArray, m: int, p: int) -> np.ndarray:
+    """The register values (in the register's numpy dtype) of a native recipe, shape (m, p)."""
+    _, dtype, order, chunk, final = chosen
+    L, R, _ = _layout(a, b, float_values(a).astype(dtype), float_values(b).astype(dtype))
+    L, R = np.ascontiguousarray(L), np.ascontiguousarray(R)
+    out = np.zeros((L.shape[0], R.shape[1]), dtype=final or dtype)
+    if out.size:
+        plus = dtype(0.0 if plan.fixed_operands else -0.0)
+        threads.apply(m * p * a.shape[-1])
+        if order is Order.SEQUENTIAL:
+            M.native_sequential(L, R, out, plus)
+        elif order is Order.PAIRWISE:
+            M.native_pairwise(L, R, out, plus)
+        else:
+            M.native_chunked(L, R, out, chunk, plus)
+    return out.reshape(m, p)
+
+
+def native_codes(plan: DotPlan, a: QArray, b: QArray, out_shape) -> np.ndarray | None:
+    """Result codes of a native float path whose register is the result format (out=None): the
+    IEEE bits of the float32 / float64 register values, every NaN as the format's positive NaN
+    (as the exact engine rounds NaN). None if the plan has no native path."""
+    chosen = None if _integer_only(plan) else recipe(plan, False, None)
+    if chosen is None or chosen[0] != "native":
+        return None
+    m = a.shape[0] if a.ndim == 2 else 1
+    p = b.shape[1] if b.ndim == 2 else 1
+    values = _native_values(chosen, plan, a, b, m, p)
+    dtype = values.dtype.type
+    codes = values.view(_CODE_VIEWS[dtype])
+    nan = values != values
+    if nan.any():
+        codes = np.where(nan, _NAN_CODES[dtype], codes)
+    return codes.reshape(-1)
+
+
+def _integer_only(plan: DotPlan) -> bool:
+    return not any(isinstance(r, FloatRegister) for r in plan.accumulator.registers)
+
+
 def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key: RandomKey, integer: bool, wrap):
     """(int64 values, None) or (None, wide values) of every output's result register, or None."""
     chosen = recipe(plan, integer, wrap)
@@ -201,7 +262,7 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         return None
     m, p = status.shape
     kind = chosen[0]
-    threads.apply()
+    threads.apply(m * p * a.shape[-1])
     if kind == "wrap32":
         out = np.zeros((m, p), dtype=np.int64)
         L, Rt = _terms_rt(a, b, a.element_codes, b.element_codes)
@@ -222,18 +283,7 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         return out.reshape(m, p), None
     plus = 0.0 if plan.fixed_operands else -0.0
     if kind == "native":
-        _, dtype, order, chunk, final = chosen
-        L, R, transposed = _layout(a, b, float_values(a).astype(dtype), float_values(b).astype(dtype))
-        L, R = np.ascontiguousarray(L), np.ascontiguousarray(R)
-        out = np.zeros((L.shape[0], R.shape[1]), dtype=final or dtype)
-        if out.size:
-            if order is Order.SEQUENTIAL:
-                M.native_sequential(L, R, out, dtype(plus))
-            elif order is Order.PAIRWISE:
-                M.native_pairwise(L, R, out, dtype(plus))
-            else:
-                M.native_chunked(L, R, out, chunk, dtype(plus))
-        values = out.astype(np.float64).reshape(m, p)
+        values = _native_values(chosen, plan, a, b, m, p).astype(np.float64)
     else:
         _, P, A, F, product_rounds, order, chunk = chosen
         L, Rt = _terms_rt(a, b, float_values(a), float_values(b))

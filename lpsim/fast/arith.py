@@ -202,6 +202,10 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
                                        seed=seed, stream=stream, offset=offset)
         return _fallback(f"{op} {route[2]}", exact_call)
     integer, direct, _, code_dtype, shift, wrap = route
+    if out is None:
+        native = _mac.native_codes(plan, a, b, out_shape)
+        if native is not None:
+            return _result(native, out_shape, fmt, code_dtype)
 
     a_codes = a.element_codes
     if a_codes.ndim == 1:

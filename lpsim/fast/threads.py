@@ -54,9 +54,13 @@ def using_threads(n: int | None):
         _setting = previous
 
 
-def apply() -> None:
-    """Set Numba's thread count for the calling thread before a parallel kernel runs."""
-    numba.set_num_threads(get_threads())
+SMALL_WORK = 1 << 18  # multiply-accumulates below which waking other threads costs more than it saves
+
+
+def apply(work: int) -> None:
+    """Set Numba's thread count for the calling thread before a parallel kernel runs ``work``
+    multiply-accumulates (one thread for small work: results do not depend on the count)."""
+    numba.set_num_threads(1 if work < SMALL_WORK else get_threads())
 
 
 __all__ = ["set_threads", "get_threads", "using_threads"]
