@@ -34,19 +34,11 @@ from numba import prange
 from ._config import jit
 from ._arith_kernels import wide_from_float
 from ._rng_kernels import element_word
+from ._round_kernels import NEAREST_AWAY, NEAREST_EVEN, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE
 
 OK = 0
 FAILED = 1
 NEEDS_EXACT = 2
-
-# rounding mode codes (lpsim.formats.rounding.RoundingMode.code)
-NEAREST_EVEN = 0
-NEAREST_AWAY = 1
-TOWARD_ZERO = 2
-TOWARD_POSITIVE = 3
-TOWARD_NEGATIVE = 4
-TO_ODD = 5
-STOCHASTIC = 6
 
 SEQUENTIAL = 0
 PAIRWISE = 1
@@ -69,8 +61,18 @@ IntTileReg = namedtuple("IntTileReg", "kind overflow bits code_min code_max")
 IntTileReg.__doc__ = "An integer register for ``int_tile``: kind (exact or integer), overflow code, range."
 
 
-def _tiles(m, p, cols):
-    return m, (p + cols - 1) // cols
+@jit(inline="always")
+def tile_count(m, p):
+    return ((m + TILE_ROWS - 1) // TILE_ROWS) * ((p + TILE_COLS - 1) // TILE_COLS)
+
+
+@jit(inline="always")
+def tile_bounds(t, m, p):
+    """First row and column, and the number of rows and columns, of output tile t."""
+    col_tiles = (p + TILE_COLS - 1) // TILE_COLS
+    i0 = (t // col_tiles) * TILE_ROWS
+    j0 = (t % col_tiles) * TILE_COLS
+    return i0, j0, min(TILE_ROWS, m - i0), min(TILE_COLS, p - j0)
 
 
 # -- native IEEE float paths ---------------------------------------------------------------------
@@ -84,13 +86,8 @@ def native_sequential(L, R, out, plus):
     them (about 7x on this loop)."""
     m, n = L.shape
     p = R.shape[1]
-    row_tiles = (m + TILE_ROWS - 1) // TILE_ROWS
-    col_tiles = (p + TILE_COLS - 1) // TILE_COLS
-    for t in prange(row_tiles * col_tiles):
-        i0 = (t // col_tiles) * TILE_ROWS
-        j0 = (t % col_tiles) * TILE_COLS
-        rows = min(TILE_ROWS, m - i0)
-        cols = min(TILE_COLS, p - j0)
+    for t in prange(tile_count(m, p)):
+        i0, j0, rows, cols = tile_bounds(t, m, p)
         acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
         if n > 0:
             first = R[0, j0:j0 + cols]
@@ -116,13 +113,8 @@ def native_chunked(L, R, out, chunk, plus):
     entered and added sequentially in out's dtype (as wide or wider)."""
     m, n = L.shape
     p = R.shape[1]
-    row_tiles = (m + TILE_ROWS - 1) // TILE_ROWS
-    col_tiles = (p + TILE_COLS - 1) // TILE_COLS
-    for t in prange(row_tiles * col_tiles):
-        i0 = (t // col_tiles) * TILE_ROWS
-        j0 = (t % col_tiles) * TILE_COLS
-        rows = min(TILE_ROWS, m - i0)
-        cols = min(TILE_COLS, p - j0)
+    for t in prange(tile_count(m, p)):
+        i0, j0, rows, cols = tile_bounds(t, m, p)
         acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=L.dtype)
         total = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
         for start in range(0, n, chunk):
@@ -210,13 +202,8 @@ def int_tile(L, R, out, status, A, F, chunk):
     products). An overflow under 'error' marks the output FAILED (the exact engine then raises)."""
     m, n = L.shape
     p = R.shape[1]
-    row_tiles = (m + TILE_ROWS - 1) // TILE_ROWS
-    col_tiles = (p + TILE_COLS - 1) // TILE_COLS
-    for t in prange(row_tiles * col_tiles):
-        i0 = (t // col_tiles) * TILE_ROWS
-        j0 = (t % col_tiles) * TILE_COLS
-        rows = min(TILE_ROWS, m - i0)
-        cols = min(TILE_COLS, p - j0)
+    for t in prange(tile_count(m, p)):
+        i0, j0, rows, cols = tile_bounds(t, m, p)
         acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.int64)
         total = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.int64)
         bad = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.bool_)
