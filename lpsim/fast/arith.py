@@ -2,7 +2,9 @@
 
 Every function validates exactly as lpsim.exact.arith (the same checks, in the same order,
 so both engines raise the same exceptions), converts operands to arrays, and runs a
-compiled kernel (``_arith_kernels``):
+compiled kernel. Reductions first try the multiply-accumulate fast paths (``_mac``:
+native float32/float64, integer tiles, a rounding kernel for other float registers;
+docs/arithmetic.md, "The fast engine"); otherwise (``_arith_kernels``):
 
 * fixed-point reductions whose registers are all integer or exact run on int64 codes
   (wrapping accumulators in sequential or pairwise order as one vectorizable sum);
