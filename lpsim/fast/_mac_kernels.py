@@ -283,6 +283,15 @@ def pow2(e):
 
 
 @jit(inline="always")
+def to_u64(x):
+    """A nonnegative integral float64 below 2**64 as uint64 (a direct cast goes through int64
+    and breaks at 2**63)."""
+    if x >= 9223372036854775808.0:
+        return np.uint64(np.int64(x - 9223372036854775808.0)) + np.uint64(9223372036854775808)
+    return np.uint64(np.int64(x))
+
+
+@jit(inline="always")
 def _stochastic_away(d, e1, q, random_bits, u):
     """Stochastic rounding of a magnitude whose discarded part is (d + e1) / 2**q in (0, 1]:
     (away?, status). t = floor(fraction * 2**r) from the exact parts; r = 0 means exact
@@ -299,14 +308,14 @@ def _stochastic_away(d, e1, q, random_bits, u):
         t = (np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - rr)) - np.uint64(-(np.int64(fe) + 1))
         integral = eps == fe
     elif eps == 0.0:
-        t = np.uint64(F)
+        t = to_u64(F)
         integral = g == 0.0
     elif g == 0.0:
         fe = math.floor(eps)
-        t = np.uint64(F) + np.uint64(np.int64(fe))
+        t = to_u64(F) + np.uint64(np.int64(fe))
         integral = eps == fe
     else:
-        t = np.uint64(F)
+        t = to_u64(F)
     u = u >> np.uint64(64 - rr) if rr < 64 else u
     if random_bits > 0:
         return u < t, OK
