@@ -6,7 +6,9 @@ machine code is cached on disk (``cache=True``) so a fresh process loads it
 instead of recompiling; Numba keys the cache on the source file and the CPU.
 Kernels are serial: their random bits depend only on the element index, so the
 results would not change with threads, but serial kernels leave the parallelism
-to the caller (studies run many independent jobs at once).
+to the caller (studies run many independent jobs at once). The exception is the
+multiply-accumulate kernels (_mac_kernels.py, ``parallel=True``), which split outputs,
+never one output's sum, over ``lpsim.fast.threads`` threads.
 """
 
 from __future__ import annotations

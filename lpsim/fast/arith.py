@@ -2,7 +2,9 @@
 
 Every function validates exactly as lpsim.exact.arith (the same checks, in the same order,
 so both engines raise the same exceptions), converts operands to arrays, and runs a
-compiled kernel (``_arith_kernels``):
+compiled kernel. Reductions first try the multiply-accumulate fast paths (``_mac``:
+native float32/float64, integer tiles, a rounding kernel for other float registers;
+docs/arithmetic.md, "The fast engine"); otherwise (``_arith_kernels``):
 
 * fixed-point reductions whose registers are all integer or exact run on int64 codes
   (wrapping accumulators in sequential or pairwise order as one vectorizable sum);
@@ -40,6 +42,7 @@ from ..formats.floating import FloatFormat
 from ..formats.presets import BINARY16
 from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
 from . import _arith_kernels as K
+from . import _mac
 from ._memo import by_identity
 from .codec import fixed_params, float_layout, float_params
 from .fallback import FastArithmeticFallbackWarning, warn_once
@@ -188,12 +191,21 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
                                        seed=seed, stream=stream, offset=offset)
         return _fallback(f"{op} {route[2]}", exact_call)
     integer, direct, _, code_dtype, shift, wrap = route
+    if out is None:
+        native = _mac.native_codes(plan, a, b, out_shape)
+        if native is not None:
+            return _result(native, out_shape, fmt, code_dtype)
 
     a_codes = a.element_codes
     if a_codes.ndim == 1:
         a_codes = a_codes[None, :]
-    status = np.zeros((a_codes.shape[0], b_rows.shape[0]), dtype=np.int64)
-    if integer:
+    m = a_codes.shape[0]
+    p = b_rows.shape[0]
+    status = np.zeros((m, p), dtype=np.int64)
+    fast_path = _mac.register_values(plan, a, b, status, key, integer, wrap)
+    if fast_path is not None:
+        values, wide = fast_path
+    elif integer:
         values = _integer_reduce(plan, a_codes, b_rows, status, wrap)
         wide = None
     else:

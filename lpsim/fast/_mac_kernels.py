@@ -1,0 +1,530 @@
+"""Compiled multiply-accumulate fast paths (dot / matvec / matmul), bit-identical to lpsim.exact.
+
+Each kernel computes C[i, j] = sum_k L[i, k] * R[k, j] (``R`` row-major, or its transpose
+``Rt`` where a kernel walks one output at a time) with the summation order of
+lpsim.exact.accumulate, and parallelizes over *tiles of outputs* only (numba prange): one
+output is always summed by one thread in its stated order, so results never depend on the
+thread count. The argument for each path's exactness is in docs/arithmetic.md
+("Fast paths"); lpsim/fast/_mac.py chooses the path from the plan.
+
+``plus`` is added to every product as it enters a sum: -0.0 (which changes nothing) for float
+operands, +0.0 for fixed-point ones, whose products are integers without a signed zero.
+
+* ``native_*``: float32 / float64 registers rounding to nearest-even whose products are
+  exact in the register (or rounded into it by the same native type): native IEEE arithmetic,
+  loop k outside and a row of outputs inside, so the compiler vectorizes across outputs while
+  each output's sum stays sequential.
+* ``int_tile``: integer registers (saturate / error / wrap, chunked) on int64 lanes.
+* ``rounded_reduce``: any float register of at most 51 significant bits with subnormals, in
+  every rounding mode and stochastic rounding: each add is formed exactly as an unevaluated
+  float64 sum s + err (TwoSum) and rounded once into the register's grid. Cases it cannot
+  settle cheaply (NaN/inf into a non-IEEE register, overflow outside IEEE nearest / stochastic,
+  a stochastic tie at chance 2**-64) report NEEDS_EXACT and the Python side asks the exact
+  engine for that output.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import prange
+
+from ._config import jit
+from ._arith_kernels import wide_from_float
+from ._rng_kernels import element_word
+from ._round_kernels import NEAREST_AWAY, NEAREST_EVEN, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE
+
+OK = 0
+FAILED = 1
+NEEDS_EXACT = 2
+
+SEQUENTIAL = 0
+PAIRWISE = 1
+CHUNKED = 2
+
+# integer register kinds and overflow codes (lpsim.formats.rounding.Overflow.code for the latter)
+INT_EXACT = 0
+INT_REGISTER = 1
+
+TILE_ROWS = 4  # output rows sharing one pass over R (each R load feeds four accumulators)
+TILE_COLS = 256  # outputs per row of a tile: the accumulators stay in L1
+PAIRWISE_COLS = 32  # pairwise keeps all n products of a tile
+
+RoundReg = namedtuple("RoundReg", "man_bits emin max_value neg_zero ieee mode random_bits")
+RoundReg.__doc__ = """A float register for ``rounded_reduce``: precision and range of its format, whether it
+has -0, whether NaN/inf pass through as IEEE says (IEEE specials and overflow), its rounding
+mode code and random bits (0: exact probabilities)."""
+
+IntTileReg = namedtuple("IntTileReg", "kind overflow bits code_min code_max")
+IntTileReg.__doc__ = "An integer register for ``int_tile``: kind (exact or integer), overflow code, range."
+
+
+@jit(inline="always")
+def tile_count(m, p):
+    return ((m + TILE_ROWS - 1) // TILE_ROWS) * ((p + TILE_COLS - 1) // TILE_COLS)
+
+
+@jit(inline="always")
+def tile_bounds(t, m, p):
+    """First row and column, and the number of rows and columns, of output tile t."""
+    col_tiles = (p + TILE_COLS - 1) // TILE_COLS
+    i0 = (t // col_tiles) * TILE_ROWS
+    j0 = (t % col_tiles) * TILE_COLS
+    return i0, j0, min(TILE_ROWS, m - i0), min(TILE_COLS, p - j0)
+
+
+# -- native IEEE float paths ---------------------------------------------------------------------
+
+
+@jit(parallel=True)
+def native_sequential(L, R, out, plus):
+    """Sequential order: acc = p_0, acc = acc + p_k in L's dtype (float32 or float64).
+
+    The inner loops run over 1-d row views (not 2-d indexing): only then does LLVM vectorize
+    them (about 7x on this loop)."""
+    m, n = L.shape
+    p = R.shape[1]
+    for t in prange(tile_count(m, p)):
+        i0, j0, rows, cols = tile_bounds(t, m, p)
+        acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
+        if n > 0:
+            first = R[0, j0:j0 + cols]
+            for r in range(rows):
+                a = L[i0 + r, 0]
+                row = acc[r]
+                for j in range(cols):
+                    row[j] = a * first[j] + plus
+        for k in range(1, n):
+            Rk = R[k, j0:j0 + cols]
+            for r in range(rows):
+                a = L[i0 + r, k]
+                row = acc[r]
+                for j in range(cols):
+                    row[j] = row[j] + a * Rk[j]
+        for r in range(rows):
+            out[i0 + r, j0:j0 + cols] = acc[r, :cols]
+
+
+@jit(parallel=True)
+def native_chunked(L, R, out, chunk, plus):
+    """Chunked order: sequential inside chunks of ``chunk`` products in L's dtype, the chunk sums
+    entered and added sequentially in out's dtype (as wide or wider)."""
+    m, n = L.shape
+    p = R.shape[1]
+    for t in prange(tile_count(m, p)):
+        i0, j0, rows, cols = tile_bounds(t, m, p)
+        acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=L.dtype)
+        total = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            first = R[start, j0:j0 + cols]
+            for r in range(rows):
+                a = L[i0 + r, start]
+                row = acc[r]
+                for j in range(cols):
+                    row[j] = a * first[j] + plus
+            for k in range(start + 1, stop):
+                Rk = R[k, j0:j0 + cols]
+                for r in range(rows):
+                    a = L[i0 + r, k]
+                    row = acc[r]
+                    for j in range(cols):
+                        row[j] = row[j] + a * Rk[j]
+            for r in range(rows):
+                row = acc[r]
+                sums = total[r]
+                if start == 0:
+                    for j in range(cols):
+                        sums[j] = row[j]
+                else:
+                    for j in range(cols):
+                        sums[j] = sums[j] + row[j]
+        for r in range(rows):
+            out[i0 + r, j0:j0 + cols] = total[r, :cols]
+
+
+@jit(parallel=True)
+def native_pairwise(L, R, out, plus):
+    """Pairwise order (levels of neighbour sums, an odd last element moving up), across a row of
+    PAIRWISE_COLS outputs at once."""
+    m, n = L.shape
+    p = R.shape[1]
+    col_tiles = (p + PAIRWISE_COLS - 1) // PAIRWISE_COLS
+    for t in prange(m * col_tiles):
+        i = t // col_tiles
+        j0 = (t % col_tiles) * PAIRWISE_COLS
+        cols = min(PAIRWISE_COLS, p - j0)
+        level = np.zeros((max(n, 1), PAIRWISE_COLS), dtype=out.dtype)
+        for k in range(n):
+            a = L[i, k]
+            Rk = R[k, j0:j0 + cols]
+            row = level[k]
+            for j in range(cols):
+                row[j] = a * Rk[j] + plus
+        count = n
+        while count > 1:
+            half = count // 2
+            for h in range(half):
+                left = level[2 * h]
+                right = level[2 * h + 1]
+                row = level[h]
+                for j in range(cols):
+                    row[j] = left[j] + right[j]
+            if count % 2:
+                level[half, :cols] = level[count - 1, :cols]
+            count = half + count % 2
+        out[i, j0:j0 + cols] = level[0, :cols]
+
+
+# -- integer registers on int64 lanes ---------------------------------------------------------------
+
+
+@jit(inline="always")
+def _int_into(v, kind, overflow, bits, code_min, code_max):
+    """v brought into an integer register: (value, overflowed under 'error')."""
+    if kind == INT_EXACT:
+        return v, False
+    if overflow == 0:  # saturate
+        return min(max(v, code_min), code_max), False
+    if overflow == 1:  # wrap
+        mask = (np.uint64(1) << np.uint64(bits)) - np.uint64(1) if bits < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
+        return np.int64(((np.uint64(v) - np.uint64(code_min)) & mask) + np.uint64(code_min)), False
+    return v, v < code_min or v > code_max
+
+
+@jit(parallel=True)
+def int_tile(L, R, out, status, A, F, chunk):
+    """Integer codes: products exact in int64, added in register A (sequentially, or in chunks of
+    ``chunk`` whose sums are added in register F; chunk = n for plain sequential order). The
+    caller guarantees no partial sum leaves int64 (registers of at most 62 bits, bounded
+    products). An overflow under 'error' marks the output FAILED (the exact engine then raises)."""
+    m, n = L.shape
+    p = R.shape[1]
+    for t in prange(tile_count(m, p)):
+        i0, j0, rows, cols = tile_bounds(t, m, p)
+        acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.int64)
+        total = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.int64)
+        bad = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.bool_)
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            for k in range(start, stop):
+                Rk = R[k, j0:j0 + cols]
+                for r in range(rows):
+                    a = np.int64(L[i0 + r, k])
+                    row = acc[r]
+                    flags = bad[r]
+                    for j in range(cols):
+                        v = a * np.int64(Rk[j])
+                        if k > start:
+                            v += row[j]
+                        v, over = _int_into(v, A.kind, A.overflow, A.bits, A.code_min, A.code_max)
+                        row[j] = v
+                        flags[j] |= over
+            for r in range(rows):
+                row = acc[r]
+                sums = total[r]
+                flags = bad[r]
+                for j in range(cols):
+                    v = row[j]
+                    if start > 0:
+                        v += sums[j]
+                    v, over = _int_into(v, F.kind, F.overflow, F.bits, F.code_min, F.code_max)
+                    sums[j] = v
+                    flags[j] |= over
+        for r in range(rows):
+            for j in range(cols):
+                out[i0 + r, j0 + j] = total[r, j]
+                status[i0 + r, j0 + j] = FAILED if bad[r, j] else OK
+
+
+@jit(parallel=True)
+def int_wrap32(L, Rt, out, bits, code_min):
+    """A wrapping accumulator of at most 32 bits with narrow codes, sequential or pairwise: addition
+    mod 2**bits is associative, so int32 lanes (sums mod 2**32) wrapped once give the same bits;
+    the dot along k vectorizes (vpmaddwd). Parallel over output rows."""
+    m, n = L.shape
+    p = Rt.shape[0]
+    mask = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    for i in prange(m):
+        for k in range(p):
+            total = np.int32(0)
+            for j in range(n):
+                total = np.int32(total + np.int32(np.int32(L[i, j]) * np.int32(Rt[k, j])))
+            out[i, k] = np.int64(((np.uint64(np.int64(total)) - np.uint64(code_min)) & mask) + np.uint64(code_min))
+
+
+# -- any float register, exact sums rounded once -------------------------------------------------
+
+
+@jit(inline="always")
+def random64(seed, stream, index, two_words):
+    """The first 64 random bits of element ``index`` (the second word only when needed)."""
+    head = np.uint64(element_word(seed, stream, index, 0)) << np.uint64(32)
+    if two_words:
+        head |= np.uint64(element_word(seed, stream, index, 1))
+    return head
+
+
+@jit
+def fill_random(buf, count, seed, stream, base, two_words):
+    for e in range(count):
+        buf[e] = random64(seed, stream, base + np.uint64(e), two_words)
+
+
+MANTISSA = np.uint64((1 << 52) - 1)
+
+
+@jit(inline="always")
+def pow2(e):
+    """2.0**e for -1022 <= e <= 1023, built from its bits (math.ldexp is a slow library call)."""
+    return np.uint64(np.uint64(e + 1023) << np.uint64(52)).view(np.float64)
+
+
+@jit(inline="always")
+def to_u64(x):
+    """A nonnegative integral float64 below 2**64 as uint64 (a direct cast goes through int64
+    and breaks at 2**63)."""
+    if x >= 9223372036854775808.0:
+        return np.uint64(np.int64(x - 9223372036854775808.0)) + np.uint64(9223372036854775808)
+    return np.uint64(np.int64(x))
+
+
+@jit(inline="always")
+def _stochastic_away(d, e1, q, random_bits, u):
+    """Stochastic rounding of a magnitude whose discarded part is (d + e1) / 2**q in (0, 1]:
+    (away?, status). t = floor(fraction * 2**r) from the exact parts; r = 0 means exact
+    probabilities (compare the first 64 random bits, undecided only on equality)."""
+    rr = random_bits if random_bits > 0 else 64
+    scale = pow2(-q)
+    D = d * scale * pow2(rr)
+    eps = e1 * scale * pow2(rr)
+    F = math.floor(D)
+    g = D - F
+    integral = False
+    if d == pow2(q):  # the fraction is 1 + e1 / 2**q with e1 < 0
+        fe = math.floor(eps)
+        t = (np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - rr)) - np.uint64(-(np.int64(fe) + 1))
+        integral = eps == fe
+    elif eps == 0.0:
+        t = to_u64(F)
+        integral = g == 0.0
+    elif g == 0.0:
+        fe = math.floor(eps)
+        t = to_u64(F) + np.uint64(np.int64(fe))
+        integral = eps == fe
+    else:
+        t = to_u64(F)
+    u = u >> np.uint64(64 - rr) if rr < 64 else u
+    if random_bits > 0:
+        return u < t, OK
+    if u != t:
+        return u < t, OK
+    if integral:
+        return False, OK
+    return False, NEEDS_EXACT
+
+
+@jit(inline="always")
+def round_sum(s, err, R, u):
+    """The exact value s + err (s = fl64(s + err), |err| <= ulp(s) / 2) rounded once into register R:
+    (value, status). ``u``: the event's first 64 random bits (stochastic registers)."""
+    if not math.isfinite(s):
+        if R.ieee:
+            return s, OK
+        return 0.0, NEEDS_EXACT
+    if s == 0.0:
+        if not R.neg_zero:
+            return 0.0, OK
+        return s, OK
+    negative = s < 0.0
+    ms = -s if negative else s
+    e1 = -err if negative else err
+    bits = np.float64(ms).view(np.uint64)  # normal: the caller keeps every value above 2**-800
+    E = np.int64(bits >> np.uint64(52)) - 1023
+    if (bits & MANTISSA) == np.uint64(0) and e1 < 0.0:
+        E -= 1  # just below a power of two: the finer binade's grid
+    q = max(E, R.emin) - R.man_bits
+    ulp = pow2(q)
+    k = math.floor(ms * pow2(-q))
+    lo = k * ulp
+    d = ms - lo
+    if d == 0.0 and e1 == 0.0:
+        result = ms
+    else:
+        if d == 0.0:  # e1 < 0: the magnitude lies just below lo
+            lo -= ulp
+            k -= 1.0
+            d = ulp
+        mode = R.mode
+        away = False
+        if mode == NEAREST_EVEN or mode == NEAREST_AWAY:
+            half = 0.5 * ulp
+            if d > half:
+                away = True
+            elif d == half:
+                if e1 > 0.0:
+                    away = True
+                elif e1 == 0.0:
+                    away = mode == NEAREST_AWAY or (np.int64(k) & 1) != 0
+        elif mode == TOWARD_POSITIVE:
+            away = not negative
+        elif mode == TOWARD_NEGATIVE:
+            away = negative
+        elif mode == TO_ODD:
+            away = (np.int64(k) & 1) == 0
+        elif mode == STOCHASTIC:
+            away, st = _stochastic_away(d, e1, q, R.random_bits, u)
+            if st != OK:
+                return 0.0, st
+        result = lo + ulp if away else lo
+    if result > R.max_value:
+        if R.ieee and (R.mode == NEAREST_EVEN or R.mode == NEAREST_AWAY or R.mode == STOCHASTIC):
+            result = math.inf
+        else:
+            return 0.0, NEEDS_EXACT
+    if result == 0.0:
+        return (-0.0 if negative and R.neg_zero else 0.0), OK
+    return (-result if negative else result), OK
+
+
+@jit(inline="always")
+def register_add(x, y, R, u):
+    """R(x + y) for register values x, y (TwoSum makes the sum exact as s + err)."""
+    s = x + y
+    if s == 0.0 and math.isfinite(x) and math.isfinite(y):
+        # IEEE's sign of an exact zero sum: -0 only for (-0) + (-0), or in every case but
+        # (+0) + (+0) when rounding toward negative
+        both_positive_zeros = x == 0.0 and y == 0.0 and math.copysign(1.0, x) > 0 and math.copysign(1.0, y) > 0
+        both_negative_zeros = x == 0.0 and y == 0.0 and math.copysign(1.0, x) < 0 and math.copysign(1.0, y) < 0
+        negative = both_negative_zeros or (R.mode == TOWARD_NEGATIVE and not both_positive_zeros)
+        return round_sum(-0.0 if negative else 0.0, 0.0, R, u)
+    err = 0.0
+    if math.isfinite(s):
+        bb = s - x
+        err = (x - (s - bb)) + (y - bb)
+    return round_sum(s, err, R, u)
+
+
+@jit(inline="always")
+def _is_stochastic(R):
+    return R.mode == STOCHASTIC
+
+
+@jit(parallel=True)
+def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, seed, stream, offset, plus):
+    """out[i, k] = the result register's value of sum_j L[i, j] * Rt[k, j] (float64 operand values;
+    each product exact in float64), by product register P (rounded only if ``product_rounds``),
+    accumulator A and final register F (chunked order). Random bits per lpsim.exact.accumulate:
+    product j on stream + 1, accumulator event e on stream + 2 at (offset + o) * n + e, final
+    event c on stream + 3 at (offset + o) * n_chunks + c."""
+    m, n = L.shape
+    p = Rt.shape[0]
+    n_chunks = (n + chunk - 1) // chunk if order == CHUNKED else 0
+    s_product = (stream + np.uint64(1)) & np.uint64(0xFFFFFFFF)
+    s_acc = (stream + np.uint64(2)) & np.uint64(0xFFFFFFFF)
+    s_final = (stream + np.uint64(3)) & np.uint64(0xFFFFFFFF)
+    two_p = P.random_bits == 0 or P.random_bits > 32
+    two_a = A.random_bits == 0 or A.random_bits > 32
+    two_f = F.random_bits == 0 or F.random_bits > 32
+    block = 16  # outputs summed side by side: their independent dependency chains overlap in the CPU
+    n_blocks = (m * p + block - 1) // block
+    width = max(n, 1)
+    for b in prange(n_blocks):
+        first = b * block
+        count = min(block, m * p - first)
+        terms = np.zeros((block, width), dtype=np.float64)
+        u_a = np.zeros((block, width), dtype=np.uint64)
+        u_p = np.zeros(width, dtype=np.uint64)
+        u_f = np.zeros(max(n_chunks, 1), dtype=np.uint64)
+        sums = np.empty(max(n_chunks, 1), dtype=np.float64)
+        states = np.zeros(block, dtype=np.int64)
+        values = np.zeros(block, dtype=np.float64)
+        for c in range(count):
+            i = (first + c) // p
+            k = (first + c) % p
+            base = (np.uint64(offset) + np.uint64(first + c)) * np.uint64(n)
+            if product_rounds and _is_stochastic(P):
+                fill_random(u_p, n, seed, s_product, base, two_p)
+            if _is_stochastic(A):
+                fill_random(u_a[c], n, seed, s_acc, base, two_a)
+            row = terms[c]
+            for j in range(n):
+                v = L[i, j] * Rt[k, j] + plus
+                if product_rounds:
+                    v, st = round_sum(v, 0.0, P, u_p[j])
+                    if st != OK:
+                        states[c] = st
+                        break
+                row[j] = v
+        if n > 0 and order == SEQUENTIAL:
+            for c in range(count):
+                if states[c] == OK:
+                    values[c], states[c] = round_sum(terms[c, 0], 0.0, A, u_a[c, 0])
+            for j in range(1, n):
+                for c in range(count):
+                    if states[c] == OK:
+                        values[c], states[c] = register_add(values[c], terms[c, j], A, u_a[c, j])
+        elif n > 0:
+            for c in range(count):
+                st = states[c]
+                if st != OK:
+                    continue
+                row = terms[c]
+                randoms = u_a[c]
+                value = 0.0
+                if order == PAIRWISE:
+                    if n == 1:
+                        value, st = round_sum(row[0], 0.0, A, randoms[0])
+                    else:
+                        size = n
+                        event = 0
+                        while size > 1 and st == OK:
+                            half = size // 2
+                            for h in range(half):
+                                row[h], st = register_add(row[2 * h], row[2 * h + 1], A, randoms[event])
+                                event += 1
+                                if st != OK:
+                                    break
+                            if size % 2:
+                                row[half] = row[size - 1]
+                            size = half + size % 2
+                        value = row[0]
+                else:
+                    o = np.uint64(offset) + np.uint64(first + c)
+                    if _is_stochastic(F):
+                        fill_random(u_f, n_chunks, seed, s_final, o * np.uint64(n_chunks), two_f)
+                    for h in range(n_chunks):
+                        start = h * chunk
+                        total, st = round_sum(row[start], 0.0, A, randoms[start])
+                        for j in range(start + 1, min(start + chunk, n)):
+                            if st != OK:
+                                break
+                            total, st = register_add(total, row[j], A, randoms[j])
+                        if st != OK:
+                            break
+                        sums[h] = total
+                    if st == OK:
+                        value, st = round_sum(sums[0], 0.0, F, u_f[0])
+                        for h in range(1, n_chunks):
+                            if st != OK:
+                                break
+                            value, st = register_add(value, sums[h], F, u_f[h])
+                values[c] = value
+                states[c] = st
+        for c in range(count):
+            i = (first + c) // p
+            k = (first + c) % p
+            status[i, k] = states[c]
+            out[i, k] = values[c] if states[c] == OK else 0.0
+
+
+@jit
+def values_to_wide(values, cls, negative, hi, lo, e):
+    """Float64 register values as the wide values lpsim.fast.arith rounds into result formats
+    (every NaN becomes the class NaN, as in the exact engine)."""
+    flat = values.reshape(-1)
+    for i in range(flat.shape[0]):
+        c, n, h, l, x = wide_from_float(flat[i])
+        cls[i], negative[i], hi[i], lo[i], e[i] = c, n, h, l, x
