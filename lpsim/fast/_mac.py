@@ -99,6 +99,11 @@ def round_register(register) -> M.RoundReg | None:
     if not (fmt.subnormals and fmt.man_bits <= 50 and fmt.emin - fmt.man_bits >= -400 and fmt.emax <= 400):
         return None
     rounding = register.rounding
+    if rounding.is_stochastic and rounding.random_bits is None:
+        # Exact-probability stochastic rounding disagreed with the exact engine's word-by-word
+        # decision (tests/fast_arith/test_reductions.py::test_fixed_point_operands found it): the
+        # general kernels, which agree, take it until this kernel's comparison is fixed.
+        return None
     return M.RoundReg(man_bits=fmt.man_bits, emin=fmt.emin, max_value=fmt.max,
                       neg_zero=fmt.specials is not Specials.FNUZ,
                       ieee=fmt.specials is Specials.IEEE and fmt.overflow is Overflow.IEEE,
