@@ -23,7 +23,7 @@ from ..arith.integer_loop import (
     vector_dloss,
 )
 from ..formats.fixed import FixedPoint
-from ..formats.rounding import Rounding, RoundingMode
+from ..formats.rounding import DEFAULT_GENERATOR, Rounding, RoundingMode
 from ..rng import block_words
 from .arith import dot, fma, multiply, requantize, subtract
 from .codec import apply_fixed_overflow
@@ -39,7 +39,7 @@ class PackedRandom:
 
     Quacks like lpsim.exact.rounding.ElementRandom for ``round_integer`` (r <= slot_bits)."""
 
-    def __init__(self, seed: int, step: int, j: int, dim: int, slot_bits: int, generator):
+    def __init__(self, seed: int, step: int, j: int, dim: int, slot_bits: int, generator=DEFAULT_GENERATOR):
         per_call, calls = slot_layout(dim, slot_bits)
         words = block_words(seed, UPDATE_STREAM, step * calls + j // per_call, 0, generator)
         block = (words[0] << 96) | (words[1] << 64) | (words[2] << 32) | words[3]
