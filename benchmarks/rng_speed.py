@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+import sys
+from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
 import lpsim  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from codec_bench import best_time  # noqa: E402
 from lpsim.fast import _halp_kernels as H  # noqa: E402  (benchmark code: times the private kernels directly)
 from lpsim.fast import _rng_kernels as R  # noqa: E402
 from lpsim.fast._config import jit  # noqa: E402
@@ -38,16 +42,6 @@ def fill_many_groups(seed, stream, passes, words):
         for g in range(GROUPS):
             R.fill_group_words(seed, stream, np.uint64(p * GROUPS + g), 0, words[g * 256:(g + 1) * 256])
     return words[0]
-
-
-def best_time(function, repeats: int) -> float:
-    function()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:

@@ -103,10 +103,21 @@ def full_gradient_codes(X, unit, y, w, l2, margins, grad):
             m += np.float64(X[i, j]) * w[j]
         m *= unit
         margins[i] = m
-        r = (m - y[i]) * unit
-        for j in range(d):
-            grad[j] += r * np.float64(X[i, j])
-    for j in range(d):
+        add_scaled_codes(grad, (m - y[i]) * unit, X[i])
+    finish_gradient(grad, n, l2, w)
+
+
+@jit(inline="always")
+def add_scaled_codes(grad, r, x):
+    """grad += r x for a row of integer codes x."""
+    for j in range(grad.shape[0]):
+        grad[j] += r * np.float64(x[j])
+
+
+@jit(inline="always")
+def finish_gradient(grad, n, l2, w):
+    """grad = grad / n + l2 w: the mean data term plus the l2 term."""
+    for j in range(grad.shape[0]):
         grad[j] = grad[j] / n + l2 * w[j]
 
 
@@ -145,8 +156,5 @@ def full_gradient_moved_margins(X, unit, y, Z, step, w, l2, margins, grad):
     for i in range(n):
         m = margins[i] + step * np.float64(dot_int32(X[i], Z))
         margins[i] = m
-        r = (m - y[i]) * unit
-        for j in range(d):
-            grad[j] += r * np.float64(X[i, j])
-    for j in range(d):
-        grad[j] = grad[j] / n + l2 * w[j]
+        add_scaled_codes(grad, (m - y[i]) * unit, X[i])
+    finish_gradient(grad, n, l2, w)

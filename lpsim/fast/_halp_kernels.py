@@ -58,7 +58,7 @@ from ..arith.integer_loop import (
 from ._codes import NEAREST_EVEN, SATURATE, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE, TOWARD_ZERO, WRAP
 from ._config import jit
 from ._codes import GEN_HASH32, GEN_PHILOX7, GEN_PHILOX10, GEN_SPLITMIX64
-from ._rng_kernels import generator_code, hash32_block, philox7_block, philox10_block, splitmix64_block
+from ._rng_kernels import fixed_width_binop, generator_code, hash32_block, philox7_block, philox10_block, splitmix64_block
 from ._round_kernels import round_scaled, split_float
 
 AccParams = namedtuple("AccParams", "kind exact_chunk acc_bits acc_overflow acc_lo acc_hi chunk fin_bits fin_overflow "
@@ -89,15 +89,7 @@ A_buf (B * classes,) int64, column (d,) like Z, margins and dl (classes,) float6
 
 
 def _int32_binop(name):
-    @intrinsic
-    def op(typingctx, a, b):
-        def codegen(context, builder, signature, args):
-            x, y = (context.cast(builder, v, t, types.int32) for v, t in zip(args, signature.args))
-            return getattr(builder, name)(x, y)
-
-        return types.int32(a, b), codegen
-
-    return op
+    return fixed_width_binop(name, types.int32)
 
 
 add32 = _int32_binop("add")  # wraps mod 2**32

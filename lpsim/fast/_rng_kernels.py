@@ -80,24 +80,26 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-def _uint32_binop(name):
+def fixed_width_binop(name, width_type):
+    """An intrinsic: the LLVM instruction ``name`` on both arguments cast to ``width_type``, typed
+    ``width_type`` (Numba itself would widen a 32-bit operation to 64 bits)."""
     @intrinsic
     def op(typingctx, a, b):
         def codegen(context, builder, signature, args):
-            x, y = (context.cast(builder, v, t, types.uint32) for v, t in zip(args, signature.args))
+            x, y = (context.cast(builder, v, t, width_type) for v, t in zip(args, signature.args))
             return getattr(builder, name)(x, y)
 
-        return types.uint32(a, b), codegen
+        return width_type(a, b), codegen
 
     return op
 
 
 # uint32 operations that stay 32-bit: Numba widens uint32 arithmetic to 64 bits, which halves the
 # lanes per vector and has no AVX2 multiply, and LLVM does not narrow it back (the hash ran ~4x slower)
-mul_u32 = _uint32_binop("mul")  # low 32 bits of the product
-add_u32 = _uint32_binop("add")  # wraps mod 2**32
-xor_u32 = _uint32_binop("xor")
-shr_u32 = _uint32_binop("lshr")  # shift count in [0, 31]
+mul_u32 = fixed_width_binop("mul", types.uint32)  # low 32 bits of the product
+add_u32 = fixed_width_binop("add", types.uint32)  # wraps mod 2**32
+xor_u32 = fixed_width_binop("xor", types.uint32)
+shr_u32 = fixed_width_binop("lshr", types.uint32)  # shift count in [0, 31]
 
 
 @jit(inline="always")
