@@ -29,6 +29,7 @@ BENCHMARK_SIZE_FLAGS = {
     "codec_bench.py": "--n 2000 --repeats 1 --skip-latency",
     "arith_bench.py": "--quick",
     "halp_speed.py": "--help",  # no size flag: its smallest configuration fills the last-level cache
+    "rng_speed.py": "--n 65536 --repeats 1",
 }
 
 pytestmark = pytest.mark.skipif(not (VENV_BIN / "lpsim").exists() or sys.prefix == sys.base_prefix,
@@ -154,5 +155,6 @@ def test_every_benchmark_command_is_listed_and_runs_from_the_repository_root():
 def test_benchmark_command_runs_as_written(clone, script):
     command = next(c for c in benchmark_commands() if f"benchmarks/{script}" in c)
     result = shell(f"{command} {BENCHMARK_SIZE_FLAGS[script]}", clone)
-    expected = {"codec_bench.py": "fast is", "arith_bench.py": "ratio", "halp_speed.py": "--epochs"}[script]
+    expected = {"codec_bench.py": "fast is", "arith_bench.py": "ratio", "halp_speed.py": "--epochs",
+                "rng_speed.py": "ratios to philox10"}[script]
     assert expected in result.stdout
