@@ -24,8 +24,8 @@ operation as int64, and LLVM does not narrow the 64-bit lanes back (see
 docs/performance.md, "HALP integer epoch"). Wrapping int32 arithmetic is exact here
 because the true result fits.
 
-Random bits of the update (stochastic rounding): one Philox4x32-10 call (block 0 of
-``index``) gives 128 bits, cut into slots of ``slot_bits`` (8 or 16) bits, most
+Random bits of the update (stochastic rounding): one call of the rounding's generator
+(block 0 of ``index``; Philox4x32-10 by default, lpsim.rng) gives 128 bits, cut into slots of ``slot_bits`` (8 or 16) bits, most
 significant first. Element j of step g uses call index g * calls + j // per_call, slot
 j % per_call (per_call = 128 // slot_bits, calls = ceil(dim / per_call), j the flat index
 p of a softmax iterate, dim = d * C) on the update stream; the rounding compares the
