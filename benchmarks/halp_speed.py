@@ -42,6 +42,7 @@ import time  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import attrs  # noqa: E402
 import numpy as np  # noqa: E402
 
 import lpsim  # noqa: E402
@@ -59,6 +60,13 @@ import svrg_kernels as sk  # noqa: E402
 UNIT = 2.0**-5  # feature unit: N(0, sigma^2) features, sigma <= 1, on an 8-bit grid (|x| <= 3.97)
 CONDITION = 8.0  # l2 = L_data / CONDITION: well conditioned (L / mu ~ 9), strongly convex also when n < d
 SEED = 0
+GENERATORS = ("philox10", "philox7", "splitmix64", "hash32")
+
+
+def with_generator(rounding, generator: str) -> str:
+    """The rounding spec with its random bits drawn by ``generator`` (nearest modes unchanged)."""
+    r = as_rounding(rounding)
+    return str(attrs.evolve(r, generator=generator)) if r.is_stochastic else str(r)
 
 
 # -- the machine --------------------------------------------------------------------------------
@@ -154,7 +162,7 @@ class Problem:
 # -- methods: each returns (seconds per epoch list, final w) ----------------------------------------------
 
 
-def run_svrg_numba(p: Problem, dtype, row_draws) -> tuple[list, np.ndarray]:
+def run_svrg_numba(p: Problem, dtype, row_draws, folded: bool = False) -> tuple[list, np.ndarray]:
     X = (p.codes.astype(dtype) * dtype(UNIT))
     y = p.y.astype(dtype)
     w = np.zeros(p.d, dtype=dtype)
@@ -164,7 +172,8 @@ def run_svrg_numba(p: Problem, dtype, row_draws) -> tuple[list, np.ndarray]:
         start = time.perf_counter()
         sk.full_gradient(X, y, w, dtype(p.l2), margins, grad)
         anchor = w.copy()
-        sk.svrg_epoch(X, w, anchor, margins, grad, rows, dtype(p.alpha), dtype(p.l2))
+        (sk.svrg_epoch_folded if folded else sk.svrg_epoch)(X, w, anchor, margins, grad, rows, dtype(p.alpha),
+                                                            dtype(p.l2))
         times.append(time.perf_counter() - start)
     return times, w
 
@@ -185,9 +194,12 @@ def time_svrg_numpy(p: Problem, rows: np.ndarray, steps: int = 1500) -> float:
     return full + (time.perf_counter() - start) * len(rows) / min(steps, len(rows))
 
 
-def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_cap: int = K_CAP) -> tuple[list, np.ndarray]:
+def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_cap: int = K_CAP,
+                margin_update: bool = False) -> tuple[list, np.ndarray]:
     """HALP (bit-centered z) or LP-SVRG (w on the fixed grid) with int``bits`` data and iterate codes;
-    ``k_cap`` caps the update's fraction bits K (register_integer_arithmetic's update_frac_bits)."""
+    ``k_cap`` caps the update's fraction bits K (register_integer_arithmetic's update_frac_bits);
+    ``margin_update`` (HALP 8): after the first epoch the full pass moves the previous margins by
+    u s_z (X_i . Z) instead of recomputing x_i . w in float64 (TrainConfig.margin_update)."""
     dtype = np.int8 if bits == 8 else np.int16
     data_fmt = FixedPoint(bits=bits, frac_bits=0)
     data = IntegerData.from_codes(p.codes, UNIT, data_fmt)
@@ -199,9 +211,14 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
     step = 0
     lp_scale = p.grad_norm(w) / (p.mu * fmt.max)  # LP-SVRG's fixed grid: covers ||w*|| <= ||grad f(0)|| / mu
     times = []
+    moved = None  # (margins, Z, s_z) of the previous HALP epoch
     for rows in row_draws:
         start = time.perf_counter()
-        margins, grad = p.gradient(w)
+        if moved is not None:
+            margins, grad = moved[0], np.empty(p.d)
+            sk.full_gradient_moved_margins(p.codes, UNIT, p.y, moved[1], UNIT * moved[2], w, p.l2, margins, grad)
+        else:
+            margins, grad = p.gradient(w)
         anchor = Anchor(w=w.copy(), grad=grad.copy(), margins=margins, dloss=margins - p.y)
         if algorithm == "halp":
             scale = np.linalg.norm(grad) / (p.mu * fmt.max)
@@ -219,6 +236,8 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
         status, done = fast_loop.run_epoch(data, plan, Z, rows.reshape(-1, 1), step, SEED, EXACT_ACCUMULATOR)
         step += done
         w = (anchor.w if algorithm == "halp" else 0.0) + plan.s_z * Z.astype(np.float64)
+        if margin_update and algorithm == "halp" and bits == 8:
+            moved = (margins.copy() if moved is None else margins, Z, plan.s_z)
         times.append(time.perf_counter() - start)
         if status != OK:
             raise RuntimeError(f"{algorithm}{bits}: the integer epoch failed")
@@ -246,11 +265,14 @@ def warm_up(rounding) -> None:
     """Compile every kernel once on a tiny problem so timings exclude compilation."""
     p = Problem(64, 32)
     draws = [np.random.default_rng(1).integers(0, 64, 64)]
-    run_svrg_numba(p, np.float64, draws)
-    run_svrg_numba(p, np.float32, draws)
+    for dtype in (np.float64, np.float32):
+        run_svrg_numba(p, dtype, draws)
+        run_svrg_numba(p, dtype, draws + draws, folded=True)
     for bits in (8, 16):
         run_integer(p, draws, bits, "halp", rounding)
     run_integer(p, draws, 8, "halp", rounding, k_cap=8)
+    for generator in GENERATORS:
+        run_integer(p, draws + draws, 8, "halp", with_generator(rounding, generator), margin_update=True)
     run_integer(p, draws, 8, "halp", "nearest_even")
     run_integer(p, draws, 8, "lpsvrg", rounding)
 
@@ -283,26 +305,31 @@ def main() -> None:
         elements = 2 * n * d
         results = {}
         results["svrg f64"] = run_svrg_numba(p, np.float64, draws) + (8,)
+        results["svrg f64 F"] = run_svrg_numba(p, np.float64, draws, folded=True) + (8,)
         numpy_seconds = time_svrg_numpy(p, draws[0])
         results["svrg f32"] = run_svrg_numba(p, np.float32, draws) + (4,)
+        results["svrg f32 F"] = run_svrg_numba(p, np.float32, draws, folded=True) + (4,)
         results["lpsvrg 8"] = run_integer(p, draws, 8, "lpsvrg", args.rounding) + (1,)
         results["halp 8"] = run_integer(p, draws, 8, "halp", args.rounding) + (1,)
         results["halp 8 K8"] = run_integer(p, draws, 8, "halp", args.rounding, k_cap=8) + (1,)
         results["halp 16"] = run_integer(p, draws, 16, "halp", args.rounding) + (2,)
         results["halp 8 RNE"] = run_integer(p, draws, 8, "halp", "nearest_even") + (1,)
+        for generator in GENERATORS:  # each generator with the full pass from integer margins
+            results[f"halp 8 M {generator}"] = run_integer(p, draws, 8, "halp", with_generator(args.rounding, generator),
+                                                           margin_update=True) + (1,)
         full_gradient = min(_timed(p.gradient, np.zeros(d)) for _ in range(args.epochs))
         seconds = {k: float(np.min(v[0])) for k, v in results.items()}  # min: the machine is shared
-        if numpy_seconds < seconds["svrg f64"]:
-            print(f"  (numpy/BLAS SVRG f64 is faster: {numpy_seconds:.3g} s; used as the f64 baseline)")
-            seconds["svrg f64"] = numpy_seconds
+        # each precision's baseline is its fastest SVRG in this run (plain, folded, or numpy/BLAS for f64)
+        base64 = min(seconds["svrg f64"], seconds["svrg f64 F"], numpy_seconds)
+        base32 = min(seconds["svrg f32"], seconds["svrg f32 F"])
         for name, (times, w, width) in results.items():
             t = seconds[name]
             print(f"{d:5d} {n:7d} {where:>7} {name:>11} {n * d * width / 1e6:6.0f} {t:8.4f} {elements / t / 1e9:8.2f} "
-                  f"{elements * width / t / 1e9:6.1f} {seconds['svrg f64'] / t:7.2f} {seconds['svrg f32'] / t:7.2f} "
+                  f"{elements * width / t / 1e9:6.1f} {base64 / t:7.2f} {base32 / t:7.2f} "
                   f"{p.grad_norm(w):10.2e}")
         print(f"{'':>21} numpy/BLAS svrg f64: {numpy_seconds:.4f} s/epoch "
-              f"({seconds['svrg f64'] / numpy_seconds:.2f}x the f64 baseline's speed); the integer methods' float64 "
-              f"full-gradient pass alone: {full_gradient:.4f} s ({seconds['svrg f64'] / full_gradient:.1f}x svrg f64)")
+              f"({seconds['svrg f64'] / numpy_seconds:.2f}x compiled svrg f64); the integer methods' float64 "
+              f"full-gradient pass alone: {full_gradient:.4f} s ({base64 / full_gradient:.1f}x the f64 baseline)")
     if args.accuracy_epochs:
         accuracy_rows(args.accuracy_epochs, args.rounding)
 

@@ -19,6 +19,22 @@ thread count or engine. ``index`` is the element's flat (C-order) position plus 
 ``offset`` the caller passes, so a chunk quantized with its offset reproduces the
 whole array's bits.
 
+Other generators (``generator=``, a lpsim.formats.rounding.RandomGenerator) replace only
+the block function, a keyed map from (seed, stream, counter, k) to four 32-bit words; the
+element layout above is the same for all of them, so every generator is counter-based,
+chunking- and engine-independent in the same way:
+
+- ``philox7``: Philox4x32 with 7 rounds (Random123 counts 7 as the fewest rounds that pass
+  BigCrush) on the same counter and key words.
+- ``splitmix64``: the SplitMix64 output function (Steele, Lea and Flood, OOPSLA 2014) applied
+  to a keyed Weyl sequence: with base = mix64(seed ^ mix64(stream * 2**32 + k)) and
+  z_j = mix64(base + (2 counter + j + 1) * GAMMA) for j = 0, 1, the block is
+  (hi z_0, lo z_0, hi z_1, lo z_1).
+- ``hash32``: a 32-bit multiply-xorshift hash (MurmurHash3's finalizer, applied twice) of a
+  32-bit counter: with key = mix64(seed ^ mix64(stream * 2**32 + k)) and n = 4 counter + w,
+  word w is fmix32(fmix32(lo32(n) + lo32(key)) ^ hi32(key) ^ lo32(n >> 32) * ODD32). Cheapest;
+  each (seed, stream, k, n >> 32) key sees a permutation of 2**32 words.
+
 This module is the readable, numpy-vectorized reference; lpsim.fast has the
 compiled twin, tested against this one and against Random123's known-answer vectors.
 """
@@ -27,11 +43,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from .formats.rounding import DEFAULT_GENERATOR, RandomGenerator, to_generator
+
 PHILOX_M0 = 0xD2511F53
 PHILOX_M1 = 0xCD9E8D57
 PHILOX_W0 = 0x9E3779B9
 PHILOX_W1 = 0xBB67AE85
 PHILOX_ROUNDS = 10
+PHILOX7_ROUNDS = 7
+
+SPLITMIX_GAMMA = 0x9E3779B97F4A7C15
+SPLITMIX_M1 = 0xBF58476D1CE4E5B9
+SPLITMIX_M2 = 0x94D049BB133111EB
+FMIX32_M1 = 0x85EBCA6B
+FMIX32_M2 = 0xC2B2AE35
+HASH32_HIGH = 0x27D4EB2F  # odd: folds the counter's high word into the second round
+MASK64 = (1 << 64) - 1
 
 MASK32 = 0xFFFFFFFF
 MAX_SEED = (1 << 64) - 1
@@ -50,14 +77,15 @@ def check_seed_stream(seed, stream) -> tuple[int, int]:
     return int(seed), int(stream)
 
 
-def philox4x32_10(c0, c1, c2, c3, k0, k1):
-    """Philox4x32-10 on arrays (or scalars) of 32-bit words held in uint64. Returns 4 arrays."""
+def philox4x32_10(c0, c1, c2, c3, k0, k1, rounds: int = PHILOX_ROUNDS):
+    """Philox4x32-10 (or ``rounds`` rounds) on arrays (or scalars) of 32-bit words held in uint64.
+    Returns 4 arrays."""
     c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) & np.uint64(MASK32) for c in (c0, c1, c2, c3))
     k0 = np.asarray(k0, dtype=np.uint64) & np.uint64(MASK32)
     k1 = np.asarray(k1, dtype=np.uint64) & np.uint64(MASK32)
     m0, m1 = np.uint64(PHILOX_M0), np.uint64(PHILOX_M1)
     mask, shift = np.uint64(MASK32), np.uint64(32)
-    for _ in range(PHILOX_ROUNDS):
+    for _ in range(rounds):
         p0 = c0 * m0  # < 2**64: 32x32-bit product, no wrap
         p1 = c2 * m1
         c0, c1, c2, c3 = ((p1 >> shift) ^ c1 ^ k0), (p1 & mask), ((p0 >> shift) ^ c3 ^ k1), (p0 & mask)
@@ -75,32 +103,101 @@ def element_counter(index):
     return ((index >> 8) << 6) | (index & 63), (index >> 6) & 3
 
 
-def random_block(seed: int, stream: int, counter, k: int = 0):
+def mix64(z: int) -> int:
+    """SplitMix64's output function on a Python int (mod 2**64): a bijection of 64-bit words."""
+    z &= MASK64
+    z = ((z ^ (z >> 30)) * SPLITMIX_M1) & MASK64
+    z = ((z ^ (z >> 27)) * SPLITMIX_M2) & MASK64
+    return z ^ (z >> 31)
+
+
+def _mix64_array(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(SPLITMIX_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(SPLITMIX_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+def fmix32(h: int) -> int:
+    """MurmurHash3's 32-bit finalizer on a Python int: a bijection of 32-bit words."""
+    h &= MASK32
+    h = ((h ^ (h >> 16)) * FMIX32_M1) & MASK32
+    h = ((h ^ (h >> 13)) * FMIX32_M2) & MASK32
+    return h ^ (h >> 16)
+
+
+def _fmix32_array(h):
+    mask = np.uint64(MASK32)
+    h = ((h ^ (h >> np.uint64(16))) * np.uint64(FMIX32_M1)) & mask
+    h = ((h ^ (h >> np.uint64(13))) * np.uint64(FMIX32_M2)) & mask
+    return h ^ (h >> np.uint64(16))
+
+
+def stream_key(seed: int, stream: int, k: int) -> int:
+    """The 64-bit key of the hash generators for (seed, stream, block k)."""
+    return mix64(seed ^ mix64(((stream & MASK32) << 32) | (k & MASK32)))
+
+
+def random_block(seed: int, stream: int, counter, k: int = 0, generator=DEFAULT_GENERATOR):
     """Block k of the counters ``counter`` (array of non-negative ints): four uint64 arrays W0..W3."""
     counter = np.asarray(counter, dtype=np.uint64)
     seed, stream = check_seed_stream(seed, stream)
-    return philox4x32_10(
-        counter & np.uint64(MASK32), counter >> np.uint64(32), np.uint64(stream), np.uint64(k),
-        np.uint64(seed & MASK32), np.uint64(seed >> 32),
-    )
+    generator = to_generator(generator)
+    if generator in (RandomGenerator.PHILOX10, RandomGenerator.PHILOX7):
+        return philox4x32_10(
+            counter & np.uint64(MASK32), counter >> np.uint64(32), np.uint64(stream), np.uint64(k),
+            np.uint64(seed & MASK32), np.uint64(seed >> 32), _ROUNDS[generator],
+        )
+    key = np.uint64(stream_key(seed, stream, k))
+    mask = np.uint64(MASK32)
+    with np.errstate(over="ignore"):
+        if generator is RandomGenerator.SPLITMIX64:
+            z0 = _mix64_array(key + (np.uint64(2) * counter + np.uint64(1)) * np.uint64(SPLITMIX_GAMMA))
+            z1 = _mix64_array(key + (np.uint64(2) * counter + np.uint64(2)) * np.uint64(SPLITMIX_GAMMA))
+            return z0 >> np.uint64(32), z0 & mask, z1 >> np.uint64(32), z1 & mask
+        n = counter << np.uint64(2)
+        high = (((counter >> np.uint64(30)) & mask) * np.uint64(HASH32_HIGH)) & mask
+        return tuple(
+            _fmix32_array(_fmix32_array(((n + np.uint64(w)) + key) & mask) ^ (key >> np.uint64(32)) ^ high)
+            for w in range(4)
+        )
 
 
-def element_words(seed: int, stream: int, index, k: int = 0) -> np.ndarray:
+def element_words(seed: int, stream: int, index, k: int = 0, generator=DEFAULT_GENERATOR) -> np.ndarray:
     """Word k (bits 32k .. 32k + 31) of the random bit strings of the elements ``index``, as uint64."""
     counter, word = element_counter(np.asarray(index, dtype=np.uint64))
-    block = np.stack(random_block(seed, stream, counter, k))
+    block = np.stack(random_block(seed, stream, counter, k, generator))
     return np.take_along_axis(block, word.astype(np.intp)[None], axis=0)[0]
 
 
-def philox_words(seed: int, stream: int, counter: int, k: int) -> tuple[int, int, int, int]:
-    """Block k of one counter as four Python ints (W0..W3).
+def block_words(seed: int, stream: int, counter: int, k: int,
+                generator: RandomGenerator = DEFAULT_GENERATOR) -> tuple[int, int, int, int]:
+    """Block k of one counter as four Python ints (W0..W3), by ``generator``.
 
     The same function as ``random_block`` for a single counter, on Python ints: the
     exact engine calls it once per element, where numpy scalar arithmetic would be slow.
     """
+    if generator is RandomGenerator.PHILOX10 or generator is RandomGenerator.PHILOX7:
+        return philox_words(seed, stream, counter, k, _ROUNDS[generator])
+    key = stream_key(seed, stream, k)
+    if generator is RandomGenerator.SPLITMIX64:
+        z0 = mix64(key + (2 * counter + 1) * SPLITMIX_GAMMA)
+        z1 = mix64(key + (2 * counter + 2) * SPLITMIX_GAMMA)
+        return z0 >> 32, z0 & MASK32, z1 >> 32, z1 & MASK32
+    if generator is RandomGenerator.HASH32:
+        n = counter << 2
+        high = (((counter >> 30) & MASK32) * HASH32_HIGH) & MASK32
+        return tuple(fmix32(fmix32(n + w + key) ^ (key >> 32) ^ high) for w in range(4))
+    raise TypeError(f"generator must be a RandomGenerator, got {generator!r}")
+
+
+_ROUNDS = {RandomGenerator.PHILOX10: PHILOX_ROUNDS, RandomGenerator.PHILOX7: PHILOX7_ROUNDS}
+
+
+def philox_words(seed: int, stream: int, counter: int, k: int, rounds: int = PHILOX_ROUNDS) -> tuple[int, int, int, int]:
+    """Philox4x32 block k of one counter (``rounds`` rounds) as four Python ints (W0..W3)."""
     c0, c1, c2, c3 = counter & MASK32, (counter >> 32) & MASK32, stream & MASK32, k & MASK32
     k0, k1 = seed & MASK32, (seed >> 32) & MASK32
-    for _ in range(PHILOX_ROUNDS):
+    for _ in range(rounds):
         p0 = c0 * PHILOX_M0
         p1 = c2 * PHILOX_M1
         c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
@@ -109,24 +206,26 @@ def philox_words(seed: int, stream: int, counter: int, k: int) -> tuple[int, int
     return c0, c1, c2, c3
 
 
-def element_word(seed: int, stream: int, index: int, k: int) -> int:
+def element_word(seed: int, stream: int, index: int, k: int, generator: RandomGenerator = DEFAULT_GENERATOR) -> int:
     """Word k (bits 32k .. 32k + 31) of one element's random bit string, as a Python int."""
     counter, word = element_counter(int(index))
-    return philox_words(seed, stream, counter, k)[word]
+    return block_words(seed, stream, counter, k, generator)[word]
 
 
-def random_bits(seed: int, stream: int, index: int, nbits: int) -> int:
+def random_bits(seed: int, stream: int, index: int, nbits: int, generator=DEFAULT_GENERATOR) -> int:
     """The first ``nbits`` random bits of one element, as a Python int (MSB first)."""
     seed, stream = check_seed_stream(seed, stream)
+    generator = to_generator(generator)
     value, have, k = 0, 0, 0
     while have < nbits:
-        value = (value << 32) | element_word(seed, stream, index, k)
+        value = (value << 32) | element_word(seed, stream, index, k, generator)
         have += 32
         k += 1
     return value >> (have - nbits)
 
 
-def random_chunk64(seed: int, stream: int, index: int, chunk: int) -> int:
+def random_chunk64(seed: int, stream: int, index: int, chunk: int, generator=DEFAULT_GENERATOR) -> int:
     """64-bit chunk ``chunk`` of one element's random bit string: words 2 chunk and 2 chunk + 1."""
-    seed, stream = int(seed), int(stream)
-    return (element_word(seed, stream, index, 2 * chunk) << 32) | element_word(seed, stream, index, 2 * chunk + 1)
+    seed, stream, generator = int(seed), int(stream), to_generator(generator)
+    return ((element_word(seed, stream, index, 2 * chunk, generator) << 32)
+            | element_word(seed, stream, index, 2 * chunk + 1, generator))

@@ -30,6 +30,7 @@ BENCHMARK_SIZE_FLAGS = {
     "arith_bench.py": "--quick",
     "halp_speed.py": "--help",  # no size flag: its smallest configuration fills the last-level cache
     "nn_bench.py": "--batches 1 --batch-size 8",
+    "rng_speed.py": "--n 65536 --repeats 1",
 }
 # Files in benchmarks/ that are not timing commands (benchmarks/README.md says what each is).
 NOT_COMMANDS = {"svrg_kernels.py", "integer_loop_iterates.py"}
@@ -161,5 +162,6 @@ def test_benchmark_command_runs_as_written(clone, script):
     command = next(c for c in benchmark_commands() if f"benchmarks/{script}" in c)
     result = shell(f"{command} {BENCHMARK_SIZE_FLAGS[script]}", clone)
     expected = {"codec_bench.py": "fast is", "arith_bench.py": "ratio", "halp_speed.py": "--epochs",
-                "nn_bench.py": "simulated FP8"}[script]
+                "nn_bench.py": "simulated FP8",
+                "rng_speed.py": "ratios to philox10"}[script]
     assert expected in result.stdout

@@ -104,6 +104,10 @@ class TrainConfig:
                    its registers must be integer or exact. Stored as the Accumulator.
     divergence_factor  a run is "diverged" when ||w - w*|| exceeds this factor times
                    max(||w0 - w*||, ||w*||), or w holds NaN / inf.
+    margin_update  HALP with an integer arithmetic only: each epoch's full gradient takes the
+                   margins x_i . w~ from the previous epoch's plus the exact integer dot X_i . Z
+                   times the data unit and s_z (w~ moved by s_z Z), instead of a float pass
+                   X @ w~; the same gradient up to round-off (docs/algorithms.md). Default False.
     """
 
     algorithm: str = attrs.field(validator=_one_of("algorithm", ALGORITHMS))
@@ -124,6 +128,17 @@ class TrainConfig:
     arithmetic: str = attrs.field(default="float")
     accumulator: Accumulator | None = attrs.field(default=None, converter=_accumulator_or_none)
     divergence_factor: float = attrs.field(default=1e6, converter=float)
+    margin_update: bool = attrs.field(default=False)
+
+    @margin_update.validator
+    def _check_margin_update(self, attribute, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"TrainConfig: margin_update must be True or False, got {value!r}")
+        if value and (RECIPES[self.algorithm].storage is not Storage.BIT_CENTERED
+                      or self.arithmetic not in ACCUMULATOR_CHECKS):
+            raise ValueError(f"TrainConfig: margin_update needs a bit-centered algorithm (halp) and an integer "
+                             f"arithmetic ({', '.join(accumulator_arithmetics())}), got algorithm {self.algorithm!r} "
+                             f"and arithmetic {self.arithmetic!r}")
 
     @arithmetic.validator
     def _check_arithmetic(self, attribute, value):

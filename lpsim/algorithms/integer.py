@@ -162,6 +162,24 @@ def integer_epoch(model, state: IterateState, rows: np.ndarray, alpha: float, gr
                          f"{fmt.spec} (overflow 'error')")
 
 
+def moved_margins(model, state: IterateState, grid) -> np.ndarray:
+    """x_i . w for the bit-centered iterate w = w~ + s_z Z after an integer epoch: the anchor's margins
+    x_i . w~ plus (u s_z) (X_i . Z), X_i . Z the exact integer dot of the codes (u the data unit).
+
+    The float pass X @ w reads n d float64; this reads the n d data codes (1-2 bytes each) once."""
+    data = data_of(model)
+    fmt = _check_code_format(grid.fmt, "fmt")
+    s_z = state.scale * fmt.step
+    d = data.codes.shape[1]
+    Z = _codes_of(state.z, s_z, code_dtype(fmt.bits), "iterate").reshape(d, -1)
+    engine = ENGINE_LOOPS[grid.engine]
+    dots = np.empty((data.codes.shape[0], Z.shape[1]), dtype=np.float64)
+    for c in range(Z.shape[1]):
+        # the exact accumulator: these are the true margins, whatever register the inner loop models
+        dots[:, c] = engine.reference_dots(data, np.ascontiguousarray(Z[:, c]), iterate_format(fmt), EXACT_ACCUMULATOR)
+    return state.anchor.margins + (data.unit * s_z) * dots.reshape(state.anchor.margins.shape)
+
+
 def _codes_of(values: np.ndarray, unit: float, dtype, what: str) -> np.ndarray:
     codes = np.rint(values / unit)
     if not np.array_equal(codes * unit, values):

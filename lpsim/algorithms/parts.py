@@ -67,9 +67,10 @@ class Anchor:
         return float(np.linalg.norm(self.grad))
 
 
-def make_anchor(model, w: np.ndarray) -> Anchor:
-    """One full pass in float64: the full gradient at w plus what the inner steps reuse per row."""
-    margins = model.margins(w)
+def make_anchor(model, w: np.ndarray, margins: np.ndarray | None = None) -> Anchor:
+    """One full pass in float64: the full gradient at w plus what the inner steps reuse per row.
+    ``margins``: x_i . w when the caller already has them (then X is read once, not twice)."""
+    margins = model.margins(w) if margins is None else margins
     dloss = model.loss_fn.derivative(margins, model.y)
     grad = (model.X.T @ dloss).reshape(-1) / model.n + model.l2 * w
     return Anchor(w=w.copy(), grad=grad, margins=margins, dloss=dloss)

@@ -21,6 +21,7 @@ from .parts import (
     bit_center,
     make_anchor,
 )
+from .integer import moved_margins
 from .recipes import FIXED_SCALE, RECIPES, Storage
 
 STATUSES = ("ok", "diverged", "converged")
@@ -188,7 +189,8 @@ def train(model, config: TrainConfig) -> TrainResult:
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         if recipe.variance_reduced:
-            state.anchor = make_anchor(model, state.w)
+            margins = moved_margins(model, state, grid) if config.margin_update and state.anchor is not None else None
+            state.anchor = make_anchor(model, state.w, margins)
             if state.anchor.grad_norm == 0.0:
                 status, message = "converged", f"epoch {epoch}: the full gradient at the anchor is exactly 0"
                 break

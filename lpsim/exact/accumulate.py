@@ -22,7 +22,7 @@ from __future__ import annotations
 from ..arith.accumulator import Order
 from ..arith.plan import DotPlan
 from ..arith.registers import FloatRegister, IntRegister, Register
-from ..formats.rounding import NEAREST_EVEN, Overflow
+from ..formats.rounding import DEFAULT_GENERATOR, NEAREST_EVEN, Overflow, RandomGenerator
 from .qarray import MAX_INDEX
 from .rounding import ElementRandom
 from .values import ExactValue, decode_exact, exact_add, exact_from_fraction, exact_mul, round_exact
@@ -49,11 +49,11 @@ class EventRandom:
     def __init__(self, seed: int, stream: int, base: int):
         self.seed, self.stream, self.base = seed, stream % (1 << 32), base
 
-    def __call__(self, event: int) -> ElementRandom:
+    def __call__(self, event: int, generator: RandomGenerator = DEFAULT_GENERATOR) -> ElementRandom:
         index = self.base + event
         if index > MAX_INDEX:
             raise ValueError(f"random event index {index} exceeds 2**64 - 1; lower the offset")
-        return ElementRandom(self.seed, self.stream, index)
+        return ElementRandom(self.seed, self.stream, index, generator)
 
 
 class RegisterArith:
@@ -87,7 +87,7 @@ class RegisterArith:
 
     def _round_float(self, v: ExactValue, event: int) -> ExactValue:
         register = self.register
-        random = self.random(event) if register.rounding.is_stochastic else None
+        random = self.random(event, register.rounding.generator) if register.rounding.is_stochastic else None
         code = round_exact(v, register.fmt, register.rounding, random, self.what)
         return decode_exact(code, register.fmt)
 

@@ -23,8 +23,8 @@ from ..arith.integer_loop import (
     vector_dloss,
 )
 from ..formats.fixed import FixedPoint
-from ..formats.rounding import Rounding, RoundingMode
-from ..rng import philox_words
+from ..formats.rounding import DEFAULT_GENERATOR, Rounding, RoundingMode
+from ..rng import block_words
 from .arith import dot, fma, multiply, requantize, subtract
 from .codec import apply_fixed_overflow
 from .qarray import QArray
@@ -34,13 +34,14 @@ _INT64 = FixedPoint(bits=64, frac_bits=0)
 
 
 class PackedRandom:
-    """The random bits of one element of the update: a slot of ``slot_bits`` bits of a Philox call.
+    """The random bits of one element of the update: a slot of ``slot_bits`` bits of a generator
+    block (four words, by ``rounding.generator``).
 
     Quacks like lpsim.exact.rounding.ElementRandom for ``round_integer`` (r <= slot_bits)."""
 
-    def __init__(self, seed: int, step: int, j: int, dim: int, slot_bits: int):
+    def __init__(self, seed: int, step: int, j: int, dim: int, slot_bits: int, generator=DEFAULT_GENERATOR):
         per_call, calls = slot_layout(dim, slot_bits)
-        words = philox_words(seed, UPDATE_STREAM, step * calls + j // per_call, 0)
+        words = block_words(seed, UPDATE_STREAM, step * calls + j // per_call, 0, generator)
         block = (words[0] << 96) | (words[1] << 64) | (words[2] << 32) | words[3]
         slot = j % per_call
         self.slot_bits = slot_bits
@@ -93,7 +94,7 @@ def run_epoch(data: IntegerData, plan: EpochPlan, Z: np.ndarray, rows: np.ndarra
 def _update_rounding(plan: EpochPlan) -> Rounding:
     """The update's rounding: stochastic with the plan's r random bits, or the iterate's own mode."""
     if plan.rounding.is_stochastic and plan.K > 0:
-        return Rounding(mode=RoundingMode.STOCHASTIC, random_bits=plan.r_eff)
+        return Rounding(mode=RoundingMode.STOCHASTIC, random_bits=plan.r_eff, generator=plan.rounding.generator)
     return plan.rounding
 
 
@@ -127,7 +128,7 @@ def round_update(v: QArray, z_fmt: FixedPoint, rounding: Rounding, seed: int, st
     dim, K = v.size, v.fmt.frac_bits
     out = np.empty(dim, dtype=np.int64)
     for j, code in enumerate(v.codes.tolist()):
-        k = round_integer(Fraction(code, 1 << K), rounding, PackedRandom(seed, step, j, dim, slot_bits))
+        k = round_integer(Fraction(code, 1 << K), rounding, PackedRandom(seed, step, j, dim, slot_bits, rounding.generator))
         out[j] = apply_fixed_overflow(k, z_fmt)
     return out
 

@@ -67,7 +67,7 @@ class RandomKey:
         absolute = self.offset + index
         if absolute > MAX_INDEX:
             raise ValueError(f"random element index {absolute} exceeds 2**64 - 1; lower offset ({self.offset})")
-        return ElementRandom(self.seed, self.stream, absolute)
+        return ElementRandom(self.seed, self.stream, absolute, rounding.generator)
 
 
 _RECENT_KEYS: dict[tuple[int, int, int], RandomKey] = {}

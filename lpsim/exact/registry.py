@@ -42,7 +42,7 @@ def elementwise(encode_element: Callable, decode_element: Callable) -> tuple[Cal
         out = np.empty(x.shape, dtype=fmt.code_dtype)
         flat_in, flat_out = x.reshape(-1), out.reshape(-1)
         for i in range(flat_in.size):
-            random = ElementRandom(seed, stream, offset + i) if rounding.is_stochastic else None
+            random = ElementRandom(seed, stream, offset + i, rounding.generator) if rounding.is_stochastic else None
             flat_out[i] = encode_element(float(flat_in[i]), fmt, rounding, random)
         return out
 
@@ -83,7 +83,7 @@ def codec_for(fmt: Format) -> tuple[Callable, Callable]:
 
 def _encode_block(x, fmt, rounding, seed, stream, offset):
     def random_for(i):
-        return ElementRandom(seed, stream, offset + i) if rounding.is_stochastic else None
+        return ElementRandom(seed, stream, offset + i, rounding.generator) if rounding.is_stochastic else None
 
     return encode_block(x, fmt, rounding, random_for)
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import attrs
 
-from ..formats.rounding import Rounding, RoundingMode
+from ..formats.rounding import DEFAULT_GENERATOR, RandomGenerator, Rounding, RoundingMode
 from .. import rng
 
 _HALF = Fraction(1, 2)
@@ -19,15 +19,16 @@ _HALF = Fraction(1, 2)
 
 @attrs.frozen
 class ElementRandom:
-    """The random bit string of one element (seed, stream, index): its word of each Philox block
-    of its counter, as lpsim.rng defines."""
+    """The random bit string of one element (seed, stream, index): its word of each block of its
+    counter by ``generator``, as lpsim.rng defines."""
 
     seed: int
     stream: int
     index: int
+    generator: RandomGenerator = DEFAULT_GENERATOR
 
     def first_bits(self, nbits: int) -> int:
-        return rng.random_bits(self.seed, self.stream, self.index, nbits)
+        return rng.random_bits(self.seed, self.stream, self.index, nbits, self.generator)
 
     def uniform_below(self, fraction: Fraction) -> bool:
         """Exactly decide U < fraction, with U = 0.b1 b2 b3 ... the element's random bit string.
@@ -41,7 +42,7 @@ class ElementRandom:
         while rest > 0:
             scaled = rest * (1 << 32)
             fraction_word = math.floor(scaled)
-            random_word = rng.element_word(self.seed, self.stream, self.index, k)
+            random_word = rng.element_word(self.seed, self.stream, self.index, k, self.generator)
             if random_word != fraction_word:
                 return random_word < fraction_word
             rest = scaled - fraction_word

@@ -62,10 +62,11 @@ NEEDS_EXACT = 2  # the window cannot decide; compute this output exactly
 
 MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
-Target = namedtuple("Target", "is_float fixed frac_bits float_params layout mode random_bits")
+Target = namedtuple("Target", "is_float fixed frac_bits float_params layout mode random_bits generator_bits")
 Target.__doc__ = """A format values are rounded into: a FixedPoint with a power-of-two step (``fixed``:
 FixedParams, ``frac_bits``) or a FloatFormat (``float_params`` for the rounding, ``layout``),
-and the rounding mode and r; the unused half holds placeholders."""
+and the rounding mode, r and the random-bit generator (its code << 32, uint64: the high bits of
+the stream word, lpsim/fast/_rng_kernels.py); the unused half holds placeholders."""
 
 IntReg = namedtuple("IntReg", "kind bits overflow code_min code_max")
 IntReg.__doc__ = "A register of the integer family: kind, and for integer registers width, overflow code, range."
@@ -277,6 +278,7 @@ def encode_wide(cls, negative, hi, lo, e, sticky, T, seed, stream, index):
     (fixed point: FAILED); +-inf follows the format's policy; a zero keeps its sign where
     the format has -0.
     """
+    stream = (np.uint64(stream) & np.uint64(0xFFFFFFFF)) | T.generator_bits  # this rounding's own generator
     if T.is_float:
         P = T.float_params
         if cls == NAN:

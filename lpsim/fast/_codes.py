@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..arith.accumulator import Order
 from ..arith.registers import RegisterKind
 from ..formats.floating import Specials
-from ..formats.rounding import Overflow, RoundingMode
+from ..formats.rounding import Overflow, RandomGenerator, RoundingMode
 
 # rounding modes
 NEAREST_EVEN = RoundingMode.NEAREST_EVEN.code
@@ -20,6 +20,12 @@ TOWARD_POSITIVE = RoundingMode.TOWARD_POSITIVE.code
 TOWARD_NEGATIVE = RoundingMode.TOWARD_NEGATIVE.code
 TO_ODD = RoundingMode.TO_ODD.code
 STOCHASTIC = RoundingMode.STOCHASTIC.code
+
+# random-bit generators (carried in the high bits of a kernel's stream word: lpsim/fast/_rng_kernels.py)
+GEN_PHILOX10 = RandomGenerator.PHILOX10.code
+GEN_PHILOX7 = RandomGenerator.PHILOX7.code
+GEN_SPLITMIX64 = RandomGenerator.SPLITMIX64.code
+GEN_HASH32 = RandomGenerator.HASH32.code
 
 # overflow policies of fixed-point formats and integer registers
 SATURATE = Overflow.SATURATE.code

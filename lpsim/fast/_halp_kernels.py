@@ -24,8 +24,8 @@ operation as int64, and LLVM does not narrow the 64-bit lanes back (see
 docs/performance.md, "HALP integer epoch"). Wrapping int32 arithmetic is exact here
 because the true result fits.
 
-Random bits of the update (stochastic rounding): one Philox4x32-10 call (block 0 of
-``index``) gives 128 bits, cut into slots of ``slot_bits`` (8 or 16) bits, most
+Random bits of the update (stochastic rounding): one call of the rounding's generator
+(block 0 of ``index``; Philox4x32-10 by default, lpsim.rng) gives 128 bits, cut into slots of ``slot_bits`` (8 or 16) bits, most
 significant first. Element j of step g uses call index g * calls + j // per_call, slot
 j % per_call (per_call = 128 // slot_bits, calls = ceil(dim / per_call), j the flat index
 p of a softmax iterate, dim = d * C) on the update stream; the rounding compares the
@@ -57,7 +57,8 @@ from ..arith.integer_loop import (
 )
 from ._codes import NEAREST_EVEN, SATURATE, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE, TOWARD_ZERO, WRAP
 from ._config import jit
-from ._rng_kernels import counter_block
+from ._codes import GEN_HASH32, GEN_PHILOX7, GEN_PHILOX10, GEN_SPLITMIX64
+from ._rng_kernels import fixed_width_binop, generator_code, hash32_block, philox7_block, philox10_block, splitmix64_block
 from ._round_kernels import round_scaled, split_float
 
 AccParams = namedtuple("AccParams", "kind exact_chunk acc_bits acc_overflow acc_lo acc_hi chunk fin_bits fin_overflow "
@@ -88,15 +89,7 @@ A_buf (B * classes,) int64, column (d,) like Z, margins and dl (classes,) float6
 
 
 def _int32_binop(name):
-    @intrinsic
-    def op(typingctx, a, b):
-        def codegen(context, builder, signature, args):
-            x, y = (context.cast(builder, v, t, types.int32) for v, t in zip(args, signature.args))
-            return getattr(builder, name)(x, y)
-
-        return types.int32(a, b), codegen
-
-    return op
+    return fixed_width_binop(name, types.int32)
 
 
 add32 = _int32_binop("add")  # wraps mod 2**32
@@ -151,12 +144,27 @@ def _rot16(w):
 
 @jit
 def fill_slots(seed, stream, first_call, n_calls, slot_bits, words):
-    """words[4c:4c+4] = Philox block 0 of counter first_call + c, stored so that the uint8 (slot_bits 8),
-    uint16 (16) or uint32 (32) view of ``words`` lists the slots in order, most significant first
-    (little-endian storage: bytes swapped for 8-bit slots, halves swapped for 16-bit slots)."""
+    """words[4c:4c+4] = block 0 of counter first_call + c (by the generator in ``stream``'s high bits),
+    stored so that the uint8 (slot_bits 8), uint16 (16) or uint32 (32) view of ``words`` lists the
+    slots in order, most significant first (little-endian storage: bytes swapped for 8-bit slots,
+    halves swapped for 16-bit slots)."""
+    # one loop per generator, so that each vectorizes
+    code = generator_code(stream)
+    if code == GEN_PHILOX10:
+        _fill_slots(philox10_block, seed, stream, first_call, n_calls, slot_bits, words)
+    elif code == GEN_PHILOX7:
+        _fill_slots(philox7_block, seed, stream, first_call, n_calls, slot_bits, words)
+    elif code == GEN_SPLITMIX64:
+        _fill_slots(splitmix64_block, seed, stream, first_call, n_calls, slot_bits, words)
+    elif code == GEN_HASH32:
+        _fill_slots(hash32_block, seed, stream, first_call, n_calls, slot_bits, words)
+
+
+@jit(inline="always")
+def _fill_slots(block_of, seed, stream, first_call, n_calls, slot_bits, words):
     base = np.uint64(first_call)
     for c in range(n_calls):
-        w0, w1, w2, w3 = counter_block(seed, stream, base + np.uint64(c), 0)
+        w0, w1, w2, w3 = block_of(seed, stream, base + np.uint64(c), 0)
         if slot_bits == 8:
             w0, w1, w2, w3 = _bswap32(w0), _bswap32(w1), _bswap32(w2), _bswap32(w3)
         elif slot_bits == 16:

@@ -1,4 +1,4 @@
-"""Compiled twin of lpsim.rng: Philox4x32-10 random bits for stochastic rounding.
+"""Compiled twin of lpsim.rng: counter-based random bits for stochastic rounding.
 
 Same definition as ``lpsim.rng`` (read its docstring): block ``k`` of counter c is
 philox4x32_10(counter=(c mod 2**32, c >> 32, stream, k), key=(seed mod 2**32, seed >> 32));
@@ -8,12 +8,20 @@ that word of block 0, then of block 1, ...
 Words are uint32 and each product is widened to uint64 explicitly: in that form LLVM
 vectorizes a loop of Philox calls over elements (AVX2 vpmuludq, 4 elements per
 instruction), about 7x faster than the same rounds on uint64-held words here.
+
+The generator (lpsim.formats.rounding.RandomGenerator) travels inside the ``stream``
+argument every kernel already passes: bits 0..31 are the stream, bits 32 and up the
+generator's code (``source_word``). Philox4x32-10 has code 0, so a plain stream means the
+default generator and its bits are unchanged; no kernel signature had to grow.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 
+from ._codes import GEN_HASH32, GEN_PHILOX7, GEN_PHILOX10, GEN_SPLITMIX64
 from ._config import jit
 
 M0 = np.uint64(0xD2511F53)
@@ -21,15 +29,34 @@ M1 = np.uint64(0xCD9E8D57)
 KEY_STEP0 = np.uint32(0x9E3779B9)
 KEY_STEP1 = np.uint32(0xBB67AE85)
 SHIFT32 = np.uint64(32)
+MASK32 = np.uint64(0xFFFFFFFF)
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
+MIX_M1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX_M2 = np.uint64(0x94D049BB133111EB)
+FMIX_M1 = np.uint32(0x85EBCA6B)
+FMIX_M2 = np.uint32(0xC2B2AE35)
+HASH32_HIGH = np.uint32(0x27D4EB2F)
+
+
+
+def source_word(stream: int, generator_code: int) -> np.uint64:
+    """The kernels' ``stream`` argument: stream in bits 0..31, generator code above (0 = Philox4x32-10)."""
+    return np.uint64((int(generator_code) << 32) | (int(stream) & 0xFFFFFFFF))
 
 
 @jit(inline="always")
 def philox4x32_10(c0, c1, c2, c3, k0, k1):
     """Ten Philox rounds; arguments are taken mod 2**32. Returns (W0, W1, W2, W3) as uint32."""
+    return philox_rounds(c0, c1, c2, c3, k0, k1, 10)
+
+
+@jit(inline="always")
+def philox_rounds(c0, c1, c2, c3, k0, k1, rounds):
+    """``rounds`` Philox4x32 rounds (a compile-time constant at every call site)."""
     # explicit casts: a Python int argument arrives as int64, and int64 op uint64 is float64 in Numba
     x0, x1, x2, x3 = np.uint32(c0), np.uint32(c1), np.uint32(c2), np.uint32(c3)
     a0, a1 = np.uint32(k0), np.uint32(k1)
-    for _ in range(10):
+    for _ in range(rounds):
         p0 = np.uint64(x0) * M0
         p1 = np.uint64(x2) * M1
         x0, x1, x2, x3 = (
@@ -45,11 +72,107 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 
 
 @jit(inline="always")
-def counter_block(seed, stream, counter, block):
-    """Block ``block`` of ``counter`` (seed, counter: uint64): (W0, W1, W2, W3) uint32."""
+def mix64(z):
+    """SplitMix64's output function (a bijection of uint64)."""
+    z = np.uint64(z)
+    z = (z ^ (z >> np.uint64(30))) * MIX_M1
+    z = (z ^ (z >> np.uint64(27))) * MIX_M2
+    return z ^ (z >> np.uint64(31))
+
+
+def fixed_width_binop(name, width_type):
+    """An intrinsic: the LLVM instruction ``name`` on both arguments cast to ``width_type``, typed
+    ``width_type`` (Numba itself would widen a 32-bit operation to 64 bits)."""
+    @intrinsic
+    def op(typingctx, a, b):
+        def codegen(context, builder, signature, args):
+            x, y = (context.cast(builder, v, t, width_type) for v, t in zip(args, signature.args))
+            return getattr(builder, name)(x, y)
+
+        return width_type(a, b), codegen
+
+    return op
+
+
+# uint32 operations that stay 32-bit: Numba widens uint32 arithmetic to 64 bits, which halves the
+# lanes per vector and has no AVX2 multiply, and LLVM does not narrow it back (the hash ran ~4x slower)
+mul_u32 = fixed_width_binop("mul", types.uint32)  # low 32 bits of the product
+add_u32 = fixed_width_binop("add", types.uint32)  # wraps mod 2**32
+xor_u32 = fixed_width_binop("xor", types.uint32)
+shr_u32 = fixed_width_binop("lshr", types.uint32)  # shift count in [0, 31]
+
+
+@jit(inline="always")
+def fmix32(h):
+    """MurmurHash3's 32-bit finalizer (a bijection of uint32)."""
+    h = np.uint32(h)
+    h = mul_u32(xor_u32(h, shr_u32(h, 16)), FMIX_M1)
+    h = mul_u32(xor_u32(h, shr_u32(h, 13)), FMIX_M2)
+    return xor_u32(h, shr_u32(h, 16))
+
+
+@jit(inline="always")
+def stream_key(seed, stream, block):
+    """The hash generators' 64-bit key of (seed, stream mod 2**32, block)."""
+    return mix64(np.uint64(seed) ^ mix64(((np.uint64(stream) & MASK32) << SHIFT32) | (np.uint64(block) & MASK32)))
+
+
+@jit(inline="always")
+def philox10_block(seed, stream, counter, block):
     seed = np.uint64(seed)
     counter = np.uint64(counter)
-    return philox4x32_10(counter, counter >> SHIFT32, stream, block, seed, seed >> SHIFT32)
+    return philox_rounds(counter, counter >> SHIFT32, np.uint64(stream) & MASK32, block, seed, seed >> SHIFT32, 10)
+
+
+@jit(inline="always")
+def philox7_block(seed, stream, counter, block):
+    seed = np.uint64(seed)
+    counter = np.uint64(counter)
+    return philox_rounds(counter, counter >> SHIFT32, np.uint64(stream) & MASK32, block, seed, seed >> SHIFT32, 7)
+
+
+@jit(inline="always")
+def splitmix64_block(seed, stream, counter, block):
+    key = stream_key(seed, stream, block)
+    n = np.uint64(counter) << np.uint64(1)
+    z0 = mix64(key + (n + np.uint64(1)) * GAMMA)
+    z1 = mix64(key + (n + np.uint64(2)) * GAMMA)
+    return np.uint32(z0 >> SHIFT32), np.uint32(z0), np.uint32(z1 >> SHIFT32), np.uint32(z1)
+
+
+@jit(inline="always")
+def hash32_block(seed, stream, counter, block):
+    key = stream_key(seed, stream, block)
+    low, high_key = np.uint32(key), np.uint32(key >> SHIFT32)
+    counter = np.uint64(counter)
+    n = np.uint32(counter << np.uint64(2))
+    high = xor_u32(mul_u32(np.uint32(counter >> np.uint64(30)), HASH32_HIGH), high_key)
+    first = add_u32(n, low)
+    return (fmix32(xor_u32(fmix32(first), high)),
+            fmix32(xor_u32(fmix32(add_u32(first, 1)), high)),
+            fmix32(xor_u32(fmix32(add_u32(first, 2)), high)),
+            fmix32(xor_u32(fmix32(add_u32(first, 3)), high)))
+
+
+@jit(inline="always")
+def generator_code(stream):
+    return np.int64(np.uint64(stream) >> SHIFT32)
+
+
+@jit(inline="always")
+def counter_block(seed, stream, counter, block):
+    """Block ``block`` of ``counter`` (seed, counter: uint64) by the generator named in ``stream``'s
+    high bits: (W0, W1, W2, W3) uint32."""
+    code = generator_code(stream)
+    if code == GEN_PHILOX10:
+        return philox10_block(seed, stream, counter, block)
+    if code == GEN_PHILOX7:
+        return philox7_block(seed, stream, counter, block)
+    if code == GEN_SPLITMIX64:
+        return splitmix64_block(seed, stream, counter, block)
+    if code == GEN_HASH32:
+        return hash32_block(seed, stream, counter, block)
+    return philox10_block(seed, stream, counter, block)  # unreachable: source_word checks the code
 
 
 @jit(inline="always")
@@ -87,8 +210,22 @@ def fill_group_words(seed, stream, group, k, words):
     """words[0:256] = word k of elements 256 group .. 256 group + 255 (uint32): one Philox call
     per 4 elements, stored as 4 contiguous runs of 64, so the loop vectorizes."""
     base = np.uint64(group) << np.uint64(6)
+    # one loop per generator: a branch inside the loop would keep it from vectorizing
+    code = generator_code(stream)
+    if code == GEN_PHILOX10:
+        _fill_group(philox10_block, seed, stream, base, k, words)
+    elif code == GEN_PHILOX7:
+        _fill_group(philox7_block, seed, stream, base, k, words)
+    elif code == GEN_SPLITMIX64:
+        _fill_group(splitmix64_block, seed, stream, base, k, words)
+    elif code == GEN_HASH32:
+        _fill_group(hash32_block, seed, stream, base, k, words)
+
+
+@jit(inline="always")
+def _fill_group(block_of, seed, stream, base, k, words):
     for b in range(64):
-        w0, w1, w2, w3 = counter_block(seed, stream, base + np.uint64(b), k)
+        w0, w1, w2, w3 = block_of(seed, stream, base + np.uint64(b), k)
         words[b] = w0
         words[64 + b] = w1
         words[128 + b] = w2

@@ -44,6 +44,7 @@ from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
 from . import _arith_kernels as K
 from . import _mac
 from ._memo import by_identity
+from ._rng_kernels import source_word
 from .codec import fixed_params, float_layout, float_params
 from .fallback import FastArithmeticFallbackWarning, warn_once
 from .registry import kernels_for
@@ -67,12 +68,13 @@ def target(fmt: Format, rounding: Rounding) -> K.Target | None:
     mode, r = rounding.mode.code, 0 if rounding.random_bits is None else int(rounding.random_bits)
     if isinstance(fmt, FloatFormat):
         return K.Target(is_float=True, fixed=fixed_params(_PLACEHOLDER_FIXED), frac_bits=0,
-                        float_params=float_params(fmt, rounding), layout=float_layout(fmt), mode=mode, random_bits=r)
+                        float_params=float_params(fmt, rounding), layout=float_layout(fmt), mode=mode, random_bits=r,
+                        generator_bits=source_word(0, rounding.generator.code))
     if isinstance(fmt, FixedPoint) and fmt.is_power_of_two_scale and (fmt.signed or fmt.bits < 64):
         params = fixed_params(fmt)
         return K.Target(is_float=False, fixed=params, frac_bits=int(params.frac_bits),
                         float_params=float_params(_PLACEHOLDER_FLOAT, rounding), layout=float_layout(_PLACEHOLDER_FLOAT),
-                        mode=mode, random_bits=r)
+                        mode=mode, random_bits=r, generator_bits=source_word(0, rounding.generator.code))
     return None
 
 

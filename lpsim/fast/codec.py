@@ -23,6 +23,7 @@ from ..formats.floating import FloatFormat
 from ..formats.rounding import Overflow, Rounding
 from . import _codec_kernels as K
 from ._memo import by_identity
+from ._rng_kernels import source_word
 from ._round_kernels import first_word_bits
 
 _TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every code
@@ -38,7 +39,8 @@ def _mode_and_bits(rounding: Rounding) -> tuple[int, int]:
 
 def round_params(rounding: Rounding, seed: int, stream: int, offset: int) -> K.RoundParams:
     mode, random_bits = _mode_and_bits(rounding)
-    return K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+    return K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
+                         np.uint64(offset))
 
 
 # -- calling kernels ---------------------------------------------------------------------
@@ -184,7 +186,7 @@ def _check_index_range(size: int, rounding: Rounding, offset: int) -> None:
 
 def _raise_as_exact(encode_element, value: float, fmt, rounding: Rounding, seed: int, stream: int, index: int):
     """Re-run one rejected element through the exact engine so that it raises its own exception."""
-    random = ElementRandom(seed, stream, index) if rounding.is_stochastic else None
+    random = ElementRandom(seed, stream, index, rounding.generator) if rounding.is_stochastic else None
     encode_element(float(value), fmt, rounding, random)
     raise AssertionError(f"the fast engine rejected {value!r} that the exact engine encodes in {fmt.spec}; please report")
 
@@ -204,7 +206,8 @@ def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, off
     out = np.empty(flat.size, dtype=code_dtype)
     if R is None:
         _check_index_range(flat.size, rounding, offset)
-        R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
+                          np.uint64(offset))
     # the parameter tuples' field types are fixed by the functions that build them
     key = (kernel, code_dtype, _array_key(flat))
     bad = call_kernel(kernel, key, flat, out.view(unsigned_dtype), params, R)
@@ -330,7 +333,8 @@ def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: in
     flat = x if one_dimensional else _flat_float64(x)
     if R is None:
         _check_index_range(flat.size, rounding, offset)
-        R = K.RoundParams(mode, random_bits, np.uint64(seed), np.uint64(stream), np.uint64(offset))
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
+                          np.uint64(offset))
     out = np.empty(flat.size, dtype=np.float64)
     kernel = K.quantize_float_by_table
     bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, table, params, R)

@@ -21,6 +21,7 @@ from ..arith.integer_loop import (
 )
 from ..formats.fixed import FixedPoint
 from . import _halp_kernels as K
+from ._rng_kernels import source_word
 
 
 def accumulator_params(accumulator: Accumulator, data: IntegerData, z_fmt: FixedPoint) -> K.AccParams:
@@ -47,8 +48,8 @@ def run_epoch(data: IntegerData, plan: EpochPlan, Z: np.ndarray, rows: np.ndarra
         hi=np.int64(plan.z_fmt.code_max), overflow=np.int64(plan.z_fmt.overflow.code))
     random = K.RandomParams(
         mode=np.int64(rounding.mode.code), rbits=np.int64(rounding.random_bits or 0) if plan.r_eff else np.int64(0),
-        slot_bits=np.int64(plan.slot_bits), seed=np.uint64(seed), scalar_stream=np.uint64(SCALAR_STREAM),
-        update_stream=np.uint64(UPDATE_STREAM), step0=np.int64(step0))
+        slot_bits=np.int64(plan.slot_bits), seed=np.uint64(seed), scalar_stream=source_word(SCALAR_STREAM, rounding.generator.code),
+        update_stream=source_word(UPDATE_STREAM, rounding.generator.code), step0=np.int64(step0))
     status, done = K.integer_epoch(data.codes, Z, np.ascontiguousarray(rows, dtype=np.int64), np.int64(plan.classes),
                                    acc, scalar, update, random, _scratch(data, plan, Z, rows))
     return int(status), int(done)

@@ -46,6 +46,37 @@ _ALIASES = {
 MAX_RANDOM_BITS = 64
 
 
+class RandomGenerator(CodedEnum):
+    """The counter-based generator of stochastic rounding's random bits (lpsim.rng defines each).
+
+    PHILOX10 (Philox4x32-10) is the default and the only one whose name is never written out:
+    specs and run ids that do not name a generator mean it, so they keep their meaning."""
+
+    PHILOX10 = "philox10"
+    PHILOX7 = "philox7"
+    SPLITMIX64 = "splitmix64"
+    HASH32 = "hash32"
+
+
+DEFAULT_GENERATOR = RandomGenerator.PHILOX10
+_GENERATOR_ALIASES = {"philox": "philox10", "philox4x32_10": "philox10", "philox4x32-10": "philox10",
+                      "philox4x32_7": "philox7", "philox4x32-7": "philox7", "splitmix": "splitmix64"}
+
+
+def to_generator(value) -> RandomGenerator:
+    """A RandomGenerator from itself or its name (or an alias such as 'philox' or 'splitmix')."""
+    if isinstance(value, RandomGenerator):
+        return value
+    if isinstance(value, str):
+        key = value.strip().lower()
+        try:
+            return RandomGenerator(_GENERATOR_ALIASES.get(key, key))
+        except ValueError:
+            allowed = ", ".join(g.value for g in RandomGenerator)
+            raise ValueError(f"generator must be one of {allowed}, got {value!r}") from None
+    raise TypeError(f"generator must be a RandomGenerator or a string, got {type(value).__name__}")
+
+
 def _to_mode(value):
     if isinstance(value, RoundingMode):
         return value
@@ -61,11 +92,12 @@ def _to_mode(value):
 
 @attrs.frozen(kw_only=True)
 class Rounding:
-    """A rounding mode, plus the number of random bits for stochastic rounding.
+    """A rounding mode, plus the number of random bits and their generator for stochastic rounding.
 
     ``random_bits=None`` with stochastic rounding means exact probabilities: the
     value rounds away from its floor with probability equal to the discarded
-    fraction, exactly.
+    fraction, exactly. ``generator`` names the counter-based generator of the bits
+    (default Philox4x32-10; see docs/formats.md, "Random bits").
     """
 
     mode: RoundingMode = attrs.field(converter=_to_mode)
@@ -81,25 +113,37 @@ class Rounding:
                 f"with mode {self.mode.value!r}"
             )
 
+    generator: RandomGenerator = attrs.field(default=DEFAULT_GENERATOR, converter=to_generator)
+
+    @generator.validator
+    def _generator_only_for_stochastic(self, attribute, value):
+        if value is not DEFAULT_GENERATOR and self.mode is not RoundingMode.STOCHASTIC:
+            raise ValueError(f"Rounding: generator applies only to mode 'stochastic', got generator={value.value!r} "
+                             f"with mode {self.mode.value!r}")
+
     @property
     def is_stochastic(self) -> bool:
         return self.mode is RoundingMode.STOCHASTIC
 
     @classmethod
     def parse(cls, text: str) -> "Rounding":
-        """Parse 'nearest_even', 'rne', 'stochastic', 'stochastic:8' or 'sr8'."""
+        """Parse 'nearest_even', 'rne', 'stochastic', 'stochastic:8' or 'sr8', optionally followed by
+        ':GENERATOR' for stochastic rounding ('sr16:splitmix64', 'stochastic:hash32')."""
         if not isinstance(text, str):
             raise TypeError(f"Rounding.parse: text must be a string, got {type(text).__name__}")
         check_ascii(text, "Rounding.parse: rounding")
-        match = re.fullmatch(r"\s*(stochastic|sr)\s*:?\s*(\d+)\s*", text.lower())
-        if match:
-            return cls(mode=RoundingMode.STOCHASTIC, random_bits=int(match.group(2)))
+        match = re.fullmatch(r"\s*(stochastic|sr)\s*(?::?\s*(\d+))?\s*(?::\s*([a-z][a-z0-9_-]*))?\s*", text.lower())
+        if match and (match.group(2) or match.group(3)):
+            bits = match.group(2)
+            generator = match.group(3) or DEFAULT_GENERATOR
+            return cls(mode=RoundingMode.STOCHASTIC, random_bits=None if bits is None else int(bits), generator=generator)
         return cls(mode=text)
 
     def __str__(self) -> str:
-        if self.random_bits is not None:
-            return f"{self.mode.value}:{self.random_bits}"
-        return self.mode.value
+        text = self.mode.value if self.random_bits is None else f"{self.mode.value}:{self.random_bits}"
+        if self.generator is not DEFAULT_GENERATOR:
+            text += f":{self.generator.value}"
+        return text
 
 
 @functools.lru_cache(maxsize=256)

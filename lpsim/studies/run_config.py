@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
+from ..formats.rounding import as_rounding
 from .precision import resolve_format
 from .schema import FULL_PRECISION
 
@@ -31,4 +34,8 @@ def train_config(params: dict, model_mu: float | None = None):
         kwargs["data_rounding"] = params["data_rounding"]
     if params.get("profile") is not None:
         kwargs["accumulator"] = params["profile"]
+    if params.get("generator") is not None:  # every stochastic rounding of the run draws from it
+        for name in ("rounding", "data_rounding"):
+            if name in kwargs and as_rounding(kwargs[name]).is_stochastic:
+                kwargs[name] = attrs.evolve(as_rounding(kwargs[name]), generator=params["generator"])
     return TrainConfig(**kwargs)

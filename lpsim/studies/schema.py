@@ -138,6 +138,15 @@ class Param:
         return value
 
 
+def _generator(value: str) -> str:
+    from ..formats.rounding import RandomGenerator, to_generator
+
+    try:
+        return to_generator(value).value
+    except (ValueError, TypeError):
+        raise SchemaError(f"expected a generator: one of {', '.join(g.value for g in RandomGenerator)}") from None
+
+
 def _rounding(value: str) -> str:
     from ..formats.rounding import as_rounding
 
@@ -225,13 +234,15 @@ PARAMS: dict[str, Param] = {
         _P("fixed_scale", "precision", float, None, positive=True, optional=True, doc="grid step of LP-SGD/LP-SVRG (default: chosen by the algorithm)"),
         _P("data_format", "precision", str, None, optional=True, normalize=_format_spec, doc="format of the data x_i (default: float64)"),
         _P("data_rounding", "precision", str, "nearest_even", normalize=_rounding, doc="rounding of the data (with data_format)"),
+        _P("generator", "precision", str, None, optional=True, normalize=_generator, doc="random-bit generator of stochastic rounding (default: philox10, never written)"),
         _P("profile", "precision", str, None, optional=True, normalize=_profile, doc="hardware profile summing the integer loop's dot x_i . z (arithmetic integer)"),
     )
 }
 SECTIONS = ("problem", "train", "precision")
 # Parameters a full-precision algorithm ignores: cleared so that SGD and SVRG run once per grid
 # point of the other axes instead of once per bit width.
-PRECISION_ONLY = ("family", "bits", "exp_bits", "block_size", "format", "rounding", "fixed_scale", "profile")
+PRECISION_ONLY = ("family", "bits", "exp_bits", "block_size", "format", "rounding", "fixed_scale", "profile",
+                  "generator")
 # The settings a full-precision run does not have (it has no grid, so no mu, and computes in float64):
 # resolve_run clears them (arithmetic becomes "float"), and a low-precision run is compared with the
 # float64 reference that shares all its other settings.

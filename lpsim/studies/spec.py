@@ -29,7 +29,7 @@ from ..cost.energy import (
     is_plugin_table,
     load_energy_table,
 )
-from ..formats.rounding import as_rounding
+from ..formats.rounding import DEFAULT_GENERATOR, as_rounding
 from . import schema
 from .outcome import DEFAULT_ROUNDOFF, OUTCOME_METRICS, OutcomeRule
 from .precision import resolve_format
@@ -173,6 +173,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     if p["data_format"] is None:
         p["data_rounding"] = None
     _check_mu(p)
+    _resolve_generator(p)
     if p["algorithm"] in schema.FULL_PRECISION:
         for name in schema.LOW_PRECISION_SETTINGS:
             p[name] = None
@@ -199,6 +200,23 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
             p["profile"] = None  # the arithmetic computes in float64: no accumulator to choose
     _check_trainable(p)
     return RunSpec(params=p)
+
+
+def _resolve_generator(p: dict) -> None:
+    """One place for the generator: a generator named in a rounding moves to ``generator``; the
+    default generator, or one no stochastic rounding of the run uses, is None (left out of the id)."""
+    roundings = [name for name in ("rounding", "data_rounding")
+                 if p.get(name) is not None and not (name == "rounding" and p["algorithm"] in schema.FULL_PRECISION)]
+    for name in roundings:
+        r = as_rounding(p[name])
+        if r.generator is not DEFAULT_GENERATOR:
+            if p.get("generator") not in (None, r.generator.value):
+                raise SchemaError(f"{name} {p[name]!r} names generator {r.generator.value!r} but generator is "
+                                  f"{p['generator']!r}", param="generator")
+            p["generator"] = r.generator.value
+            p[name] = str(attrs.evolve(r, generator=DEFAULT_GENERATOR))
+    if p.get("generator") == DEFAULT_GENERATOR.value or not any(as_rounding(p[n]).is_stochastic for n in roundings):
+        p["generator"] = None
 
 
 def _check_problem(p: dict) -> None:

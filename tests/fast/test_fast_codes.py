@@ -6,12 +6,13 @@ import types
 import pytest
 
 from lpsim.arith import Order, RegisterKind
-from lpsim.fast import _arith_kernels, _codec_kernels, _codes, _config, _halp_kernels, _round_kernels
+from lpsim.fast import _arith_kernels, _codec_kernels, _codes, _config, _halp_kernels, _rng_kernels, _round_kernels
 from lpsim.formats import Overflow, RoundingMode, Specials
+from lpsim.formats.rounding import RandomGenerator
 from lpsim.formats.coded_enum import CodedEnum
 
-CODED = (RoundingMode, Overflow, Specials, RegisterKind, Order)
-KERNEL_MODULES = (_round_kernels, _codec_kernels, _arith_kernels, _halp_kernels)
+CODED = (RoundingMode, Overflow, Specials, RegisterKind, Order, RandomGenerator)
+KERNEL_MODULES = (_round_kernels, _codec_kernels, _arith_kernels, _halp_kernels, _rng_kernels)
 
 
 @pytest.mark.parametrize("enum_type", CODED, ids=lambda e: e.__name__)
@@ -28,7 +29,8 @@ def test_a_new_coded_enum_numbers_its_members():
 
 def test_every_kernel_constant_is_its_enum_code():
     expected = {}
-    for enum_type, prefix in ((RoundingMode, ""), (Overflow, ""), (Specials, ""), (RegisterKind, "KIND_"), (Order, "")):
+    for enum_type, prefix in ((RoundingMode, ""), (Overflow, ""), (Specials, ""), (RegisterKind, "KIND_"), (Order, ""),
+                               (RandomGenerator, "GEN_")):
         for member in enum_type:
             expected[prefix + member.name] = member.code
     table = dict(_codes.CODE_TABLE)

@@ -14,6 +14,7 @@ from lpsim.fast import arith as fast
 from lpsim.formats import (
     BFLOAT16, BINARY16, BINARY32, E4M3, E4M3FNUZ, E5M2, BlockFormat, FixedPoint, FloatFormat, Rounding, Specials,
 )
+from lpsim.formats.rounding import RandomGenerator
 
 MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "to_odd", "stochastic"]
 
@@ -23,7 +24,8 @@ def roundings(draw):
     mode = draw(st.sampled_from(MODES))
     if mode != "stochastic":
         return Rounding(mode=mode)
-    return Rounding(mode=mode, random_bits=draw(st.sampled_from([None, 1, 3, 8, 23, 64])))
+    return Rounding(mode=mode, random_bits=draw(st.sampled_from([None, 1, 3, 8, 23, 64])),
+                    generator=draw(st.sampled_from(list(RandomGenerator))))
 
 
 @st.composite

@@ -66,6 +66,14 @@ CASES = [
     ("logistic", "halp", {"rounding": "nearest_even", "batch_size": 2, "step_size": 2.0}),
     ("logistic", "lpsvrg", {}),
     ("logistic", "lpsgd", {"rounding": "toward_negative"}),
+    # every random-bit generator: the fused loops (16- and 8-bit slots, r < K), the general loop, the scalars
+    ("ls", "halp", {"rounding": "stochastic:philox7"}),
+    ("ls", "halp", {"rounding": "stochastic:splitmix64", "batch_size": 2}),
+    ("ls", "halp", {"rounding": "stochastic:hash32"}),
+    ("ls_l2", "halp", {"arithmetic": "integer_test_k8", "rounding": "stochastic:hash32"}),
+    ("ls_l2", "lpsvrg", {"fmt": "int16", "rounding": "stochastic:12:splitmix64"}),
+    ("ls", "lpsgd", {"rounding": "stochastic:3:philox7"}),
+    ("logistic", "halp", {"rounding": "stochastic:hash32", "data_rounding": "sr8:splitmix64"}),
 ]
 
 
@@ -91,6 +99,14 @@ def test_fast_equals_exact(request, model_name, algorithm, overrides):
     fast, _ = run_both_engines(model, algorithm, overrides)
     # the run did something: the iterate moved off w = 0
     assert np.any(fast.w != 0)
+
+
+@pytest.mark.parametrize("generator", ["philox7", "splitmix64", "hash32"])
+def test_the_generator_changes_the_run(ls, generator):
+    """A named generator reaches the loop: its run differs from the default generator's."""
+    default, _ = run_both_engines(ls, "halp", {})
+    other, _ = run_both_engines(ls, "halp", {"rounding": f"stochastic:{generator}"})
+    assert not np.array_equal(default.w, other.w)
 
 
 def test_overflow_error_policy_ends_the_run_as_diverged(ls):

@@ -461,3 +461,44 @@ def test_non_utf8_study_file_names_the_file_and_line(tmp_path):
     with pytest.raises(StudyError) as info:
         Study.from_toml(path)
     assert str(info.value).startswith(f"{path}, line 3: not UTF-8")
+
+
+# -- the random-bit generator ------------------------------------------------------------------------
+
+
+def _generator_study(grid, **precision):
+    return Study.create("gen", problem={"n": 32, "d": 4}, train={"arithmetic": "integer"},
+                        precision={"data_format": "int8", **precision}, grid=grid)
+
+
+def test_the_default_generator_is_left_out_of_run_ids():
+    (plain,) = _generator_study({"algorithm": ["halp"]}).runs()
+    runs = _generator_study({"algorithm": ["halp"], "generator": ["philox10", "hash32", "splitmix"]}).runs()
+    assert [r["generator"] for r in runs] == [None, "hash32", "splitmix64"]
+    assert runs[0].id == plain.id and len({r.id for r in runs}) == 3
+
+
+def test_a_generator_named_in_the_rounding_is_the_same_run():
+    (by_param,) = _generator_study({"algorithm": ["halp"], "generator": ["hash32"]}).runs()
+    (by_rounding,) = _generator_study({"algorithm": ["halp"]}, rounding="stochastic:hash32").runs()
+    assert by_param.id == by_rounding.id and by_rounding["rounding"] == "stochastic"
+    with pytest.raises(StudyError, match="names generator .hash32. but generator is .philox7."):
+        _generator_study({"algorithm": ["halp"], "generator": ["philox7"]}, rounding="stochastic:hash32").runs()
+
+
+def test_a_generator_applies_only_where_rounding_is_stochastic():
+    runs = _generator_study({"algorithm": ["svrg", "halp"], "generator": ["hash32"]}, rounding="nearest_even").runs()
+    assert [r["generator"] for r in runs] == [None, None]
+
+
+def test_the_generator_reaches_the_training_config():
+    from lpsim.studies.run_config import train_config
+
+    (run,) = _generator_study({"algorithm": ["halp"], "generator": ["splitmix64"]}, data_rounding="sr8").runs()
+    config = train_config(run.params)
+    assert config.rounding.generator.value == "splitmix64" and config.data_rounding.generator.value == "splitmix64"
+
+
+def test_unknown_generators_are_rejected(tmp_path):
+    message = error_of(tmp_path, '[study]\nname = "x"\n[precision]\ngenerator = "mt19937"\n')
+    assert "[precision] generator" in message and "philox10, philox7, splitmix64, hash32" in message
