@@ -3,8 +3,9 @@ format family, every rounding mode (stochastic with each width of random bits) a
 elementwise operations: the cross-engine check next to the per-engine oracle tests.
 
 The inputs are fixed (no hypothesis): signed zeros, infinities, the extremes of float64, each
-format's own edges (its max and the values just past it, its smallest subnormal and the ties
-around it) and a seeded spread of magnitudes. Engines are compared with each other pairwise, so
+format's own edges (its max and the values just past it, its smallest subnormal), ties and
+quarter points between neighbouring grid values at odd and even codes, and a seeded spread of
+magnitudes. Engines are compared with each other pairwise, so
 a third engine added to ``lpsim.codec.ENGINES`` joins the comparison by itself.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from fast_arith.strategies import assert_engines_agree, outcome
+import lpsim
 from lpsim import codec, ops
 from lpsim.exact import QArray
 from lpsim.formats import PRESETS, BlockFormat, FixedPoint, FloatFormat, Rounding, RoundingMode, Specials
@@ -39,16 +41,30 @@ PAIRS = list(itertools.combinations(codec.ENGINES, 2))
 KEY = dict(seed=20261207, stream=15, offset=2**40 + 3)
 
 
+def between_neighbours(fmt) -> np.ndarray:
+    """Midpoints (ties) and quarter points between neighbouring grid values of ``fmt`` (the element
+    format of a block format) near 1, near its smallest and its largest values; the grid is read
+    with the exact engine, as input only."""
+    tiny, biggest = fmt.smallest_subnormal, fmt.max
+    anchors = np.array([1.0, 1.0 + fmt.eps, 0.3, 7.7, 2 * tiny, 3 * tiny, biggest / 3, biggest / 2])
+    low = lpsim.encode(anchors, fmt, "toward_zero", engine="exact").astype(np.int64)
+    top = fmt.code_max if isinstance(fmt, FixedPoint) else fmt.max_code
+    high = np.minimum(low + 1, top)
+    below = lpsim.decode(low.astype(fmt.code_dtype), fmt, engine="exact")
+    above = lpsim.decode(high.astype(fmt.code_dtype), fmt, engine="exact")
+    return np.concatenate([below / 2 + above / 2, below * 0.75 + above * 0.25, below * 0.25 + above * 0.75])
+
+
 def shared_inputs(fmt) -> np.ndarray:
     """Finite and infinite inputs (NaN goes on its own: formats without NaN raise on it)."""
     spread = np.random.default_rng(15)
     random = spread.standard_normal(96) * np.exp2(spread.integers(-40, 40, 96))
     common = [0.0, -0.0, np.inf, -np.inf, 5e-324, 2.0**-1022, 1.0, 1.5, 2.5, -2.5, 1.0 + 2.0**-52, 1e300, -1e300]
-    tiny = fmt.element.smallest_subnormal if isinstance(fmt, BlockFormat) else fmt.smallest_subnormal
-    biggest = fmt.element.max if isinstance(fmt, BlockFormat) else fmt.max
+    element = fmt.element if isinstance(fmt, BlockFormat) else fmt
+    tiny, biggest = element.smallest_subnormal, element.max
     own = [biggest, biggest * (1 + 2.0**-4), biggest * (1 + 2.0**-30), biggest * 2, tiny, tiny / 2, tiny * 1.5,
            tiny * 2.5, np.nextafter(tiny / 2, 0), np.nextafter(tiny / 2, 1)]
-    x = np.concatenate([common, own, random])
+    x = np.concatenate([common, own, between_neighbours(element), random])
     x = np.concatenate([x, -x])
     block = fmt.block_size if isinstance(fmt, BlockFormat) else 1
     return x[: len(x) // block * block]  # whole blocks only
