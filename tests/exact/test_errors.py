@@ -1,4 +1,4 @@
-"""Bad input gets a clear exception naming the operands and formats."""
+"""Bad input gets a clear exception naming the operands and formats, from each engine."""
 
 import numpy as np
 import pytest
@@ -14,7 +14,8 @@ from lpsim.arith import (
     plan_dot,
     register_profile,
 )
-from lpsim.exact import QArray, add, dot, matmul, matvec, multiply, requantize
+from lpsim import ops
+from lpsim.exact import QArray
 from lpsim.formats import BINARY16, BINARY32, E4M3, FixedPoint, FloatFormat
 
 I8 = FixedPoint.integer(8)
@@ -25,39 +26,41 @@ def q(values, fmt):
     return QArray.from_float(values, fmt)
 
 
-def test_mismatched_shapes():
+def test_mismatched_shapes(engine):
     with pytest.raises(ValueError, match=r"add: operand shapes do not broadcast: a \(e5m10, shape \(3,\)\), b \(e5m10, shape \(2,\)\)"):
-        add(q([1, 2, 3], BINARY16), q([1, 2], BINARY16))
+        ops.add(q([1, 2, 3], BINARY16), q([1, 2], BINARY16), engine=engine)
     with pytest.raises(ValueError, match=r"dot: inner dimensions differ: a \(fixed8_f0\) has shape \(3,\), b \(fixed8_f0\) has shape \(2,\)"):
-        dot(q([1, 2, 3], I8), q([1, 2], I8), "vnni_int8_int32")
+        ops.dot(q([1, 2, 3], I8), q([1, 2], I8), "vnni_int8_int32", engine=engine)
     with pytest.raises(ValueError, match=r"matvec: operand x must have 1 dimension"):
-        matvec(q(np.ones((2, 2)), I8), q(np.ones((2, 2)), I8), "vnni_int8_int32")
+        ops.matvec(q(np.ones((2, 2)), I8), q(np.ones((2, 2)), I8), "vnni_int8_int32", engine=engine)
     with pytest.raises(ValueError, match=r"matmul: inner dimensions differ"):
-        matmul(q(np.ones((2, 3)), I8), q(np.ones((2, 2)), I8), "vnni_int8_int32")
+        ops.matmul(q(np.ones((2, 3)), I8), q(np.ones((2, 2)), I8), "vnni_int8_int32", engine=engine)
 
 
-def test_incompatible_formats():
+# fast: a dot of non-power-of-two-step fixed point into out= falls back to the exact engine
+@pytest.mark.filterwarnings("ignore::lpsim.fast.fallback.FastArithmeticFallbackWarning")
+def test_incompatible_formats(engine):
     with pytest.raises(ValueError, match=r"operands have different formats \(a \(e5m10.*b \(e8m23.*pass out="):
-        add(q([1.0], BINARY16), q([1.0], BINARY32))
+        ops.add(q([1.0], BINARY16), q([1.0], BINARY32), engine=engine)
     with pytest.raises(TypeError, match=r"integer registers .* need fixed-point operands; got a \(e5m10\) x b \(e5m10\)"):
-        dot(q([1.0], BINARY16), q([1.0], BINARY16), "vnni_int8_int32")
+        ops.dot(q([1.0], BINARY16), q([1.0], BINARY16), "vnni_int8_int32", engine=engine)
     with pytest.raises(ValueError, match=r"exact accumulator with non-fixed-point operands \(e4m3_fn, e4m3_fn\).*pass out="):
-        dot(q([1.0], E4M3), q([1.0], E4M3), "exact")
+        ops.dot(q([1.0], E4M3), q([1.0], E4M3), "exact", engine=engine)
     with pytest.raises(TypeError, match=r"operand b must be a QArray, got ndarray"):
-        multiply(q([1.0], BINARY16), np.ones(1))
+        ops.multiply(q([1.0], BINARY16), np.ones(1), engine=engine)
     a01, a03 = q([1.0], FixedPoint(bits=8, scale=0.1)), q([1.0], FixedPoint(bits=8, scale=0.3))
     with pytest.raises(ValueError, match=r"product step .* is not a float64 number"):
-        dot(a01, a03, "vnni_int8_int32")
+        ops.dot(a01, a03, "vnni_int8_int32", engine=engine)
     with pytest.raises(ValueError, match=r"product step .* is not a float64 number"):
-        dot(a01, a03, "exact")  # the exact register's default storage is an integer count of that step
+        ops.dot(a01, a03, "exact", engine=engine)  # the exact register's default storage is an integer count of that step
     # with an explicit output format it works: (10 * fl(0.1)) * (3 * fl(0.3)) is 0.9 up to float64 error: 14.4 sixteenths -> 14
-    assert dot(a01, a03, "exact", out=FixedPoint(bits=8, frac_bits=4)).to_float() == 0.875
+    assert ops.dot(a01, a03, "exact", out=FixedPoint(bits=8, frac_bits=4), engine=engine).to_float() == 0.875
 
 
-def test_accumulator_narrower_than_one_product():
+def test_accumulator_narrower_than_one_product(engine):
     with pytest.raises(ValueError, match=r"accumulator int12_wrap holds \[-2048, 2047\], narrower than a single product "
                                          r"of a \(fixed8_f0\) x b \(fixed8_f0\), whose code products span \[-16256, 16384\]"):
-        dot(q([1], I8), q([1], I8), Accumulator(product=EXACT, accumulator=IntRegister(bits=12)))
+        ops.dot(q([1], I8), q([1], I8), Accumulator(product=EXACT, accumulator=IntRegister(bits=12)), engine=engine)
     with pytest.raises(ValueError, match=r"product register int8_wrap .* narrower than a single product of a \(fixed8_f0\)"):
         plan_dot(Accumulator(product=IntRegister(bits=8), accumulator=IntRegister(bits=32)), I8, I8)
     with pytest.raises(ValueError, match=r"accumulator int16_wrap is narrower than a single product \(product register int32_wrap"):
@@ -72,23 +75,23 @@ def test_accumulator_narrower_than_one_product():
                     summation=Summation.chunked(4, IntRegister(bits=32)))
 
 
-def test_overflow_under_error_policy():
+def test_overflow_under_error_policy(engine):
     acc = Accumulator(product=IntRegister(bits=16), accumulator=IntRegister(bits=16, overflow="error"))
     ones = q([127, 127, 127], I8)
     with pytest.raises(OverflowError, match=r"dot output \(\) of fixed8_f0 x fixed8_f0 .*accumulator: 48387 is outside \[-32768, 32767\] of register int16_err"):
-        dot(ones, ones, acc)
+        ops.dot(ones, ones, acc, engine=engine)
     with pytest.raises(OverflowError, match=r"add of a \(fixed4_f0_error.*into fixed4_f0_error \[0\] rounds to code 14, outside \[-8, 7\]"):
         x = q([7], FixedPoint(bits=4, frac_bits=0, overflow="error"))
-        add(x, x)
+        ops.add(x, x, engine=engine)
     strict16 = FloatFormat(exp_bits=5, man_bits=10, overflow="error")
     with pytest.raises(OverflowError, match=r"multiply .* overflows format e5m10_error"):
         big = q([300.0], strict16)
-        multiply(big, big)
+        ops.multiply(big, big, engine=engine)
     with pytest.raises(ValueError, match=r"requantize .* is NaN, which has no code in fixed-point format fixed8_f0"):
-        requantize(q([np.nan], BINARY16), I8)
+        ops.requantize(q([np.nan], BINARY16), I8, engine=engine)
 
 
-def test_bad_descriptions():
+def test_bad_descriptions(engine):
     with pytest.raises(ValueError, match=r"IntRegister: bits must be in \[1, 64\], got 65"):
         IntRegister(bits=65)
     with pytest.raises(ValueError, match=r"IntRegister: overflow must be one of wrap, saturate, error, got 'ieee'"):
@@ -109,4 +112,4 @@ def test_bad_descriptions():
     with pytest.raises(TypeError, match=r"QArray: codes must be an integer array, got dtype float64"):
         QArray(codes=np.array([1.0]), fmt=I8)
     with pytest.raises(ValueError, match=r"offset must be an integer in \[0, 2\*\*64\)"):
-        requantize(q([1.0], BINARY16), I4, offset=-1)
+        ops.requantize(q([1.0], BINARY16), I4, offset=-1, engine=engine)

@@ -1,5 +1,5 @@
 """binary16 / binary32 add, subtract, multiply and fma with nearest-even agree bit for bit with
-IEEE hardware (numpy), and with an exact Fraction reference for binary32 fma."""
+IEEE hardware (numpy), and with an exact Fraction reference for binary32 fma, on each engine."""
 
 from fractions import Fraction
 
@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpsim.exact import QArray, add, fma, multiply, subtract
+from lpsim import ops
+from lpsim.exact import QArray
 from lpsim.formats import BINARY16, BINARY32
 
 
@@ -41,34 +42,34 @@ def qa(codes, fmt, dtype):
 
 @settings(max_examples=60)
 @given(float_codes(5, 10, N), float_codes(5, 10, N))
-def test_binary16_add_subtract_multiply_match_numpy(ca, cb):
+def test_binary16_add_subtract_multiply_match_numpy(engine, ca, cb):
     a, b = qa(ca, H, np.uint16), qa(cb, H, np.uint16)
     fa, fb = a.codes.view(np.float16), b.codes.view(np.float16)
     with np.errstate(all="ignore"):
-        assert same_bits(add(a, b).codes, fa + fb)
-        assert same_bits(subtract(a, b).codes, fa - fb)
-        assert same_bits(multiply(a, b).codes, fa * fb)
+        assert same_bits(ops.add(a, b, engine=engine).codes, fa + fb)
+        assert same_bits(ops.subtract(a, b, engine=engine).codes, fa - fb)
+        assert same_bits(ops.multiply(a, b, engine=engine).codes, fa * fb)
 
 
 @settings(max_examples=40)
 @given(float_codes(5, 10, N), float_codes(5, 10, N), float_codes(5, 10, N))
-def test_binary16_fma_matches_float64_reference(ca, cb, cc):
+def test_binary16_fma_matches_float64_reference(engine, ca, cb, cc):
     a, b, c = qa(ca, H, np.uint16), qa(cb, H, np.uint16), qa(cc, H, np.uint16)
     fa, fb, fc = (q.codes.view(np.float16).astype(np.float64) for q in (a, b, c))
     with np.errstate(all="ignore"):
         reference = (fa * fb + fc).astype(np.float16)  # exact enough: see docs/oracles in the brief
-    assert same_bits(fma(a, b, c).codes, reference)
+    assert same_bits(ops.fma(a, b, c, engine=engine).codes, reference)
 
 
 @settings(max_examples=60)
 @given(float_codes(8, 23, N), float_codes(8, 23, N))
-def test_binary32_add_subtract_multiply_match_numpy(ca, cb):
+def test_binary32_add_subtract_multiply_match_numpy(engine, ca, cb):
     a, b = qa(ca, S, np.uint32), qa(cb, S, np.uint32)
     fa, fb = a.codes.view(np.float32), b.codes.view(np.float32)
     with np.errstate(all="ignore"):
-        assert same_bits(add(a, b).codes, fa + fb)
-        assert same_bits(subtract(a, b).codes, fa - fb)
-        assert same_bits(multiply(a, b).codes, fa * fb)
+        assert same_bits(ops.add(a, b, engine=engine).codes, fa + fb)
+        assert same_bits(ops.subtract(a, b, engine=engine).codes, fa - fb)
+        assert same_bits(ops.multiply(a, b, engine=engine).codes, fa * fb)
 
 
 def binary32_fma_reference(a: np.float32, b: np.float32, c: np.float32) -> np.float32:
@@ -103,40 +104,40 @@ def binary32_fma_reference(a: np.float32, b: np.float32, c: np.float32) -> np.fl
 
 @settings(max_examples=40)
 @given(float_codes(8, 23, N), float_codes(8, 23, N), float_codes(8, 23, N))
-def test_binary32_fma_matches_exact_reference(ca, cb, cc):
+def test_binary32_fma_matches_exact_reference(engine, ca, cb, cc):
     a, b, c = qa(ca, S, np.uint32), qa(cb, S, np.uint32), qa(cc, S, np.uint32)
     fa, fb, fc = (q.codes.view(np.float32) for q in (a, b, c))
     reference = np.array([binary32_fma_reference(x, y, z) for x, y, z in zip(fa, fb, fc)], dtype=np.float32)
-    assert same_bits(fma(a, b, c).codes, reference)
+    assert same_bits(ops.fma(a, b, c, engine=engine).codes, reference)
 
 
-def test_binary32_fma_rounds_once_where_two_roundings_differ():
+def test_binary32_fma_rounds_once_where_two_roundings_differ(engine):
     # a*b = 1 + 2**-11 + 2**-24: rounding the product first is a tie broken to even (1 + 2**-11),
     # so unfused a*b - 1 = 2**-11; fused keeps the 2**-24 (2**-11 + 2**-24 is a float32 number).
     a = np.float32(1 + 2**-12)
     b = np.float32(1 + 2**-12)
     c = np.float32(-1.0)
-    fused = fma(*(QArray(codes=np.array([x]).view(np.uint32), fmt=S) for x in (a, b, c)))
+    fused = ops.fma(*(QArray(codes=np.array([x]).view(np.uint32), fmt=S) for x in (a, b, c)), engine=engine)
     unfused = np.float32(a * b) + c
     assert fused.codes.view(np.float32)[0] == binary32_fma_reference(a, b, c) == np.float32(2**-11 + 2**-24)
     assert unfused != fused.codes.view(np.float32)[0]
 
 
 @pytest.mark.parametrize("fmt, dtype, big", [(H, np.float16, 65504.0), (S, np.float32, 3.4028234663852886e38)])
-def test_overflow_and_ties_crafted(fmt, dtype, big):
+def test_overflow_and_ties_crafted(engine, fmt, dtype, big):
     x = QArray.from_float([big, 1.0, -0.0, 1.0], fmt)
     y = QArray.from_float([big, 2.0 ** -(fmt.man_bits + 1), 0.0, -1.0], fmt)
-    got = add(x, y).codes.view(dtype)
+    got = ops.add(x, y, engine=engine).codes.view(dtype)
     assert np.isinf(got[0]) and got[0] > 0  # overflow to +inf
     assert got[1] == 1.0  # 1 + half an ulp: a tie, rounds to even (1.0)
     assert got[2] == 0 and not np.signbit(got[2])  # -0 + +0 = +0
     assert got[3] == 0 and not np.signbit(got[3])  # x - x = +0
-    down = add(x, y, rounding="toward_negative").codes.view(dtype)
+    down = ops.add(x, y, rounding="toward_negative", engine=engine).codes.view(dtype)
     assert down[3] == 0 and np.signbit(down[3])  # x - x = -0 when rounding toward -inf
     assert down[0] == big  # directed overflow stops at the largest finite value
 
 
-def test_every_e3m2_sum_and_product_is_the_nearest_value_exhaustively():
+def test_every_e3m2_sum_and_product_is_the_nearest_value_exhaustively(engine):
     """All 64 x 64 operand pairs of E3M2 (no inf/NaN, saturating): the result is the nearest
     representable value, ties to the even code, found by brute force over the format's values."""
     from lpsim.formats.presets import E3M2
@@ -152,7 +153,7 @@ def test_every_e3m2_sum_and_product_is_the_nearest_value_exhaustively():
 
     a = QArray(codes=np.repeat(codes, 64), fmt=E3M2)
     b = QArray(codes=np.tile(codes, 64), fmt=E3M2)
-    for op, ref in ((add, lambda x, y: x + y), (multiply, lambda x, y: x * y)):
-        got = op(a, b).to_float()
+    for op, ref in ((ops.add, lambda x, y: x + y), (ops.multiply, lambda x, y: x * y)):
+        got = op(a, b, engine=engine).to_float()
         want = np.array([nearest(ref(x, y)) for x, y in zip(a.to_float(), b.to_float())])
         assert np.array_equal(got, want), op.__name__

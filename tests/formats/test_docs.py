@@ -1,17 +1,15 @@
-"""Every ```python block of docs/formats.md runs as written, in order, in one namespace."""
+"""Every ```python block of docs/formats.md runs as written, in order, in one namespace, on each engine."""
 
-import re
 from pathlib import Path
+
+from doc_examples import default_engine, run_python_blocks
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 
 
-def test_formats_doc_examples_run():
-    blocks = re.findall(r"```python\n(.+?)\n```", DOC.read_text(), flags=re.S)
-    assert len(blocks) >= 10
-    namespace: dict = {}
-    for i, block in enumerate(blocks):
-        exec(compile(block, f"{DOC.name}[block {i}]", "exec"), namespace)
+def test_formats_doc_examples_run(engine):
+    with default_engine(engine):
+        run_python_blocks(DOC.name, min_blocks=10)
 
 
 def test_formats_doc_names_every_preset_and_rounding_mode():

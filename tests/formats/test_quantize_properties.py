@@ -1,4 +1,4 @@
-"""Hypothesis properties of quantize on random small fixed and float formats (exact engine).
+"""Hypothesis properties of quantize on random small fixed and float formats, on each engine.
 
 Each example draws a format and a batch of values placed on, between and at the
 midpoints of the format's grid points, then checks, for every deterministic mode:
@@ -97,10 +97,6 @@ def values_on_grid(draw, grid: np.ndarray, beyond: bool = False, n: int = 12):
     return np.array(out)
 
 
-def exact_quantize(x, fmt, mode):
-    return lpsim.quantize(x, fmt, mode, engine="exact")
-
-
 def neighbours(x: float, grid: np.ndarray) -> tuple[Fraction, Fraction]:
     """Grid points lo <= x <= hi (exact)."""
     i = int(np.searchsorted(grid, x, side="right")) - 1
@@ -109,11 +105,11 @@ def neighbours(x: float, grid: np.ndarray) -> tuple[Fraction, Fraction]:
     return Fraction(float(lo)), Fraction(float(hi))
 
 
-def check_mode_properties(fmt, xs, mode, grid):
-    q = exact_quantize(xs, fmt, mode)
+def check_mode_properties(fmt, xs, mode, grid, engine):
+    q = lpsim.quantize(xs, fmt, mode, engine=engine)
     # on the grid, and idempotent
     assert np.all(np.isin(q, grid)), f"{fmt} {mode}: off-grid results {q[~np.isin(q, grid)]}"
-    assert_same_floats(exact_quantize(q, fmt, mode), q, f"{fmt} {mode.value} idempotent")
+    assert_same_floats(lpsim.quantize(q, fmt, mode, engine=engine), q, f"{fmt} {mode.value} idempotent")
     # monotone (non-decreasing)
     order = np.argsort(xs, kind="stable")
     assert np.all(np.diff(q[order]) >= 0), f"{fmt} {mode}: not monotone"
@@ -134,16 +130,16 @@ def check_mode_properties(fmt, xs, mode, grid):
 
 @EXAMPLES
 @given(data=st.data(), fmt=float_formats)
-def test_float_quantize_properties(data, fmt):
+def test_float_quantize_properties(data, fmt, engine):
     grid = grid_of(fmt)
     xs = data.draw(values_on_grid(grid))
     mags = float_magnitudes(fmt)
     for mode in DETERMINISTIC_MODES:
-        q = check_mode_properties(fmt, xs, mode, grid)
+        q = check_mode_properties(fmt, xs, mode, grid, engine)
         expected = [round_float_reference(float(x), fmt, mode, mags) for x in xs]
         assert_same_floats(q, expected, f"{fmt} {mode.value} vs brute force")
         if mode is RoundingMode.TO_ODD and fmt.man_bits > 0:  # with no mantissa bits the significand is always 1
-            codes = lpsim.encode(xs, fmt, mode, engine="exact").astype(np.int64)
+            codes = lpsim.encode(xs, fmt, mode, engine=engine).astype(np.int64)
             inexact = q != xs
             in_gap = np.abs(xs) < fmt.smallest_normal  # without subnormals this gap is {0, smallest normal}
             check = inexact & (fmt.subnormals | ~in_gap)
@@ -152,12 +148,12 @@ def test_float_quantize_properties(data, fmt):
 
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), fmt=fixed_formats())
-def test_fixed_quantize_properties(data, fmt):
+def test_fixed_quantize_properties(data, fmt, engine):
     grid = grid_of(fmt)
     xs = data.draw(values_on_grid(grid))
     for mode in DETERMINISTIC_MODES:
-        q = check_mode_properties(fmt, xs, mode, grid)
-        codes = lpsim.encode(xs, fmt, mode, engine="exact").astype(np.int64)
+        q = check_mode_properties(fmt, xs, mode, grid, engine)
+        codes = lpsim.encode(xs, fmt, mode, engine=engine).astype(np.int64)
         expected = [min(max(round_fixed_reference(float(x), fmt, mode), fmt.code_min), fmt.code_max) for x in xs]
         assert codes.tolist() == expected
         if mode is RoundingMode.TO_ODD:
@@ -167,40 +163,40 @@ def test_fixed_quantize_properties(data, fmt):
 
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), fmt=st.one_of(float_formats.map(lambda f: attrs.evolve(f, overflow="saturate")), fixed_formats()))
-def test_monotone_and_idempotent_beyond_the_range_when_saturating(data, fmt):
+def test_monotone_and_idempotent_beyond_the_range_when_saturating(data, fmt, engine):
     grid = grid_of(fmt)
     xs = data.draw(values_on_grid(grid, beyond=True, n=6))
     for mode in DETERMINISTIC_MODES:
-        q = exact_quantize(xs, fmt, mode)
+        q = lpsim.quantize(xs, fmt, mode, engine=engine)
         assert np.all((q >= fmt.min) & (q <= fmt.max))
         order = np.argsort(xs, kind="stable")
         assert np.all(np.diff(q[order]) >= 0)
-        assert_same_floats(exact_quantize(q, fmt, mode), q, "idempotent")
+        assert_same_floats(lpsim.quantize(q, fmt, mode, engine=engine), q, "idempotent")
 
 
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), fmt=fixed_formats(power_of_two=False))
-def test_fixed_with_a_non_power_of_two_scale(data, fmt):
+def test_fixed_with_a_non_power_of_two_scale(data, fmt, engine):
     """v = fl(x / scale), decode fl(k * scale): monotone in every mode, idempotent for nearest modes."""
     codes = np.arange(fmt.code_min, fmt.code_max + 1)
-    grid = lpsim.decode(codes.astype(fmt.code_dtype), fmt, engine="exact")
+    grid = lpsim.decode(codes.astype(fmt.code_dtype), fmt, engine=engine)
     assert np.array_equal(grid, codes * fmt.step)  # fl(k * scale), one rounding
     xs = data.draw(values_on_grid(grid, beyond=True, n=8))
     for mode in DETERMINISTIC_MODES:
-        k = lpsim.encode(xs, fmt, mode, engine="exact").astype(np.int64)
+        k = lpsim.encode(xs, fmt, mode, engine=engine).astype(np.int64)
         expected = [min(max(round_fixed_reference(float(x) / fmt.step, FixedPoint(bits=64, frac_bits=0), mode),
                             fmt.code_min), fmt.code_max) for x in xs]
         assert k.tolist() == expected
         order = np.argsort(xs, kind="stable")
         assert np.all(np.diff(k[order]) >= 0)
         if mode in NEAREST_MODES:
-            assert np.array_equal(lpsim.encode(grid, fmt, mode, engine="exact").astype(np.int64), codes)
+            assert np.array_equal(lpsim.encode(grid, fmt, mode, engine=engine).astype(np.int64), codes)
 
 
-def test_non_power_of_two_scale_directed_rounding_is_on_the_float64_quotient():
+def test_non_power_of_two_scale_directed_rounding_is_on_the_float64_quotient(engine):
     """The documented caveat: decode gives fl(k * scale), and directed modes see fl(x / scale)."""
     fmt = FixedPoint(bits=8, scale=0.1)
-    assert lpsim.encode(0.3, fmt, "toward_zero", engine="exact") == 2  # 0.3 / 0.1 == 2.9999999999999996
-    assert lpsim.encode(0.7, fmt, "toward_positive", engine="exact") == 7  # 0.7 / 0.1 == 6.999999999999999
-    assert lpsim.encode(0.7, fmt, "toward_negative", engine="exact") == 6
-    assert math.isclose(lpsim.quantize(0.3, fmt, engine="exact"), 0.30000000000000004)
+    assert lpsim.encode(0.3, fmt, "toward_zero", engine=engine) == 2  # 0.3 / 0.1 == 2.9999999999999996
+    assert lpsim.encode(0.7, fmt, "toward_positive", engine=engine) == 7  # 0.7 / 0.1 == 6.999999999999999
+    assert lpsim.encode(0.7, fmt, "toward_negative", engine=engine) == 6
+    assert math.isclose(lpsim.quantize(0.3, fmt, engine=engine), 0.30000000000000004)
