@@ -31,10 +31,10 @@ def test_doc_lists_every_parameter():
         assert f"| `{name}` |" in text, name
 
 
-def test_seven_shipped_studies():
+def test_ten_shipped_studies():
     names = {p.stem for p in SHIPPED}
     assert names == {"error_vs_bits", "convergence_8bit", "bits_vs_condition", "softmax_digits", "rounding",
-                     "halp_formats", "energy"}
+                     "halp_formats", "energy", "deep_learning", "deep_learning_bits", "deep_learning_cnn4"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
