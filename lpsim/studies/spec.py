@@ -210,6 +210,7 @@ def _resolve_network(p: dict) -> RunSpec:
         fits = [name for name, sets in schema.NN_DATASETS.items() if dataset in sets]
         hint = f"use model = {' or '.join(map(repr, fits))}" if fits else f"model {model!r} trains on {', '.join(schema.NN_DATASETS[model])}"
         raise SchemaError(f"model {model!r} cannot train on dataset {dataset!r}: {hint}", param="model")
+    _check_path(p)
     if algorithm not in schema.NN_ALGORITHMS:
         raise SchemaError(f"algorithm {algorithm!r} has no network optimizer; networks train with "
                           f"{', '.join(schema.NN_ALGORITHMS)}", param="algorithm")
@@ -259,11 +260,15 @@ def _check_network(p: dict) -> None:
         raise SchemaError(f"model {p['model']!r} with algorithm {p['algorithm']!r}: {message}", param=param) from None
 
 
+def _check_path(p: dict) -> None:
+    if p["dataset"] in schema.DATASET_PATH and p["path"] is None:
+        raise SchemaError(f"dataset {p['dataset']!r} needs {schema.DATASET_PATH[p['dataset']]}", param="path")
+
+
 def _check_problem(p: dict) -> None:
     """Refuse a data set / model pair that would fail every run, naming the parameter at fault."""
     dataset, model = p["dataset"], p["model"]
-    if dataset in schema.DATASET_PATH and p["path"] is None:
-        raise SchemaError(f"dataset {dataset!r} needs {schema.DATASET_PATH[dataset]}", param="path")
+    _check_path(p)
     if dataset == "sequence":
         raise SchemaError(f"dataset 'sequence' is for networks: use model = {' or '.join(map(repr, schema.NN_DATASETS))}, "
                           f"got model {model!r}", param="model")

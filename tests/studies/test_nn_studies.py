@@ -149,6 +149,9 @@ def test_impossible_combinations_name_the_parameter(tmp_path):
     unknown_algorithm = TINY.replace('["sgd", "lpsgd", "halp"]', '["sgd", "bcsgd"]')
     with pytest.raises(StudyError, match="algorithm"):
         Study.from_toml(write(tmp_path, unknown_algorithm))
+    mnist_without_folder = TINY.replace('dataset = "breast_cancer"', 'dataset = "mnist"')
+    with pytest.raises(StudyError, match=r"\[problem\] path: .*needs path"):
+        Study.from_toml(write(tmp_path, mnist_without_folder))
     no_test = TINY.replace('dataset = "breast_cancer"', 'dataset = "sequence"')
     with pytest.raises(StudyError, match=r"n_test.*needs n_test >= 1"):
         Study.from_toml(write(tmp_path, no_test))
