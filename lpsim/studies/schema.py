@@ -67,8 +67,11 @@ NN_DATASETS = {
     "cnn": ("digits", "mnist"),
     "rnn": ("sequence",),
 }
-# The optimizers a network trains with: the study's algorithm names, mapped onto lpsim.nn's.
-NN_ALGORITHMS = ("sgd", "svrg", "lpsgd", "lpsvrg", "halp")
+# The optimizers a network trains with: the study's algorithm names, mapped onto lpsim.nn's. Momentum
+# and Adam (float64 baselines) exist for networks only.
+NN_ONLY_ALGORITHMS = ("momentum", "adam")
+NN_ALGORITHMS = ("sgd", "svrg", "lpsgd", "lpsvrg", "halp", *NN_ONLY_ALGORITHMS)
+STUDY_ALGORITHMS = tuple(ALGORITHMS) + NN_ONLY_ALGORITHMS
 # Architecture parameters: which model kind reads each, and its default there.
 NN_ARCHITECTURE = {
     "mlp": {"hidden": "64", "activation": "relu"},
@@ -256,7 +259,7 @@ PARAMS: dict[str, Param] = {
         _P("kernel_size", "problem", int, None, low=1, high=31, optional=True, doc="convolution kernel size (cnn)"),
         _P("pool", "problem", str, None, optional=True, choices=tuple(POOLS), doc="2 x 2 pooling after each convolution (cnn)"),
         # -- training ---------------------------------------------------------------------------
-        _P("algorithm", "train", str, "halp", choices=ALGORITHMS, doc="optimizer"),
+        _P("algorithm", "train", str, "halp", choices=STUDY_ALGORITHMS, doc="optimizer (momentum, adam: networks only)"),
         _P("step_size", "train", float, None, positive=True, optional=True, doc="step size alpha (default: 1 / (4 L), L the per-sample smoothness)"),
         _P("epochs", "train", int, 10, low=1, high=100_000, doc="number of epochs"),
         _P("epoch_length", "train", int, None, low=1, optional=True, doc="inner steps per epoch T (default: by algorithm)"),

@@ -171,6 +171,9 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
         return _resolve_network(p)
     for name in schema.NN_ONLY:
         p[name] = None  # network settings: a linear model has none
+    if p["algorithm"] in schema.NN_ONLY_ALGORITHMS:
+        raise SchemaError(f"algorithm {p['algorithm']!r} trains networks only (model = mlp, cnn or rnn); a {p['model']} "
+                          f"model trains with {', '.join(schema.ALGORITHMS)}", param="algorithm")
     _check_problem(p)
     if p["data_format"] is None:
         p["data_rounding"] = None
@@ -228,7 +231,7 @@ def _resolve_network(p: dict) -> RunSpec:
         p[name] = (p[name] if p[name] is not None else architecture[name]) if name in architecture else None
     if model == "rnn" and "," in p["hidden"]:
         raise SchemaError(f"an rnn has one recurrent layer: hidden must be one width, got {p['hidden']!r}", param="hidden")
-    if algorithm in schema.FULL_PRECISION:
+    if algorithm in schema.FULL_PRECISION or algorithm in schema.NN_ONLY_ALGORITHMS:
         p["bits"] = p["rounding"] = p["mu"] = p["headroom"] = None
     elif algorithm == "halp":
         p["headroom"] = None
@@ -587,8 +590,8 @@ def _parse_overrides(raw: dict, src: _Source) -> dict[str, dict]:
     overrides: dict[str, dict] = {}
     for algorithm, table in over_raw.items():
         section = f"overrides.{algorithm}"
-        if algorithm not in schema.ALGORITHMS:
-            raise src.error(f"unknown algorithm; allowed: {', '.join(schema.ALGORITHMS)}", section)
+        if algorithm not in schema.STUDY_ALGORITHMS:
+            raise src.error(f"unknown algorithm; allowed: {', '.join(schema.STUDY_ALGORITHMS)}", section)
         if not isinstance(table, dict):
             raise src.error("expected a table of parameter = value", section)
         allowed = schema.params_in("train") + schema.params_in("precision")

@@ -117,6 +117,17 @@ def test_diverged_run_reports_status_and_epoch(tmp_path):
     assert "epoch 1" in record["message"]
 
 
+def test_momentum_and_adam_train_networks(tmp_path):
+    study = Study.from_toml(write(tmp_path, TINY.replace('["sgd", "lpsgd", "halp"]', '["momentum", "adam"]')))
+    assert [run["bits"] for run in study.runs()] == [None, None]  # float64 optimizers: no bits
+    result = run_study(study, tmp_path / "out", executor="serial", quiet=True, plot=False)
+    assert not result.failures
+    table = Table.read_csv(tmp_path / "out" / "results.csv")
+    for run_id in table.unique("run_id"):
+        losses = table.where(run_id=run_id).column("loss")
+        assert losses[-1] < losses[0]
+
+
 @pytest.mark.parametrize("change, key, expected", [
     (('model = "mlp"', 'model = "cnn"'), "model", "cannot train on dataset 'breast_cancer'"),
     (('dataset = "breast_cancer"', 'dataset = "digits"'), None, None),
@@ -149,6 +160,9 @@ def test_impossible_combinations_name_the_parameter(tmp_path):
     unknown_algorithm = TINY.replace('["sgd", "lpsgd", "halp"]', '["sgd", "bcsgd"]')
     with pytest.raises(StudyError, match="algorithm"):
         Study.from_toml(write(tmp_path, unknown_algorithm))
+    linear_adam = TINY.replace('model = "mlp"', 'model = "logistic"').replace('["sgd", "lpsgd", "halp"]', '["sgd", "adam"]')
+    with pytest.raises(StudyError, match=r"\[grid\] algorithm: .*'adam' trains networks only"):
+        Study.from_toml(write(tmp_path, linear_adam))
     mnist_without_folder = TINY.replace('dataset = "breast_cancer"', 'dataset = "mnist"')
     with pytest.raises(StudyError, match=r"\[problem\] path: .*needs path"):
         Study.from_toml(write(tmp_path, mnist_without_folder))
