@@ -67,6 +67,8 @@ NN_DATASETS = {
     "cnn": ("digits", "mnist"),
     "rnn": ("sequence",),
 }
+# The side of the square images a cnn reads (each convolution stage halves it).
+NN_IMAGE_SIDE = {"digits": 8, "mnist": 28}
 # The optimizers a network trains with: the study's algorithm names, mapped onto lpsim.nn's. Momentum
 # and Adam (float64 baselines) exist for networks only.
 NN_ONLY_ALGORITHMS = ("momentum", "adam")

@@ -229,6 +229,11 @@ def _resolve_network(p: dict) -> RunSpec:
     architecture = schema.NN_ARCHITECTURE[model]
     for name in ("hidden", "activation", "channels", "kernel_size", "pool"):
         p[name] = (p[name] if p[name] is not None else architecture[name]) if name in architecture else None
+    side = schema.NN_IMAGE_SIDE.get(dataset)
+    stages = len(p["channels"].split(",")) if model == "cnn" else 0
+    if side is not None and side >> stages == 0:
+        raise SchemaError(f"{stages} convolution stages with 2 x 2 pooling shrink the {side} x {side} {dataset} images "
+                          f"to nothing: give channels at most {side.bit_length() - 1} widths", param="channels")
     if model == "rnn" and "," in p["hidden"]:
         raise SchemaError(f"an rnn has one recurrent layer: hidden must be one width, got {p['hidden']!r}", param="hidden")
     if algorithm in schema.FULL_PRECISION or algorithm in schema.NN_ONLY_ALGORITHMS:

@@ -117,6 +117,31 @@ def test_diverged_run_reports_status_and_epoch(tmp_path):
     assert "epoch 1" in record["message"]
 
 
+def test_recurrent_net_on_the_sequence_task(tmp_path):
+    study = Study.from_toml(write(tmp_path, """
+        [study]
+        name = "gru"
+        [problem]
+        dataset = "sequence"
+        hidden = "4"
+        n = 64
+        n_test = 16
+        sequence_length = 4
+        [train]
+        epochs = 2
+        batch_size = 16
+        step_size = 0.2
+        [grid]
+        algorithm = ["sgd", "halp"]
+        """))
+    (run, _) = study.runs()
+    assert run["model"] == "rnn" and run["sequence_length"] == 4 and run["channels"] is None
+    result = run_study(study, tmp_path / "out", executor="serial", quiet=True, plot=False)
+    assert not result.failures
+    table = Table.read_csv(tmp_path / "out" / "results.csv")
+    assert set(table.unique("status")) == {"ok"} and all(math.isfinite(v) for v in table.column("loss"))
+
+
 def test_momentum_and_adam_train_networks(tmp_path):
     study = Study.from_toml(write(tmp_path, TINY.replace('["sgd", "lpsgd", "halp"]', '["momentum", "adam"]')))
     assert [run["bits"] for run in study.runs()] == [None, None]  # float64 optimizers: no bits
@@ -160,6 +185,10 @@ def test_impossible_combinations_name_the_parameter(tmp_path):
     unknown_algorithm = TINY.replace('["sgd", "lpsgd", "halp"]', '["sgd", "bcsgd"]')
     with pytest.raises(StudyError, match="algorithm"):
         Study.from_toml(write(tmp_path, unknown_algorithm))
+    deep_cnn = TINY.replace('dataset = "breast_cancer"', 'dataset = "digits"').replace('model = "mlp"', 'model = "cnn"\nchannels = "2,2,2,2"')
+    with pytest.raises(StudyError, match=r"\[problem\] channels: .*4 convolution stages .* at most 3 widths"):
+        Study.from_toml(write(tmp_path, deep_cnn))
+    assert Study.from_toml(write(tmp_path, deep_cnn.replace('"2,2,2,2"', '"2,2,2"'))).runs()
     linear_adam = TINY.replace('model = "mlp"', 'model = "logistic"').replace('["sgd", "lpsgd", "halp"]', '["sgd", "adam"]')
     with pytest.raises(StudyError, match=r"\[grid\] algorithm: .*'adam' trains networks only"):
         Study.from_toml(write(tmp_path, linear_adam))
