@@ -76,6 +76,11 @@ def run_status(status: str, message: str, history: dict) -> tuple[str, str]:
     return status, message
 
 
+def _failed(exc: Exception, start: float) -> dict:
+    return {"status": "error", "message": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
+
+
 @functools.lru_cache(maxsize=4)
 def _network_data(key: str):
     """A network run's data set, cached per process like ``_problem``."""
@@ -96,8 +101,7 @@ def _run_network(params: dict, start: float) -> dict:
                           "dataset_params": dict(config.dataset_params)}, sort_keys=True)
         result = train(config, _network_data(key))
     except Exception as exc:  # a failing run must not stop the sweep: report it
-        return {"status": "error", "message": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
+        return _failed(exc, start)
     history = {"epoch": [int(r.epoch) for r in result.history],
                "loss": [float(r.train_loss) for r in result.history],
                "grad_norm": [float(r.grad_norm) for r in result.history],
@@ -130,8 +134,7 @@ def run_one(params: dict) -> dict:
         constants = {**constants, **_resolved(model, config)}
         cost = run_cost(model, config, result)
     except Exception as exc:  # a failing run must not stop the sweep: report it
-        return {"status": "error", "message": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
+        return _failed(exc, start)
     history = {}
     for name in HISTORY_COLUMNS:
         values = result.history.get(name)

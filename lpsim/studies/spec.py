@@ -173,7 +173,7 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
         p[name] = None  # network settings: a linear model has none
     if p["algorithm"] in schema.NN_ONLY_ALGORITHMS:
         raise SchemaError(f"algorithm {p['algorithm']!r} trains networks only (model = mlp, cnn or rnn); a {p['model']} "
-                          f"model trains with {', '.join(schema.ALGORITHMS)}", param="algorithm")
+                          f"model trains with one of {', '.join(schema.ALGORITHMS)}", param="algorithm")
     _check_problem(p)
     if p["data_format"] is None:
         p["data_rounding"] = None
