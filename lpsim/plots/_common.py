@@ -20,12 +20,13 @@ METRIC_LABELS = {
     "grad_norm": r"gradient norm $\|\nabla f(w)\|$",
     "dist": r"distance to optimum $\|w - w^*\|$",
     "scale": "quantization step",
+    "loss": "training loss",
     "train_acc": "training accuracy",
     "test_acc": "test accuracy",
 }
 PARAM_LABELS = {"bits": "bits per model value", "condition_number": r"condition number $\kappa$",
                 "epoch": "epoch", "step_size": r"step size $\alpha$"}
-LOG_METRICS = ("gap", "grad_norm", "dist", "scale")
+LOG_METRICS = ("gap", "grad_norm", "dist", "scale", "loss")  # a training loss spans decades too
 # The seed never splits lines: the band summarizes it.
 _NEVER_LINES = ("seed",)
 _PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",

@@ -9,7 +9,7 @@ import attrs
 
 from ..formats.rounding import as_rounding
 from .precision import resolve_format
-from .schema import FULL_PRECISION
+from .schema import FULL_PRECISION, TENSOR_CLASSES
 
 # The run parameters that map one to one onto TrainConfig fields.
 _TRAIN_FIELDS = ("algorithm", "step_size", "epochs", "epoch_length", "mu", "batch_size", "seed", "engine",
@@ -39,3 +39,44 @@ def train_config(params: dict, model_mu: float | None = None):
             if name in kwargs and as_rounding(kwargs[name]).is_stochastic:
                 kwargs[name] = attrs.evolve(as_rounding(kwargs[name]), generator=params["generator"])
     return TrainConfig(**kwargs)
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(","))
+
+
+def nn_model_config(params: dict):
+    """The network architecture of a resolved network run."""
+    from ..nn import ModelConfig
+
+    given = {"hidden": _widths(params["hidden"]) if params["hidden"] else None, "activation": params["activation"],
+             "channels": _widths(params["channels"]) if params["channels"] else None,
+             "kernel_size": params["kernel_size"], "pool": params["pool"]}
+    return ModelConfig(kind=params["model"], **{k: v for k, v in given.items() if v is not None})
+
+
+def nn_dataset_params(params: dict) -> dict:
+    """The keyword arguments of lpsim.nn.load for a resolved network run's data set."""
+    from .schema import DATASET_PARAMS
+
+    rename = {"data_seed": "seed", "sequence_length": "length"}
+    return {rename.get(name, name): params[name] for name in DATASET_PARAMS[params["dataset"]]
+            if params[name] is not None}
+
+
+def nn_train_config(params: dict):
+    """lpsim.nn's TrainConfig for a resolved network run: the algorithm names the optimizer, step_size is its
+    learning rate, bits / rounding / mu / headroom its settings, profile the multiply-accumulate unit of every
+    matrix product and the *_format / *_rounding / *_scaling triples the quantization points."""
+    from ..nn import QuantConfig, Quantizer, TrainConfig, make_optimizer
+
+    settings = {"lr": params["step_size"], "bits": params["bits"], "rounding": params["rounding"],
+                "mu": params["mu"], "headroom": params["headroom"]}
+    optimizer = make_optimizer(params["algorithm"], **{k: v for k, v in settings.items() if v is not None})
+    points = {tensor: Quantizer(fmt=params[f"{tensor}_format"], rounding=params[f"{tensor}_rounding"],
+                                scaling=params[f"{tensor}_scaling"])
+              for tensor in TENSOR_CLASSES if params[f"{tensor}_format"] is not None}
+    return TrainConfig(model=nn_model_config(params), dataset=params["dataset"],
+                       dataset_params=nn_dataset_params(params), optimizer=optimizer, epochs=params["epochs"],
+                       batch_size=params["batch_size"], epoch_length=params["epoch_length"], seed=params["seed"],
+                       mac=params["profile"], engine=params["engine"], quant=QuantConfig(**points))

@@ -16,8 +16,8 @@ import traceback
 
 import numpy as np
 
-from .run_config import train_config
-from .schema import ALL_DATASET_PARAMS, DATASET_PARAMS
+from .run_config import nn_train_config, train_config
+from .schema import ALL_DATASET_PARAMS, DATASET_PARAMS, NN_MODELS
 from .table import HISTORY_COLUMNS
 
 _DATA_ARGS = {"data_seed": "seed"}  # study parameter -> generator keyword
@@ -76,12 +76,57 @@ def run_status(status: str, message: str, history: dict) -> tuple[str, str]:
     return status, message
 
 
+def _failed(exc: Exception, start: float) -> dict:
+    return {"status": "error", "message": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
+
+
+@functools.lru_cache(maxsize=4)
+def _network_data(key: str):
+    """A network run's data set, cached per process like ``_problem``."""
+    from ..nn import ModelConfig, TrainConfig
+
+    p = json.loads(key)
+    return TrainConfig(model=ModelConfig(kind=p["kind"]), dataset=p["dataset"], dataset_params=p["dataset_params"]).load_data()
+
+
+def _run_network(params: dict, start: float) -> dict:
+    """Train one network run (lpsim.nn): per epoch the training loss, full-gradient norm and test accuracy."""
+    from ..nn import train
+
+    try:
+        config = nn_train_config(params)
+        # the data depend on the model's kind only (a cnn reads images)
+        key = json.dumps({"kind": config.model.kind, "dataset": config.dataset,
+                          "dataset_params": dict(config.dataset_params)}, sort_keys=True)
+        result = train(config, _network_data(key))
+    except Exception as exc:  # a failing run must not stop the sweep: report it
+        return _failed(exc, start)
+    history = {"epoch": [int(r.epoch) for r in result.history],
+               "loss": [float(r.train_loss) for r in result.history],
+               "grad_norm": [float(r.grad_norm) for r in result.history],
+               "test_acc": [float(r.test_accuracy) for r in result.history]}
+    optimizer = config.optimizer
+    steps = math.ceil(len(_network_data(key).y) / config.batch_size)
+    constants = {"n_params": int(sum(np.size(v) for v in result.params.values())),
+                 "resolved_step_size": float(optimizer.lr),
+                 "resolved_epoch_length": int(config.epoch_length or steps) if optimizer.variance_reduced else None,
+                 "resolved_mu": float(optimizer.mu) if hasattr(optimizer, "mu") else None}
+    outcome = {"status": result.status, "history": history, "problem": {k: v for k, v in constants.items() if v is not None},
+               "seconds": time.perf_counter() - start}
+    if result.message:
+        outcome["message"] = result.message
+    return outcome
+
+
 def run_one(params: dict) -> dict:
     """Train one run; return {"status", "history", "problem", "seconds"[, "message"]}."""
     from ..algorithms import train
     from ..cost import run_cost
 
     start = time.perf_counter()
+    if params["model"] in NN_MODELS:
+        return _run_network(params, start)
     try:
         model, constants = _problem(problem_key(params))
         config = train_config(params, model_mu=constants["model_mu"])
@@ -89,8 +134,7 @@ def run_one(params: dict) -> dict:
         constants = {**constants, **_resolved(model, config)}
         cost = run_cost(model, config, result)
     except Exception as exc:  # a failing run must not stop the sweep: report it
-        return {"status": "error", "message": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
+        return _failed(exc, start)
     history = {}
     for name in HISTORY_COLUMNS:
         values = result.history.get(name)

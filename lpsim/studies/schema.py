@@ -16,11 +16,14 @@ import attrs
 from ..algorithms.recipes import ALGORITHMS, FIXED_SCALE, FULL_PRECISION, LOW_PRECISION
 from ..codec import ENGINES
 from ..data import DATASETS as _DATASET_BUILDERS
-from ..models import MODEL_KINDS as MODELS
+from ..models import MODEL_KINDS as LINEAR_MODELS
+from ..nn.network import ACTIVATIONS, MODELS as NN_MODELS, POOLS
+from ..nn.quant import SCALINGS, TENSOR_CLASSES
 
 # The names come from the layers that implement them (one list each); what a study adds is
 # below: each dataset's default model and the generator parameters it takes.
-DATASETS = tuple(_DATASET_BUILDERS)
+DATASETS = tuple(_DATASET_BUILDERS) + ("sequence",)
+MODELS = tuple(LINEAR_MODELS) + tuple(NN_MODELS)
 DEFAULT_MODEL = {
     "least_squares": "least_squares",
     "logistic": "logistic",
@@ -28,6 +31,7 @@ DEFAULT_MODEL = {
     "breast_cancer": "logistic",
     "mnist": "softmax",
     "svmlight": "logistic",
+    "sequence": "rnn",
 }
 # The generator parameters each dataset takes; others are cleared for that dataset so that
 # they neither split runs nor change run ids.
@@ -38,6 +42,7 @@ DATASET_PARAMS = {
     "breast_cancer": ("test_fraction", "data_seed"),
     "mnist": ("path", "n", "n_test"),
     "svmlight": ("path", "test_path"),
+    "sequence": ("n", "n_test", "sequence_length", "data_seed"),
 }
 # The labels each data set has (None: known only once the file is read) and the labels each model
 # fits: a model that cannot fit its data set's labels would fail every run, so a study refuses it.
@@ -48,12 +53,38 @@ DATASET_LABELS = {
     "breast_cancer": "2 classes",
     "mnist": "10 classes",
     "svmlight": None,
+    "sequence": "2 classes",
 }
 MODEL_LABELS = {
     "least_squares": ("real-valued targets",),
     "logistic": ("2 classes",),
     "softmax": ("2 classes", "10 classes"),
 }
+# The data sets each network trains on (the sequence task is for linear models no data set:
+# it exists for the networks). A cnn needs images, an rnn sequences.
+NN_DATASETS = {
+    "mlp": ("digits", "breast_cancer", "mnist", "sequence"),
+    "cnn": ("digits", "mnist"),
+    "rnn": ("sequence",),
+}
+# The side of the square images a cnn reads (each convolution stage halves it).
+NN_IMAGE_SIDE = {"digits": 8, "mnist": 28}
+# The optimizers a network trains with: the study's algorithm names, mapped onto lpsim.nn's. Momentum
+# and Adam (float64 baselines) exist for networks only.
+NN_ONLY_ALGORITHMS = ("momentum", "adam")
+NN_ALGORITHMS = ("sgd", "svrg", "lpsgd", "lpsvrg", "halp", *NN_ONLY_ALGORITHMS)
+STUDY_ALGORITHMS = tuple(ALGORITHMS) + NN_ONLY_ALGORITHMS
+# Architecture parameters: which model kind reads each, and its default there.
+NN_ARCHITECTURE = {
+    "mlp": {"hidden": "64", "activation": "relu"},
+    "cnn": {"channels": "8,16", "kernel_size": 3, "pool": "max"},
+    "rnn": {"hidden": "16"},
+}
+NN_ONLY = ("hidden", "activation", "channels", "kernel_size", "pool", "headroom",
+           *(f"{tensor}_{part}" for tensor in TENSOR_CLASSES for part in ("format", "rounding", "scaling")))
+# Parameters of the linear models only: cleared for network runs.
+LINEAR_ONLY = ("l2", "intercept", "arithmetic", "family", "exp_bits", "block_size", "format", "fixed_scale",
+               "data_format", "data_rounding")
 # What ``path`` names for the data sets that read one.
 DATASET_PATH = {"mnist": 'path = "FOLDER" (the folder holding the four MNIST IDX files)',
                 "svmlight": 'path = "FILE" (an svmlight / LIBSVM text file)'}
@@ -185,6 +216,25 @@ def _profile(value: str) -> str:
     return value
 
 
+def _widths(value: str) -> str:
+    """Layer widths as a comma-separated list of positive integers ("64" or "64,32"), canonical form."""
+    parts = [part.strip() for part in value.split(",")]
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise SchemaError(f'expected positive integers separated by commas (e.g. "64" or "64,32"), got {value!r}')
+    return ",".join(str(int(part)) for part in parts)
+
+
+def _quantization_points():
+    """Three parameters per tensor class of lpsim.nn: its format, rounding and scaling."""
+    for tensor in TENSOR_CLASSES:
+        yield _P(f"{tensor}_format", "precision", str, None, optional=True, normalize=_format_spec,
+                 doc=f"format of the {tensor.replace('_', ' ')} tensors (networks; default float64)")
+        yield _P(f"{tensor}_rounding", "precision", str, None, optional=True, normalize=_rounding,
+                 doc=f"rounding into {tensor}_format (default nearest_even)")
+        yield _P(f"{tensor}_scaling", "precision", str, None, optional=True, choices=SCALINGS,
+                 doc=f"scaling of {tensor}_format (default none)")
+
+
 def available_profiles() -> list[str]:
     """The hardware profile names (lpsim.arith) a study's ``profile`` may take."""
     from ..arith import available_profiles as profiles
@@ -213,8 +263,14 @@ PARAMS: dict[str, Param] = {
         _P("data_seed", "problem", int, 0, low=0, high=2**63 - 1, doc="seed of the data set (fixed across run seeds)"),
         _P("path", "problem", str, None, optional=True, doc="data file or folder (mnist, svmlight)"),
         _P("test_path", "problem", str, None, optional=True, doc="held-out data file (svmlight)"),
+        _P("sequence_length", "problem", int, None, low=2, high=100_000, optional=True, doc="steps per sequence (sequence; default 10)"),
+        _P("hidden", "problem", str, None, optional=True, normalize=_widths, doc='hidden widths, e.g. "64,32" (mlp; rnn: one width)'),
+        _P("activation", "problem", str, None, optional=True, choices=tuple(ACTIVATIONS), doc="activation between layers (mlp)"),
+        _P("channels", "problem", str, None, optional=True, normalize=_widths, doc='convolution channels per stage, e.g. "8,16" (cnn)'),
+        _P("kernel_size", "problem", int, None, low=1, high=31, optional=True, doc="convolution kernel size (cnn)"),
+        _P("pool", "problem", str, None, optional=True, choices=tuple(POOLS), doc="2 x 2 pooling after each convolution (cnn)"),
         # -- training ---------------------------------------------------------------------------
-        _P("algorithm", "train", str, "halp", choices=ALGORITHMS, doc="optimizer"),
+        _P("algorithm", "train", str, "halp", choices=STUDY_ALGORITHMS, doc="optimizer (momentum, adam: networks only)"),
         _P("step_size", "train", float, None, positive=True, optional=True, doc="step size alpha (default: 1 / (4 L), L the per-sample smoothness)"),
         _P("epochs", "train", int, 10, low=1, high=100_000, doc="number of epochs"),
         _P("epoch_length", "train", int, None, low=1, optional=True, doc="inner steps per epoch T (default: by algorithm)"),
@@ -235,7 +291,9 @@ PARAMS: dict[str, Param] = {
         _P("data_format", "precision", str, None, optional=True, normalize=_format_spec, doc="format of the data x_i (default: float64)"),
         _P("data_rounding", "precision", str, "nearest_even", normalize=_rounding, doc="rounding of the data (with data_format)"),
         _P("generator", "precision", str, None, optional=True, normalize=_generator, doc="random-bit generator of stochastic rounding (default: philox10, never written)"),
-        _P("profile", "precision", str, None, optional=True, normalize=_profile, doc="hardware profile summing the integer loop's dot x_i . z (arithmetic integer)"),
+        _P("profile", "precision", str, None, optional=True, normalize=_profile, doc="hardware profile summing the integer loop's dot x_i . z (arithmetic integer); networks: every matrix product"),
+        _P("headroom", "precision", float, None, positive=True, optional=True, doc="LP-SGD/LP-SVRG grid span over the initial largest weight per layer (networks; default 2)"),
+        *_quantization_points(),
     )
 }
 SECTIONS = ("problem", "train", "precision")

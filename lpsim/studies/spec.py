@@ -169,6 +169,13 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     for name in schema.ALL_DATASET_PARAMS:
         if name not in schema.DATASET_PARAMS[p["dataset"]]:
             p[name] = None
+    if p["model"] in schema.NN_MODELS:
+        return _resolve_network(p)
+    for name in schema.NN_ONLY:
+        p[name] = None  # network settings: a linear model has none
+    if p["algorithm"] in schema.NN_ONLY_ALGORITHMS:
+        raise SchemaError(f"algorithm {p['algorithm']!r} trains networks only (model = mlp, cnn or rnn); a {p['model']} "
+                          f"model trains with one of {', '.join(schema.ALGORITHMS)}", param="algorithm")
     _check_problem(p)
     if p["data_format"] is None:
         p["data_rounding"] = None
@@ -219,11 +226,83 @@ def _resolve_generator(p: dict) -> None:
         p["generator"] = None
 
 
+def _resolve_network(p: dict) -> RunSpec:
+    """A network run (model mlp, cnn or rnn): lpsim.nn's settings filled in, the linear models' cleared."""
+    model, dataset, algorithm = p["model"], p["dataset"], p["algorithm"]
+    if dataset not in schema.NN_DATASETS[model]:
+        fits = [name for name, sets in schema.NN_DATASETS.items() if dataset in sets]
+        hint = f"use model = {' or '.join(map(repr, fits))}" if fits else f"model {model!r} trains on {', '.join(schema.NN_DATASETS[model])}"
+        raise SchemaError(f"model {model!r} cannot train on dataset {dataset!r}: {hint}", param="model")
+    _check_path(p)
+    if p.get("generator") is not None:
+        raise SchemaError("generator applies to linear models only: lpsim.nn's own stochastic rounding (HALP's "
+                          "and LP-SGD's grids) draws Philox4x32-10 bits", param="generator")
+    if algorithm not in schema.NN_ALGORITHMS:
+        raise SchemaError(f"algorithm {algorithm!r} has no network optimizer; networks train with "
+                          f"{', '.join(schema.NN_ALGORITHMS)}", param="algorithm")
+    if dataset == "sequence":
+        p["sequence_length"] = p["sequence_length"] or 10
+        if p["n_test"] < 1:
+            raise SchemaError("dataset 'sequence' needs n_test >= 1 held-out sequences (test accuracy), "
+                              f"got n_test = {p['n_test']}", param="n_test")
+    elif p["sequence_length"] is not None:
+        p["sequence_length"] = None
+    for name in schema.LINEAR_ONLY:
+        p[name] = None
+    architecture = schema.NN_ARCHITECTURE[model]
+    for name in ("hidden", "activation", "channels", "kernel_size", "pool"):
+        p[name] = (p[name] if p[name] is not None else architecture[name]) if name in architecture else None
+    side = schema.NN_IMAGE_SIDE.get(dataset)
+    stages = len(p["channels"].split(",")) if model == "cnn" else 0
+    if side is not None and side >> stages == 0:
+        raise SchemaError(f"{stages} convolution stages with 2 x 2 pooling shrink the {side} x {side} {dataset} images "
+                          f"to nothing: give channels at most {side.bit_length() - 1} widths", param="channels")
+    if model == "rnn" and "," in p["hidden"]:
+        raise SchemaError(f"an rnn has one recurrent layer: hidden must be one width, got {p['hidden']!r}", param="hidden")
+    if algorithm in schema.FULL_PRECISION or algorithm in schema.NN_ONLY_ALGORITHMS:
+        p["bits"] = p["rounding"] = p["mu"] = p["headroom"] = None
+    elif algorithm == "halp":
+        p["headroom"] = None
+        p["mu"] = 1.0 if p["mu"] is None else p["mu"]
+    else:
+        p["mu"] = None
+        p["headroom"] = 2.0 if p["headroom"] is None else p["headroom"]
+    if algorithm not in ("svrg", "lpsvrg", "halp"):
+        p["epoch_length"] = None  # only variance-reduced optimizers have anchors
+    for tensor in schema.TENSOR_CLASSES:
+        fmt = f"{tensor}_format"
+        for part, default in (("rounding", "nearest_even"), ("scaling", "none")):
+            name = f"{tensor}_{part}"
+            p[name] = None if p[fmt] is None else (p[name] or default)
+    _check_network(p)
+    return RunSpec(params=p)
+
+
+def _check_network(p: dict) -> None:
+    """Build the run's lpsim.nn TrainConfig now, so that a setting it refuses is an error when the study loads."""
+    from .run_config import nn_train_config
+
+    try:
+        nn_train_config(p)
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        param = next((name for name in ("kernel_size", "channels", "hidden", "profile", "mu", "bits", "headroom")
+                      if name in message), None)
+        raise SchemaError(f"model {p['model']!r} with algorithm {p['algorithm']!r}: {message}", param=param) from None
+
+
+def _check_path(p: dict) -> None:
+    if p["dataset"] in schema.DATASET_PATH and p["path"] is None:
+        raise SchemaError(f"dataset {p['dataset']!r} needs {schema.DATASET_PATH[p['dataset']]}", param="path")
+
+
 def _check_problem(p: dict) -> None:
     """Refuse a data set / model pair that would fail every run, naming the parameter at fault."""
     dataset, model = p["dataset"], p["model"]
-    if dataset in schema.DATASET_PATH and p["path"] is None:
-        raise SchemaError(f"dataset {dataset!r} needs {schema.DATASET_PATH[dataset]}", param="path")
+    _check_path(p)
+    if dataset == "sequence":
+        raise SchemaError(f"dataset 'sequence' is for networks: use model = {' or '.join(map(repr, schema.NN_DATASETS))}, "
+                          f"got model {model!r}", param="model")
     labels = schema.DATASET_LABELS[dataset]
     if labels is not None and labels not in schema.MODEL_LABELS[model]:
         fits = [name for name, kinds in schema.MODEL_LABELS.items() if labels in kinds]
@@ -590,8 +669,8 @@ def _parse_overrides(raw: dict, src: _Source) -> dict[str, dict]:
     overrides: dict[str, dict] = {}
     for algorithm, table in over_raw.items():
         section = f"overrides.{algorithm}"
-        if algorithm not in schema.ALGORITHMS:
-            raise src.error(f"unknown algorithm; allowed: {', '.join(schema.ALGORITHMS)}", section)
+        if algorithm not in schema.STUDY_ALGORITHMS:
+            raise src.error(f"unknown algorithm; allowed: {', '.join(schema.STUDY_ALGORITHMS)}", section)
         if not isinstance(table, dict):
             raise src.error("expected a table of parameter = value", section)
         allowed = schema.params_in("train") + schema.params_in("precision")
