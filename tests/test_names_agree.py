@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from lpsim.nn.optim import OPTIMIZERS
+
 from lpsim import codec, data, models
 from lpsim.algorithms import TrainConfig, config, recipes
 from lpsim.plots import _common as plot_names
@@ -32,7 +34,8 @@ train_module = importlib.import_module("lpsim.algorithms.train")
 def test_algorithm_lists_are_the_recipes():
     names = tuple(recipes.RECIPES)
     assert schema.ALGORITHMS == config.ALGORITHMS == names
-    assert schema.PARAMS["algorithm"].choices == names
+    assert schema.PARAMS["algorithm"].choices == names + schema.NN_ONLY_ALGORITHMS  # networks add momentum, adam
+    assert set(schema.NN_ALGORITHMS) == set(OPTIMIZERS) and set(names) <= set(OPTIMIZERS)
     assert set(schema.FULL_PRECISION) | set(config.LOW_PRECISION) == set(names)
     assert not set(schema.FULL_PRECISION) & set(config.LOW_PRECISION)
     assert set(plot_names.ALGORITHM_LABELS) == set(names)
@@ -60,10 +63,13 @@ def test_an_unknown_algorithm_is_refused_naming_the_list():
 
 
 def test_dataset_lists_agree_with_the_builders():
-    assert schema.DATASETS == tuple(data.DATASETS) == schema.PARAMS["dataset"].choices
-    assert set(schema.DEFAULT_MODEL) == set(schema.DATASET_PARAMS) == set(data.DATASETS)
-    assert set(schema.DEFAULT_MODEL.values()) <= set(models.MODEL_KINDS)
+    network_only = ("sequence",)  # lpsim.nn's generated sequence task (lpsim.nn.data), for the rnn
+    assert schema.DATASETS == tuple(data.DATASETS) + network_only == schema.PARAMS["dataset"].choices
+    assert set(schema.DEFAULT_MODEL) == set(schema.DATASET_PARAMS) == set(schema.DATASETS)
+    assert set(schema.DEFAULT_MODEL.values()) <= set(models.MODEL_KINDS) | set(schema.NN_MODELS)
     for name, params in schema.DATASET_PARAMS.items():
+        if name in network_only:
+            continue
         accepted = inspect.signature(data.DATASETS[name]).parameters
         for param in params:
             assert param in schema.PARAMS, (name, param)
@@ -71,7 +77,9 @@ def test_dataset_lists_agree_with_the_builders():
 
 
 def test_model_and_engine_lists_agree():
-    assert schema.MODELS == models.MODEL_KINDS == schema.PARAMS["model"].choices
+    from lpsim.nn.network import MODELS as NETWORKS
+
+    assert schema.MODELS == tuple(models.MODEL_KINDS) + tuple(NETWORKS) == schema.PARAMS["model"].choices
     assert schema.ENGINES == codec.ENGINES == schema.PARAMS["engine"].choices
     assert {a.name: a for a in TrainConfig.__attrs_attrs__}["engine"].default in codec.ENGINES
 

@@ -18,6 +18,7 @@ from ..codec import ENGINES
 from ..data import DATASETS as _DATASET_BUILDERS
 from ..models import MODEL_KINDS as LINEAR_MODELS
 from ..nn.network import ACTIVATIONS, MODELS as NN_MODELS, POOLS
+from ..nn.optim import OPTIMIZERS as NN_OPTIMIZERS
 from ..nn.quant import SCALINGS, TENSOR_CLASSES
 
 # The names come from the layers that implement them (one list each); what a study adds is
@@ -71,8 +72,10 @@ NN_DATASETS = {
 NN_IMAGE_SIDE = {"digits": 8, "mnist": 28}
 # The optimizers a network trains with: the study's algorithm names, mapped onto lpsim.nn's. Momentum
 # and Adam (float64 baselines) exist for networks only.
-NN_ONLY_ALGORITHMS = ("momentum", "adam")
-NN_ALGORITHMS = ("sgd", "svrg", "lpsgd", "lpsvrg", "halp", *NN_ONLY_ALGORITHMS)
+# lpsim.nn's optimizers by name: the five recipes plus the network-only ones (momentum, adam)
+NN_ALGORITHMS = tuple(name for name in ALGORITHMS if name in NN_OPTIMIZERS) + tuple(
+    name for name in NN_OPTIMIZERS if name not in ALGORITHMS)
+NN_ONLY_ALGORITHMS = tuple(name for name in NN_ALGORITHMS if name not in ALGORITHMS)
 STUDY_ALGORITHMS = tuple(ALGORITHMS) + NN_ONLY_ALGORITHMS
 # Architecture parameters: which model kind reads each, and its default there.
 NN_ARCHITECTURE = {
