@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+if "numba" not in sys.modules:  # run as a script; a test importing it keeps its process's thread pool
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 

@@ -20,7 +20,8 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+if "numba" not in sys.modules:  # run as a script; a test importing it keeps its process's thread pool
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402

@@ -30,14 +30,15 @@ well-conditioned problem (l2 = L_data) where 8 bits suffice by the spec's rough 
 from __future__ import annotations
 
 import os
+import sys
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+if "numba" not in sys.modules:  # run as a script; a test importing it keeps its process's thread pool
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import glob  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -61,13 +61,13 @@ def shared_inputs(fmt) -> np.ndarray:
     spread = np.random.default_rng(15)
     random = spread.standard_normal(96) * np.exp2(spread.integers(-40, 40, 96))
     common = [0.0, -0.0, np.inf, -np.inf, 5e-324, 2.0**-1022, 1.0, 1.5, 2.5, -2.5, 1.0 + 2.0**-52, 1e300, -1e300]
-    element = fmt.element if isinstance(fmt, BlockFormat) else fmt
+    element = getattr(fmt, "element", fmt)  # block formats (power-of-two or any scale) round their elements
     tiny, biggest = element.smallest_subnormal, element.max
     own = [biggest, biggest * (1 + 2.0**-4), biggest * (1 + 2.0**-30), biggest * 2, tiny, tiny / 2, tiny * 1.5,
            tiny * 2.5, np.nextafter(tiny / 2, 0), np.nextafter(tiny / 2, 1)]
     x = np.concatenate([common, own, between_neighbours(element), random])
     x = np.concatenate([x, -x])
-    block = fmt.block_size if isinstance(fmt, BlockFormat) else 1
+    block = getattr(fmt, "block_size", 1)
     return x[: len(x) // block * block]  # whole blocks only
 
 
@@ -83,9 +83,9 @@ def calls(fmt) -> list[tuple[np.ndarray, int]]:
     offsets. A fast kernel may treat a chunk that holds a special value (inf, NaN, a float64
     subnormal, an overflow) on another path than a chunk without one; short slices reach both."""
     x = shared_inputs(fmt)
-    step = fmt.block_size if isinstance(fmt, BlockFormat) else 8
+    step = getattr(fmt, "block_size", 8)
     slices = [(x[i:i + step], KEY["offset"] + i) for i in range(0, len(x), step)]
-    nan = np.array([np.nan, -np.nan] * (fmt.block_size if isinstance(fmt, BlockFormat) else 1))
+    nan = np.array([np.nan, -np.nan] * getattr(fmt, "block_size", 1))
     return [(x, KEY["offset"])] + slices + [(nan, KEY["offset"])]
 
 

@@ -111,7 +111,9 @@ def test_decoding_any_block_codes(data, fmt):
     element = fmt.element
     low, high = (element.code_min, element.code_max) if element.family == "fixed" else (0, element.n_codes - 1)
     invalid = data.draw(st.booleans())
-    elements = np.array(data.draw(st.lists(st.integers(low - invalid, high + invalid), min_size=shape[0] * shape[1],
+    int64 = np.iinfo(np.int64)  # the codes array below is int64: a 64-bit element has no invalid code beyond it
+    low, high = max(low - invalid, int64.min), min(high + invalid, int64.max)
+    elements = np.array(data.draw(st.lists(st.integers(low, high), min_size=shape[0] * shape[1],
                                            max_size=shape[0] * shape[1])), dtype=np.int64).reshape(shape)
     scales = np.array(data.draw(st.lists(st.integers(0, fmt.scale_nan_code + invalid), min_size=int(np.prod(scale_shape)),
                                          max_size=int(np.prod(scale_shape)))), dtype=np.int64).reshape(scale_shape)

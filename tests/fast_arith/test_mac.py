@@ -131,8 +131,8 @@ def _wrap(plan):
     ("fp16_fp32", BINARY16, BINARY16, False, "native"),
     ("fp64", BINARY64, BINARY64, False, "native"),
     ("fp16_fp16", BINARY16, BINARY16, False, "rounded"),
-    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="stochastic:16")), E4M3, E4M3, False, "rounded"),
-    # exact-probability stochastic rounding and generators other than Philox4x32-10: the general kernel
+    # stochastic registers (any random bits, any generator): the general kernel
+    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="stochastic:16")), E4M3, E4M3, False, None),
     (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="stochastic")), E4M3, E4M3, False, None),
     (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="sr16:splitmix64")), E4M3, E4M3, False, None),
     (Accumulator(accumulator=FloatRegister(fmt=FP13, rounding="toward_zero")), E4M3, E4M3, False, "rounded"),
