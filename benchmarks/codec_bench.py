@@ -28,20 +28,11 @@ import numpy as np  # noqa: E402
 
 from lpsim import codec  # noqa: E402
 from lpsim.formats import BFLOAT16, E4M3, FixedPoint  # noqa: E402
+from timing import best_time  # noqa: E402  (benchmarks/, the script's folder)
 
 FIXED8 = FixedPoint(bits=8, frac_bits=4)  # step 1/16, range [-8, 7.9375]
 DELTA = FIXED8.step
 EXACT_SAMPLE = 3000
-
-
-def best_time(function, repeats: int) -> float:
-    function()  # compile or load, warm the caches
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def per_value_exact(x, fmt, rounding) -> float:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -28,6 +27,7 @@ from lpsim.arith import Accumulator, FloatRegister  # noqa: E402
 from lpsim.exact import QArray  # noqa: E402
 from lpsim.fast import threads  # noqa: E402
 from lpsim.formats import BFLOAT16, BINARY32, E4M3, FloatFormat, PRESETS, Rounding  # noqa: E402
+from timing import best_time  # noqa: E402  (benchmarks/, the script's folder)
 
 FP13 = FloatFormat(exp_bits=8, man_bits=12)
 CASES = [
@@ -41,16 +41,6 @@ CASES = [
     ("E4M3 x E4M3 -> fp32 stochastic", E4M3,
      Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding=Rounding(mode="stochastic"))), 100),
 ]
-
-
-def best_of(function, rounds: int = 3) -> float:
-    function()
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def operands(rng, fmt, m, n, p):
@@ -72,18 +62,18 @@ def main():
         a_slice, b_slice = QArray(codes=a.codes[:2], fmt=fmt), QArray(codes=b.codes[:, :2], fmt=fmt)
         exact_result = ops.matmul(a_slice, b_slice, accumulator, engine="exact")
         assert np.array_equal(ops.matmul(a_slice, b_slice, accumulator).codes, exact_result.codes), label
-        t_exact = best_of(lambda: ops.matmul(a_slice, b_slice, accumulator, engine="exact"), rounds=1)
+        t_exact = best_time(lambda: ops.matmul(a_slice, b_slice, accumulator, engine="exact"), 1)
         exact_rate = 4 * n / t_exact
         with threads.using_threads(1):
-            t_fast = best_of(lambda: ops.matmul(a, b, accumulator))
+            t_fast = best_time(lambda: ops.matmul(a, b, accumulator), 3)
         fast_rate = macs / t_fast
         print(f"{label:<36} {fast_rate / 1e6:13.0f} {target:7d} {'yes' if fast_rate / 1e6 >= target else 'no':>4} "
               f"{exact_rate / 1e6:14.3f} {fast_rate / exact_rate:10.0f}x")
         if accumulator == "fp8_fp32":
             af, bf = ops.to_float(a).astype(np.float32), ops.to_float(b).astype(np.float32)
-            t_blas = best_of(lambda: af @ bf)
+            t_blas = best_time(lambda: af @ bf, 3)
             with threads.using_threads(2):
-                t_two = best_of(lambda: ops.matmul(a, b, accumulator))
+                t_two = best_time(lambda: ops.matmul(a, b, accumulator), 3)
             print(f"{'  numpy float32 matmul (BLAS)':<36} {macs / t_blas / 1e6:13.0f}   fast / BLAS = {t_blas / t_fast:.2f}")
             print(f"{'  same case, two threads':<36} {macs / t_two / 1e6:13.0f}   two / one thread = {t_fast / t_two:.2f}"
                   f" (target 1.7)")

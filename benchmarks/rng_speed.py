@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 if "numba" not in sys.modules:  # run as a script; a test importing it keeps its process's thread pool
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
@@ -27,8 +26,7 @@ import numpy as np  # noqa: E402
 
 import lpsim  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from codec_bench import best_time  # noqa: E402
+from timing import best_time  # noqa: E402
 from lpsim.fast import _halp_kernels as H  # noqa: E402  (benchmark code: times the private kernels directly)
 from lpsim.fast import _rng_kernels as R  # noqa: E402
 from lpsim.fast._config import jit  # noqa: E402

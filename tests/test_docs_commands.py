@@ -34,7 +34,7 @@ BENCHMARK_SIZE_FLAGS = {
     "mac_bench.py": "--quick",
 }
 # Files in benchmarks/ that are not timing commands (benchmarks/README.md says what each is).
-NOT_COMMANDS = {"svrg_kernels.py", "integer_loop_iterates.py"}
+NOT_COMMANDS = {"svrg_kernels.py", "integer_loop_iterates.py", "timing.py"}
 
 pytestmark = pytest.mark.skipif(not (VENV_BIN / "lpsim").exists() or sys.prefix == sys.base_prefix,
                                 reason="the documented commands use the project's .venv with lpsim installed")
