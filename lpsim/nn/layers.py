@@ -232,6 +232,11 @@ class GRU(Layer):
 
     Gates (Cho et al. 2014): z = s(x Wx_z + h Wh_z + b_z), r = s(x Wx_r + h Wh_r + b_r),
     n = tanh(x Wx_n + (r * h) Wh_n + b_n), h' = (1 - z) * n + z * h, with h_0 = 0.
+
+    The hidden state carried from step t to step t + 1 is an activation, rounded at the activation point
+    (tensor ``h<t+1>``, its own random stream per step), and the gradient carried back from step t to
+    step t - 1 an error (tensor ``h<t>``); the last h is the layer's output, which the network rounds.
+    The gates z, r, n are internal to the cell (as a fused cell kernel keeps them) and are not rounded.
     """
 
     kind = "gru"
@@ -259,6 +264,8 @@ class GRU(Layer):
             n = np.tanh(a[:, 2 * H:] + self._matmul(r * h, Wh[:, 2 * H:]))
             steps.append((h, z, r, n))
             h = (1.0 - z) * n + z * h
+            if t < T - 1:
+                h = self.arithmetic.round("activation", self.name, f"h{t + 1}", h)
         self._cache = (x, Wx, Wh, steps)
         return h
 
@@ -284,7 +291,8 @@ class GRU(Layer):
             dh_prev = dh_prev + self._matmul(dazr, Wh[:, :2 * H].T)
             dinputs[:, t, :2 * H] = dazr
             dinputs[:, t, 2 * H:] = dan
-            dh = dh_prev
+            if t:
+                dh = self.arithmetic.round("error", self.name, f"h{t}", dh_prev)
         dflat = dinputs.reshape(N * T, 3 * H)
         self.grads = {"Wx": self._matmul(x.reshape(N * T, D).T, dflat), "Wh": dWh, "b": dflat.sum(axis=0)}
         return self._matmul(dflat, Wx.T).reshape(N, T, D)

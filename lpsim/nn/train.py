@@ -41,6 +41,11 @@ def _optional_positive_int(instance, attribute, value):
         _positive_int(instance, attribute, value)
 
 
+def _divergence_factor(instance, attribute, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 < value < math.inf:
+        raise ValueError(f"TrainConfig: divergence_factor must be a finite number > 1, got {value!r}")
+
+
 def _seed(instance, attribute, value):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise ValueError(f"TrainConfig: seed must be an integer in [0, 2**63), got {value!r}")
@@ -54,7 +59,10 @@ class TrainConfig:
     seeded order. ``epoch_length`` (T): steps between the anchors of variance-reduced optimizers
     (default: one pass). ``mac``: None (float64 numpy), a profile name, an Accumulator or a Mac, for
     every matrix product forward and backward. ``engine`` computes the quantization points and a
-    profile's or Accumulator's products (a Mac names its own). ``quant``: the quantization points."""
+    profile's or Accumulator's products (a Mac names its own). ``quant``: the quantization points.
+    ``divergence_factor``: a run whose training loss (over the whole training set, after an epoch) exceeds
+    this factor times its loss at epoch 0 has blown up and ends with status "diverged", like one whose
+    loss is NaN or inf (a cross-entropy of 1e3 times the start means logits of that order: no result)."""
 
     model: ModelConfig = attrs.field(factory=ModelConfig, validator=attrs.validators.instance_of(ModelConfig))
     dataset: str = "digits"
@@ -67,6 +75,7 @@ class TrainConfig:
     mac: object = attrs.field(default=None)
     engine: str = attrs.field(default="fast")
     quant: QuantConfig = attrs.field(factory=QuantConfig, validator=attrs.validators.instance_of(QuantConfig))
+    divergence_factor: float = attrs.field(default=1e3, validator=_divergence_factor)
 
     @engine.validator
     def _check_engine(self, attribute, value):
@@ -94,7 +103,8 @@ class EpochRecord:
 
 @attrs.frozen
 class TrainResult:
-    """``status``: "ok", "diverged" (a non-finite loss or gradient; ``epoch`` says when) or "overflow" (a quantization
+    """``status``: "ok", "diverged" (a non-finite loss or gradient, or a training loss past the divergence bound;
+    ``epoch`` says when) or "overflow" (a quantization
     point under overflow policy 'error' met a value its format cannot hold; ``message`` names it)."""
 
     status: str
@@ -132,7 +142,7 @@ def accuracy(network: Network, X: np.ndarray, y: np.ndarray) -> float:
 
 
 class _Diverged(Exception):
-    pass
+    """Training blew up; the message (if any) says how."""
 
 
 def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
@@ -156,6 +166,7 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
             network.set_params(params)
             started = time.perf_counter()
             history.append(_record(network, data, 0, started))
+            bound = config.divergence_factor * (history[0].train_loss or 1.0)
             steps_per_anchor = config.epoch_length or math.ceil(len(data.y) / config.batch_size)
             step = 0
             for epoch in range(1, config.epochs + 1):
@@ -170,9 +181,12 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
                 history.append(record)
                 if not math.isfinite(record.train_loss):
                     raise _Diverged
-        except (_Diverged, NonFiniteError):
-            return TrainResult("diverged", epoch, tuple(history), network.params,
-                               f"non-finite loss or gradient in epoch {epoch}")
+                if record.train_loss > bound:
+                    raise _Diverged(f"epoch {epoch}: training loss {record.train_loss:.3g} exceeds the divergence "
+                                    f"bound {bound:.3g} ({config.divergence_factor:g} x the loss at epoch 0)")
+        except (_Diverged, NonFiniteError) as exc:
+            message = str(exc) if isinstance(exc, _Diverged) and exc.args else f"non-finite loss or gradient in epoch {epoch}"
+            return TrainResult("diverged", epoch, tuple(history), network.params, message)
         except QuantizationRangeError as exc:
             return TrainResult("overflow", epoch, tuple(history), network.params, str(exc))
     return TrainResult("ok", None, tuple(history), network.params)

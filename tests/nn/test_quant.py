@@ -108,3 +108,37 @@ def test_block_formats_quantize_along_their_axis():
     out = _rounder(weight=Quantizer(fmt=along_rows))("weight", "linear0", "W", x)
     np.testing.assert_array_equal(out, quantize(x, along_rows))
     assert not np.array_equal(out, quantize(x, BlockFormat.mx("e4m3", block_size=32, axis=-1)))
+
+
+def _small_gru(steps=4, seed=0):
+    """A GRU whose hidden state stays inside (-0.5, 0.5): on the integer grid of int8 every carried h rounds to 0."""
+    rng = np.random.default_rng(seed)
+    gru = nn.GRU(2, 3, rng)
+    gru.params = {k: 0.1 * v for k, v in gru.params.items()}
+    return gru, 0.5 * rng.standard_normal((5, steps, 2))
+
+
+def test_gru_rounds_the_hidden_state_of_every_step_at_the_activation_point():
+    """Each step's h is an activation: rounded to 0 on the integer grid, the last step starts from h = 0, so the
+    output is the GRU's output on the last step alone."""
+    gru, x = _small_gru()
+    gru.arithmetic = nn.Arithmetic(rounder=_rounder(activation="int8"))
+    full, last_only = gru.forward(x), gru.forward(x[:, -1:])
+    assert np.max(np.abs(full)) > 0
+    np.testing.assert_array_equal(full, last_only)
+    unrounded, _ = _small_gru()
+    assert not np.array_equal(unrounded.forward(x), full)
+
+
+def test_gru_rounds_the_error_carried_back_through_time_at_the_error_point():
+    """dL/dh passed from step t to step t - 1 is an error: rounded to 0 on the integer grid, only the last step's
+    input gets a gradient."""
+    gru, x = _small_gru()
+    gru.arithmetic = nn.Arithmetic(rounder=_rounder(error="int8"))
+    gru.forward(x)
+    dx = gru.backward(np.full((5, 3), 0.1))
+    assert np.all(dx[:, :-1] == 0) and np.any(dx[:, -1] != 0)
+    plain, _ = _small_gru()
+    plain.forward(x)
+    assert np.any(plain.backward(np.full((5, 3), 0.1))[:, :-1] != 0)
+

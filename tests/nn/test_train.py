@@ -1,5 +1,7 @@
 """train(): history, divergence as a status, determinism, data and architectures."""
 
+import math
+
 import attrs
 import numpy as np
 import pytest
@@ -50,6 +52,8 @@ def test_config_is_a_frozen_hashable_value():
     (dict(optimizer="sgd"), TypeError, "optimizer must be one of the lpsim.nn optimizers"),
     (dict(engine="gpu"), ValueError, "engine must be one of fast, exact"),
     (dict(mac="tpu"), ValueError, "unknown hardware profile 'tpu'"),
+    (dict(divergence_factor=1.0), ValueError, "divergence_factor must be a finite number > 1"),
+    (dict(divergence_factor=math.inf), ValueError, "divergence_factor must be a finite number > 1"),
 ])
 def test_bad_config_is_rejected_at_construction(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -131,3 +135,21 @@ def test_divergence_through_formats_without_nan_is_a_status(quant, mac):
 def test_unknown_dataset_lists_the_known_ones_including_the_sequence_task():
     with pytest.raises(ValueError, match="known: .*digits.*sequence"):
         nn.load("cifar10")
+
+
+@pytest.mark.parametrize("lr", [1e2, 1e4])
+def test_finite_but_blown_up_loss_is_diverged_not_ok(lr):
+    """Steps this large send the loss to 1e3 .. 1e30 times its start while it stays finite: blown up, not a result."""
+    config = nn.TrainConfig(model=nn.ModelConfig(hidden=(5,)), optimizer=nn.SGD(lr=lr), epochs=3, batch_size=8)
+    result = nn.train(config, blobs(24, 3, 2, 0))
+    losses = result.column("train_loss")
+    assert np.isfinite(losses).all()
+    assert result.status == "diverged" and result.epoch == 1 and len(result.history) == 2
+    assert losses[-1] > config.divergence_factor * losses[0]
+    assert "epoch 1" in result.message and "divergence bound" in result.message
+
+
+def test_a_loss_inside_the_divergence_bound_is_ok():
+    config = nn.TrainConfig(model=nn.ModelConfig(hidden=(5,)), optimizer=nn.SGD(lr=1e2), epochs=3, batch_size=8,
+                            divergence_factor=1e9)
+    assert nn.train(config, blobs(24, 3, 2, 0)).status == "ok"

@@ -117,6 +117,20 @@ def test_diverged_run_reports_status_and_epoch(tmp_path):
     assert "epoch 1" in record["message"]
 
 
+def test_finite_but_blown_up_run_is_stored_as_diverged(tmp_path):
+    """Step size 30 sends the loss to ~1e13 in one epoch, finite: status and outcome say diverged, not ok."""
+    study = Study.from_toml(write(tmp_path, TINY.replace("step_size = 0.1", "step_size = 30")
+                                  .replace('["sgd", "lpsgd", "halp"]', '["sgd"]')))
+    result = run_study(study, tmp_path / "out", executor="serial", quiet=True, plot=False)
+    assert not result.failures
+    table = Table.read_csv(tmp_path / "out" / "results.csv")
+    assert all(math.isfinite(v) for v in table.column("loss"))
+    assert max(table.column("loss")) > 1e3 * min(table.column("loss"))
+    assert set(table.unique("status")) == {"diverged"} and set(table.unique("outcome")) == {"diverged"}
+    record = __import__("json").loads(next((tmp_path / "out" / "runs").glob("*.json")).read_text())
+    assert "divergence bound" in record["message"]
+
+
 def test_recurrent_net_on_the_sequence_task(tmp_path):
     study = Study.from_toml(write(tmp_path, """
         [study]
