@@ -4,7 +4,9 @@
 Anything else names a multiply-accumulate unit (an ``Accumulator``, a ``HardwareProfile`` or a
 profile name, or a ``Mac``): the operands are rounded into the unit's input formats and the
 product runs through ``lpsim.ops.matmul``, so every product and every add is rounded as that
-hardware rounds it, on the chosen engine.
+hardware rounds it, on the chosen engine. A unit whose registers round stochastically draws
+random bits keyed by ``key`` (seed, stream, offset: lpsim.nn.quant.Rounder.product_key gives each
+product of a run its own stream); deterministic units ignore it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..codec import check_engine, check_format
 from ..formats.base import Format
 from ..formats.presets import BINARY64
 from .errors import NonFiniteError
+from .quant import with_generator
 
 
 def _to_inputs(value):
@@ -44,6 +47,23 @@ class Mac:
     engine: str = attrs.field(default="fast", validator=_check_engine)
 
     @property
+    def stochastic(self) -> bool:
+        """Whether a register of the unit rounds stochastically (so its products draw random bits)."""
+        return any(getattr(r, "rounding", None) is not None and r.rounding.is_stochastic
+                   for r in self.accumulator.registers)
+
+    def with_generator(self, generator) -> "Mac":
+        """The unit with every stochastic register drawing from ``generator`` (None: unchanged)."""
+        if generator is None or not self.stochastic:
+            return self
+        def register(r):
+            return attrs.evolve(r, rounding=with_generator(r.rounding, generator)) if hasattr(r, "rounding") else r
+        acc = self.accumulator
+        summation = acc.summation if acc.summation.final is None else attrs.evolve(acc.summation, final=register(acc.summation.final))
+        return attrs.evolve(self, accumulator=attrs.evolve(acc, product=register(acc.product),
+                                                           accumulator=register(acc.accumulator), summation=summation))
+
+    @property
     def spec(self) -> str:
         inputs = "float64" if self.inputs is None else " x ".join(f.spec for f in self.inputs)
         return f"{inputs} -> {self.accumulator.spec} ({self.engine})"
@@ -67,7 +87,7 @@ def as_mac(value, engine: str = "fast") -> Mac | None:
     )
 
 
-def matmul(a: np.ndarray, b: np.ndarray, mac=None) -> np.ndarray:
+def matmul(a: np.ndarray, b: np.ndarray, mac=None, key: dict | None = None) -> np.ndarray:
     """a @ b for 2-D float64 arrays, computed by ``mac`` (see the module docstring); float64 result."""
     mac = as_mac(mac)
     if mac is None:
@@ -82,4 +102,5 @@ def matmul(a: np.ndarray, b: np.ndarray, mac=None) -> np.ndarray:
         raise NonFiniteError(f"matmul operands hold NaN or inf that {mac.spec} cannot take: {exc}") from None
     # out=float64 holds every value a float accumulator of at most 64 bits produces, and gives an
     # exact accumulator (which has no storage format of its own) one final rounding
-    return ops.to_float(ops.matmul(qa, qb, mac.accumulator, out=BINARY64, engine=mac.engine), engine=mac.engine)
+    product = ops.matmul(qa, qb, mac.accumulator, out=BINARY64, engine=mac.engine, **(key or {}))
+    return ops.to_float(product, engine=mac.engine)

@@ -16,12 +16,15 @@ A ``Quantizer`` rounds values into a format with a scaling rule:
 
 Stochastic rounding draws lpsim's counter-based random bits keyed by (seed, stream, offset):
 the stream names the point (layer and tensor), the offset the pass, so a run replays bit for bit.
+The bits come from the rounding's generator (``Rounding.generator``, lpsim.rng), or from the
+Rounder's ``generator`` when it has one: that one then serves every stochastic rounding of the run.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import zlib
 
 import attrs
@@ -29,7 +32,7 @@ import numpy as np
 
 from ..codec import check_engine, check_format, quantize
 from ..formats.base import Format
-from ..formats.rounding import NEAREST_EVEN, Rounding, as_rounding
+from ..formats.rounding import NEAREST_EVEN, RandomGenerator, Rounding, as_rounding, to_generator
 from .errors import NonFiniteError
 
 TENSOR_CLASSES = ("weight", "activation", "error", "gradient", "optimizer_state")
@@ -102,18 +105,41 @@ def point_stream(layer: str, tensor: str) -> int:
     return zlib.crc32(f"{layer}/{tensor}".encode())
 
 
+def with_generator(rounding: Rounding, generator: RandomGenerator | None) -> Rounding:
+    """``rounding`` drawing from ``generator`` if it is stochastic and a generator is given, else unchanged."""
+    if generator is None or not rounding.is_stochastic or rounding.generator is generator:
+        return rounding
+    return _evolved(rounding, generator)
+
+
+@functools.lru_cache(maxsize=64)
+def _evolved(rounding: Rounding, generator: RandomGenerator) -> Rounding:
+    # a training loop rounds thousands of times with the same few roundings: evolve (and validate) each once
+    return attrs.evolve(rounding, generator=generator)
+
+
 class Rounder:
     """Applies a QuantConfig during training: keys stochastic rounding and keeps delayed-amax history.
 
     Training passes and evaluation passes (``evaluating()``) count separately and draw from
     separate streams, so how often a run is evaluated does not change its training bits; an
-    evaluation does not add to the delayed-scaling history."""
+    evaluation does not add to the delayed-scaling history.
 
-    def __init__(self, config: QuantConfig | None = None, seed: int = 0, engine: str = "fast"):
+    ``generator`` (None: each rounding's own): the random-bit generator of every stochastic rounding
+    this rounder does, whatever generator its Rounding names.
+
+    ``product_key()`` keys the random bits of a matrix product's stochastic registers (lpsim.nn.mac):
+    seed the run's, offset 0, stream a 32-bit hash of (training or evaluation, pass, the product's
+    position in the pass), so every product of a run draws its own bits."""
+
+    def __init__(self, config: QuantConfig | None = None, seed: int = 0, engine: str = "fast",
+                 generator: RandomGenerator | str | None = None):
         self.config = QuantConfig() if config is None else config
         self.seed = seed
         self.engine = check_engine(engine)
+        self.generator = None if generator is None else to_generator(generator)
         self._passes = {True: 0, False: 0}  # training, evaluation
+        self._products = 0  # matrix products so far in the current pass
         self.training = True
         self._amax_history: dict[tuple[str, str], collections.deque] = {}
 
@@ -123,15 +149,24 @@ class Rounder:
 
     def next_pass(self) -> None:
         self._passes[self.training] += 1
+        self._products = 0
+
+    def product_key(self) -> dict:
+        """seed, stream and offset for the next matrix product of this pass (see the class docstring)."""
+        mode = "train" if self.training else "eval"
+        stream = zlib.crc32(f"matmul/{mode}/{self.pass_index}/{self._products}".encode())
+        self._products += 1
+        return dict(seed=self.seed, stream=stream, offset=0)
 
     @contextlib.contextmanager
     def evaluating(self):
         """Round as in training, on the evaluation pass counter and streams, without recording history."""
         training, self.training = self.training, False
+        products, self._products = self._products, 0
         try:
             yield self
         finally:
-            self.training = training
+            self.training, self._products = training, products
 
     def __call__(self, tensor_class: str, layer: str, tensor: str, x: np.ndarray) -> np.ndarray:
         quantizer = getattr(self.config, tensor_class)
@@ -145,10 +180,11 @@ class Rounder:
         stream = point_stream(layer, tensor if self.training else f"eval/{tensor}")
         key = dict(seed=self.seed, stream=stream, offset=self.pass_index * PASS_STRIDE, engine=self.engine)
         scale = self._scale(quantizer, layer, tensor, x)
+        rounding = with_generator(quantizer.rounding, self.generator)
         try:
             if scale is None:
-                return quantize(x, fmt, quantizer.rounding, **key)
-            return quantize(x / scale, fmt, quantizer.rounding, **key) * scale
+                return quantize(x, fmt, rounding, **key)
+            return quantize(x / scale, fmt, rounding, **key) * scale
         except ValueError as exc:
             if np.isfinite(x).all():
                 raise

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 
 from ..codec import check_engine
+from ..formats.rounding import DEFAULT_GENERATOR, RandomGenerator, as_rounding, to_generator
 from .context import Arithmetic
 from .data import NetData, load
 from .errors import NonFiniteError
@@ -46,6 +47,10 @@ def _divergence_factor(instance, attribute, value):
         raise ValueError(f"TrainConfig: divergence_factor must be a finite number > 1, got {value!r}")
 
 
+def _to_generator(value):
+    return None if value is None else to_generator(value)
+
+
 def _seed(instance, attribute, value):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise ValueError(f"TrainConfig: seed must be an integer in [0, 2**63), got {value!r}")
@@ -62,7 +67,10 @@ class TrainConfig:
     profile's or Accumulator's products (a Mac names its own). ``quant``: the quantization points.
     ``divergence_factor``: a run whose training loss (over the whole training set, after an epoch) exceeds
     this factor times its loss at epoch 0 has blown up and ends with status "diverged", like one whose
-    loss is NaN or inf (a cross-entropy of 1e3 times the start means logits of that order: no result)."""
+    loss is NaN or inf (a cross-entropy of 1e3 times the start means logits of that order: no result).
+    ``generator`` (None: each rounding's own, Philox4x32-10 unless it names another): the random-bit
+    generator of every stochastic rounding of the run: quantization points, the optimizer's grids and
+    the matrix unit's stochastic registers (a rounding naming a different generator is refused)."""
 
     model: ModelConfig = attrs.field(factory=ModelConfig, validator=attrs.validators.instance_of(ModelConfig))
     dataset: str = "digits"
@@ -76,6 +84,19 @@ class TrainConfig:
     engine: str = attrs.field(default="fast")
     quant: QuantConfig = attrs.field(factory=QuantConfig, validator=attrs.validators.instance_of(QuantConfig))
     divergence_factor: float = attrs.field(default=1e3, validator=_divergence_factor)
+    generator: RandomGenerator | None = attrs.field(default=None, converter=_to_generator)
+
+    @generator.validator
+    def _check_generator(self, attribute, value):
+        if value is None:
+            return
+        named = [(f"quant.{name}", getattr(self.quant, name).rounding) for name in attrs.fields_dict(QuantConfig)]
+        if hasattr(self.optimizer, "rounding"):
+            named.append(("optimizer rounding", as_rounding(self.optimizer.rounding)))
+        for where, rounding in named:
+            if rounding.generator not in (DEFAULT_GENERATOR, value):
+                raise ValueError(f"TrainConfig: generator is {value.value!r} but {where} ({rounding}) names "
+                                 f"generator {rounding.generator.value!r}")
 
     @engine.validator
     def _check_engine(self, attribute, value):
@@ -153,7 +174,7 @@ def train(config: TrainConfig, data: NetData | None = None) -> TrainResult:
     init_rng = np.random.default_rng([config.seed, 0])
     batch_rng = np.random.default_rng([config.seed, 1])
     network = build_network(config.model, data.sample_shape, data.n_classes, init_rng)
-    rounder = Rounder(config.quant, seed=config.seed, engine=config.engine)
+    rounder = Rounder(config.quant, seed=config.seed, engine=config.engine, generator=config.generator)
     network.bind(Arithmetic(config.mac, rounder, engine=config.engine))
     opt = config.optimizer
     history: list[EpochRecord] = []
