@@ -67,7 +67,8 @@ def nn_dataset_params(params: dict) -> dict:
 def nn_train_config(params: dict):
     """lpsim.nn's TrainConfig for a resolved network run: the algorithm names the optimizer, step_size is its
     learning rate, bits / rounding / mu / headroom its settings, profile the multiply-accumulate unit of every
-    matrix product and the *_format / *_rounding / *_scaling triples the quantization points."""
+    matrix product, the *_format / *_rounding / *_scaling triples the quantization points and generator the
+    random bits of every stochastic rounding."""
     from ..nn import QuantConfig, Quantizer, TrainConfig, make_optimizer
 
     settings = {"lr": params["step_size"], "bits": params["bits"], "rounding": params["rounding"],
@@ -79,4 +80,5 @@ def nn_train_config(params: dict):
     return TrainConfig(model=nn_model_config(params), dataset=params["dataset"],
                        dataset_params=nn_dataset_params(params), optimizer=optimizer, epochs=params["epochs"],
                        batch_size=params["batch_size"], epoch_length=params["epoch_length"], seed=params["seed"],
-                       mac=params["profile"], engine=params["engine"], quant=QuantConfig(**points))
+                       mac=params["profile"], engine=params["engine"], quant=QuantConfig(**points),
+                       generator=params["generator"])

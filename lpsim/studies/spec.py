@@ -180,7 +180,8 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     if p["data_format"] is None:
         p["data_rounding"] = None
     _check_mu(p)
-    _resolve_generator(p)
+    _resolve_generator(p, [name for name in ("rounding", "data_rounding") if p.get(name) is not None
+                           and not (name == "rounding" and p["algorithm"] in schema.FULL_PRECISION)])
     if p["algorithm"] in schema.FULL_PRECISION:
         for name in schema.LOW_PRECISION_SETTINGS:
             p[name] = None
@@ -209,11 +210,10 @@ def resolve_run(params: dict[str, Any]) -> RunSpec:
     return RunSpec(params=p)
 
 
-def _resolve_generator(p: dict) -> None:
-    """One place for the generator: a generator named in a rounding moves to ``generator``; the
-    default generator, or one no stochastic rounding of the run uses, is None (left out of the id)."""
-    roundings = [name for name in ("rounding", "data_rounding")
-                 if p.get(name) is not None and not (name == "rounding" and p["algorithm"] in schema.FULL_PRECISION)]
+def _resolve_generator(p: dict, roundings: list[str]) -> None:
+    """One place for the generator: a generator named in one of the run's ``roundings`` (the parameters
+    that round stochastically if they say so) moves to ``generator``; the default generator, or one no
+    stochastic rounding of the run uses, is None (left out of the id)."""
     for name in roundings:
         r = as_rounding(p[name])
         if r.generator is not DEFAULT_GENERATOR:
@@ -234,9 +234,6 @@ def _resolve_network(p: dict) -> RunSpec:
         hint = f"use model = {' or '.join(map(repr, fits))}" if fits else f"model {model!r} trains on {', '.join(schema.NN_DATASETS[model])}"
         raise SchemaError(f"model {model!r} cannot train on dataset {dataset!r}: {hint}", param="model")
     _check_path(p)
-    if p.get("generator") is not None:
-        raise SchemaError("generator applies to linear models only: lpsim.nn's own stochastic rounding (HALP's "
-                          "and LP-SGD's grids) draws Philox4x32-10 bits", param="generator")
     if algorithm not in schema.NN_ALGORITHMS:
         raise SchemaError(f"algorithm {algorithm!r} has no network optimizer; networks train with "
                           f"{', '.join(schema.NN_ALGORITHMS)}", param="algorithm")
@@ -274,6 +271,9 @@ def _resolve_network(p: dict) -> RunSpec:
         for part, default in (("rounding", "nearest_even"), ("scaling", "none")):
             name = f"{tensor}_{part}"
             p[name] = None if p[fmt] is None else (p[name] or default)
+    # the optimizer's grid (LP-SGD, LP-SVRG, HALP) and every active quantization point round with the generator
+    _resolve_generator(p, [name for name in ("rounding", *(f"{t}_rounding" for t in schema.TENSOR_CLASSES))
+                           if p[name] is not None])
     _check_network(p)
     return RunSpec(params=p)
 

@@ -214,6 +214,37 @@ def test_impossible_combinations_name_the_parameter(tmp_path):
         Study.from_toml(write(tmp_path, no_test))
 
 
+def test_a_network_run_takes_the_generator_key(tmp_path):
+    """generator on a network run: the default is left out of run ids (shipped ids keep their value), a named
+    one reaches the optimizer's grid and every stochastic quantization point, and changes the trained bits."""
+    from lpsim.studies.run_config import nn_train_config
+
+    points = 'bits = 8\nerror_format = "e5m2"\nerror_rounding = "stochastic"\nweight_format = "e4m3"'
+    text = TINY.replace("bits = 8", points).replace('["sgd", "lpsgd", "halp"]', '["sgd", "halp"]')
+    plain = Study.from_toml(write(tmp_path, text)).runs()
+    by_key = Study.from_toml(write(tmp_path, text.replace("[grid]", '[grid]\ngenerator = ["philox10", "hash32"]'),
+                                   "b.toml")).runs()
+    assert [r.id for r in by_key if r["generator"] is None] == [r.id for r in plain]
+    sgd_hash, halp_hash = [r for r in by_key if r["generator"] == "hash32" or r["algorithm"] == "sgd"][-2:]
+    # float SGD's only stochastic rounding is the error point, so it takes the generator too
+    assert sgd_hash["generator"] == "hash32" and halp_hash["generator"] == "hash32"
+    config = nn_train_config(halp_hash.params)
+    assert config.generator.value == "hash32" and config.optimizer.rounding.generator.value == "philox10"
+    by_rounding = Study.from_toml(write(tmp_path, text.replace('error_rounding = "stochastic"',
+                                                               'error_rounding = "stochastic:hash32"'), "c.toml")).runs()
+    assert [r["generator"] for r in by_rounding] == ["hash32", "hash32"]
+    assert {r.id for r in by_rounding} == {sgd_hash.id, halp_hash.id}
+    nearest = Study.from_toml(write(tmp_path, TINY.replace('["sgd", "lpsgd", "halp"]', '["sgd"]')
+                                    .replace("[grid]", '[grid]\ngenerator = ["hash32"]'), "d.toml")).runs()
+    assert [r["generator"] for r in nearest] == [None]  # nothing of float SGD rounds stochastically
+    result = run_study(Study.from_toml(write(tmp_path, text.replace("[grid]", '[grid]\ngenerator = ["philox10", "hash32"]')
+                                             .replace('["sgd", "halp"]', '["halp"]'), "e.toml")),
+                       tmp_path / "out", executor="serial", quiet=True, plot=False)
+    assert not result.failures
+    final = Table.read_csv(tmp_path / "out" / "results.csv").final()
+    assert len(set(final.column("loss"))) == 2 and set(final.column("status")) == {"ok"}
+
+
 def test_network_settings_leave_linear_runs_alone(tmp_path):
     """A linear study's run ids do not change when network parameters join the schema or are set."""
     linear = """
