@@ -282,3 +282,21 @@ def test_shipped_deep_learning_study_small_configuration(tmp_path):
     for row in final.records():
         assert row["loss"] < table.where(run_id=row["run_id"], epoch=0).column("loss")[0]
         assert row["test_acc"] > 0.5
+
+
+def test_shipped_recurrent_study_small_configuration(tmp_path):
+    """deep_learning_rnn.toml as shipped, cut to one seed, two epochs and 96 sequences: every run trains."""
+    import tomllib
+
+    raw = tomllib.loads((ROOT / "studies" / "deep_learning_rnn.toml").read_text())
+    raw["train"]["epochs"] = 2
+    raw["problem"]["n"] = 96
+    raw["grid"]["seed"] = [0]
+    study = Study.from_dict(raw)
+    assert len(study.runs()) == 5
+    result = run_study(study, tmp_path / "rnn", executor="serial", quiet=True, plot=False)
+    assert not result.failures
+    table = Table.read_csv(tmp_path / "rnn" / "results.csv")
+    assert set(table.unique("status")) == {"ok"} and set(table.unique("model")) == {"rnn"}
+    assert set(table.final().column("hidden")) == {"16"} and set(table.final().column("sequence_length")) == {10}
+    assert all(math.isfinite(v) for v in table.column("loss"))

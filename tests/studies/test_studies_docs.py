@@ -35,7 +35,8 @@ def test_doc_lists_every_parameter():
 def test_the_shipped_studies():
     names = {p.stem for p in SHIPPED}
     assert names == {"error_vs_bits", "convergence_8bit", "bits_vs_condition", "softmax_digits", "rounding",
-                     "halp_formats", "energy", "generators", "deep_learning", "deep_learning_bits", "deep_learning_cnn4"}
+                     "halp_formats", "energy", "generators", "deep_learning", "deep_learning_bits", "deep_learning_cnn4",
+                     "deep_learning_rnn"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
