@@ -264,19 +264,25 @@ def test_network_settings_leave_linear_runs_alone(tmp_path):
     assert [run.id for run in Study.from_toml(write(tmp_path, with_nn, "b.toml")).runs()] == plain
 
 
+def _shipped_small(tmp_path, name, runs, problem=()):
+    """The shipped study ``name`` cut to one seed and two epochs (and ``problem`` changes), run serially: its table."""
+    import tomllib
+
+    raw = tomllib.loads((ROOT / "studies" / f"{name}.toml").read_text())
+    raw["train"]["epochs"] = 2
+    raw["problem"].update(problem)
+    raw["grid"]["seed"] = [0]
+    study = Study.from_dict(raw)
+    assert len(study.runs()) == runs
+    result = run_study(study, tmp_path / name, executor="serial", quiet=True, plot=False)
+    assert not result.failures
+    return Table.read_csv(tmp_path / name / "results.csv")
+
+
 @pytest.mark.slow
 def test_shipped_deep_learning_study_small_configuration(tmp_path):
     """deep_learning.toml as shipped, cut to one seed and two epochs: every run trains and lowers the loss."""
-    import tomllib
-
-    raw = tomllib.loads((ROOT / "studies" / "deep_learning.toml").read_text())
-    raw["train"]["epochs"] = 2
-    raw["grid"]["seed"] = [0]
-    study = Study.from_dict(raw)
-    assert len(study.runs()) == 10
-    result = run_study(study, tmp_path / "dl", executor="serial", quiet=True, plot=False)
-    assert not result.failures
-    table = Table.read_csv(tmp_path / "dl" / "results.csv")
+    table = _shipped_small(tmp_path, "deep_learning", 10)
     assert set(table.unique("status")) == {"ok"} and set(table.unique("model")) == {"mlp", "cnn"}
     final = table.final()
     for row in final.records():
@@ -286,17 +292,7 @@ def test_shipped_deep_learning_study_small_configuration(tmp_path):
 
 def test_shipped_recurrent_study_small_configuration(tmp_path):
     """deep_learning_rnn.toml as shipped, cut to one seed, two epochs and 96 sequences: every run trains."""
-    import tomllib
-
-    raw = tomllib.loads((ROOT / "studies" / "deep_learning_rnn.toml").read_text())
-    raw["train"]["epochs"] = 2
-    raw["problem"]["n"] = 96
-    raw["grid"]["seed"] = [0]
-    study = Study.from_dict(raw)
-    assert len(study.runs()) == 5
-    result = run_study(study, tmp_path / "rnn", executor="serial", quiet=True, plot=False)
-    assert not result.failures
-    table = Table.read_csv(tmp_path / "rnn" / "results.csv")
+    table = _shipped_small(tmp_path, "deep_learning_rnn", 5, problem={"n": 96})
     assert set(table.unique("status")) == {"ok"} and set(table.unique("model")) == {"rnn"}
     assert set(table.final().column("hidden")) == {"16"} and set(table.final().column("sequence_length")) == {10}
     assert all(math.isfinite(v) for v in table.column("loss"))
