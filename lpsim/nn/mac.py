@@ -56,10 +56,14 @@ class Mac:
         """The unit with every stochastic register drawing from ``generator`` (None: unchanged)."""
         if generator is None or not self.stochastic:
             return self
+
         def register(r):
             return attrs.evolve(r, rounding=with_generator(r.rounding, generator)) if hasattr(r, "rounding") else r
+
         acc = self.accumulator
-        summation = acc.summation if acc.summation.final is None else attrs.evolve(acc.summation, final=register(acc.summation.final))
+        summation = acc.summation
+        if summation.final is not None:
+            summation = attrs.evolve(summation, final=register(summation.final))
         return attrs.evolve(self, accumulator=attrs.evolve(acc, product=register(acc.product),
                                                            accumulator=register(acc.accumulator), summation=summation))
 

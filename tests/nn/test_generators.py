@@ -79,3 +79,17 @@ def test_a_rounding_naming_another_generator_is_refused():
         nn.TrainConfig(optimizer=nn.LPSGD(rounding="stochastic:splitmix64"), generator="hash32")
     with pytest.raises(ValueError, match="generator must be one of philox10"):
         nn.TrainConfig(generator="mt19937")
+
+
+def test_with_generator_reaches_every_stochastic_register_of_the_unit():
+    from lpsim.arith import Summation
+    from lpsim.formats import BINARY32
+
+    chunked = nn.Mac(accumulator=Accumulator(
+        product=FloatRegister(fmt=BINARY32, rounding="stochastic:12"), accumulator=FloatRegister(fmt=BINARY32),
+        summation=Summation.chunked(8, FloatRegister(fmt=BINARY32, rounding="stochastic"))))
+    hashed = chunked.with_generator(RandomGenerator.HASH32)
+    product, accumulator, final = hashed.accumulator.registers
+    assert product.rounding.generator is final.rounding.generator is RandomGenerator.HASH32
+    assert product.rounding.random_bits == 12 and accumulator == chunked.accumulator.accumulator  # nearest stays
+    assert chunked.with_generator(None) is chunked and STOCHASTIC_MAC.stochastic and not nn.as_mac("fp8_fp32").stochastic
