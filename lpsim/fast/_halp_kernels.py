@@ -599,3 +599,41 @@ def row_dots(X, Z, acc, out):
         if not ok:
             return False
     return True
+
+
+# -- the anchor's float64 full pass over the data codes ------------------------------------------------
+# Float arithmetic outside the simulated hardware (HALP's full-precision pass), so the one documented
+# exception to the no-fastmath rule applies: ``reassoc`` lets LLVM split each dot into vector
+# partial sums, as BLAS does (an ordered float sum runs at one add latency per element). Results
+# agree with numpy's X @ w to round-off, and are the same bits on every run of this machine.
+FLOAT_SUMS = {"fastmath": {"reassoc", "contract"}}
+
+
+@jit(**FLOAT_SUMS)
+def code_margins(X, W, unit, out):
+    """out[i, c] = unit * sum_j X[i, j] W[j, c] (X: integer codes, W: (d, C) float64)."""
+    n, d = X.shape
+    for i in range(n):
+        x = X[i]
+        for c in range(W.shape[1]):
+            m = 0.0
+            for j in range(d):
+                m += np.float64(x[j]) * W[j, c]
+            out[i, c] = m * unit
+
+
+@jit(**FLOAT_SUMS)
+def code_gradient(X, R, unit, out):
+    """out[j, c] = unit * sum_i X[i, j] R[i, c]: the data term X^T R of the gradient, one pass over the codes."""
+    n, d = X.shape
+    out[:] = 0.0
+    column = np.empty(d)
+    for c in range(R.shape[1]):
+        column[:] = 0.0
+        for i in range(n):
+            r = R[i, c] * unit
+            x = X[i]
+            for j in range(d):
+                column[j] += r * np.float64(x[j])
+        for j in range(d):
+            out[j, c] = column[j]
