@@ -58,6 +58,7 @@ from lpsim.arith import EXACT_ACCUMULATOR  # noqa: E402
 from lpsim.arith.integer_loop import K_CAP, OK, IntegerData, epoch_plan  # noqa: E402
 from lpsim.fast import integer_loop as fast_loop  # noqa: E402
 from lpsim.fast._config import jit  # noqa: E402
+from lpsim.fast._halp_kernels import dot_int32  # noqa: E402
 from lpsim.formats import FixedPoint  # noqa: E402
 from lpsim.formats.rounding import as_rounding  # noqa: E402
 
@@ -276,12 +277,49 @@ def _timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
-def configurations(llc: int, quick: bool):
-    dims = (256, 1024) if quick else (256, 1024, 2048)
+def configurations(llc: int, quick: bool, dims=None, beyond_only: bool = False):
+    dims = dims or ((256, 1024) if quick else (256, 1024, 2048))
     for d in dims:
-        yield d, "in LLC", max(256, (llc // 2) // (8 * d))
+        if not beyond_only:
+            yield d, "in LLC", max(256, (llc // 2) // (8 * d))
         if not quick:
             yield d, "8x LLC", (8 * llc) // (8 * d)
+
+
+def dot_rate(d: int = 4096, repeats: int = 2000) -> float:
+    """int8 multiply-accumulates per second of the inner loop's dot (dot_int32, vpmaddwd on AVX2) on
+    rows in the L1 cache: the integer throughput the epoch's compute bound is measured against."""
+    rng = np.random.default_rng(0)
+    x, z = rng.integers(-127, 128, (2, d)).astype(np.int8)
+    _dots(x, z, 2)
+    best = min(_timed(_dots, x, z, repeats) for _ in range(5))
+    return repeats * d / best
+
+
+@jit
+def _dots(x, z, repeats):
+    total = 0
+    for r in range(repeats):
+        total += dot_int32(x, z) + r  # + r: each dot is used, so none is hoisted out of the loop
+    return total
+
+
+def roofline(n: int, d: int, seconds: dict, bandwidth: float, macs_per_second: float) -> str:
+    """One line: what the HALP 8 epoch moves and computes, its bounds, and how close the rows get.
+
+    From memory (int8 codes, the iterate stays in cache): the full pass reads the n x d codes and
+    the T = n steps read T sampled rows, 2 n d bytes. Operations: the pass's n d multiply-adds and
+    each step's dot and update, d each: 3 n d. The no-random-bits epoch is the measured RNE row."""
+    moved, macs = 2 * n * d, 3 * n * d
+    memory_bound, compute_bound = moved / bandwidth, macs / macs_per_second
+    no_bits = seconds["halp 8 RNE"]
+    rows = ", ".join(f"{name} {seconds[name] * 1e3:.1f} ms ({no_bits / seconds[name]:.2f})"
+                     for name in ("halp 8", f"halp 8 M {FAST_GENERATOR}") if name in seconds)
+    return (f"roofline HALP 8: {moved / 1e6:.0f} MB from memory ({memory_bound * 1e3:.1f} ms at triad "
+            f"{bandwidth / 1e9:.1f} GB/s), {macs / 1e9:.2f} G int multiply-adds ({compute_bound * 1e3:.1f} ms at the "
+            f"dot's {macs_per_second / 1e9:.1f} G/s); no-random-bits epoch {no_bits * 1e3:.1f} ms "
+            f"({max(memory_bound, compute_bound) / no_bits:.2f} of it is the larger bound); "
+            f"fraction of the no-random-bits speed: {rows}")
 
 
 def warm_up(rounding, parts: int = 1) -> None:
@@ -311,6 +349,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="in-cache configurations with d <= 1024 only")
     parser.add_argument("--accuracy-epochs", type=int, default=20,
                         help="epochs of the untimed accuracy rows on a well-conditioned problem (0: skip)")
+    parser.add_argument("--dims", type=int, nargs="+", help="feature counts d (default 256 1024 2048)")
+    parser.add_argument("--beyond-llc", action="store_true", help="only the configurations 8x the last-level cache")
     parser.add_argument("--threads", type=int, default=1,
                         help="N > 1: also time the full-gradient pass over N row ranges on N threads (rows 'NT')")
     parser.add_argument("--rounding", default="stochastic",
@@ -327,13 +367,14 @@ def main() -> None:
           f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
     warm_up(args.rounding, args.threads)
     bandwidth = stream_bandwidth(llc)
+    macs = dot_rate()
     print(f"memory bandwidth (numba, arrays 4x LLC): copy {bandwidth['copy'] / 1e9:.1f} GB/s, "
-          f"triad {bandwidth['triad'] / 1e9:.1f} GB/s")
+          f"triad {bandwidth['triad'] / 1e9:.1f} GB/s; int8 dot {macs / 1e9:.1f} G multiply-adds/s (in L1)")
     header = (f"{'d':>5} {'n':>7} {'data':>7} {'method':>24} {'MB':>6} {'s/epoch':>8} {'Gelem/s':>8} "
               f"{'GB/s':>6} {'vs f64':>7} {'vs f32':>7} {'grad norm':>10}")
     print(header)
     print("-" * len(header))
-    for d, where, n in configurations(llc, args.quick):
+    for d, where, n in configurations(llc, args.quick, args.dims, args.beyond_llc):
         p = Problem(n, d)
         rng = np.random.default_rng(SEED)
         draws = [rng.integers(0, n, n) for _ in range(args.epochs)]
@@ -374,6 +415,7 @@ def main() -> None:
         print(f"{'':>34} numpy/BLAS svrg f64: {numpy_seconds:.4f} s/epoch "
               f"({seconds['svrg f64'] / numpy_seconds:.2f}x compiled svrg f64); the integer methods' float64 "
               f"full-gradient pass alone: {full_gradient:.4f} s ({base64 / full_gradient:.1f}x the f64 baseline)")
+        print(f"{'':>34} {roofline(n, d, seconds, bandwidth['triad'], macs)}")
     if args.accuracy_epochs:
         accuracy_rows(args.accuracy_epochs, args.rounding)
 
