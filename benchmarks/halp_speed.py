@@ -15,6 +15,10 @@ bound, not a valid HALP: the same epoch with nearest-even rounding, so no random
 drawn (it stalls, as LP methods do); with the time of the float64 full-gradient pass alone
 (printed per configuration) it shows what the epoch costs without stochastic rounding.
 
+With ``--train``, the row "train() halp 8" runs HALP 8 through lpsim's ``train()`` on the same
+problem (its epoch as train() times it, without the per-epoch metrics): the overhead of the
+library over the raw kernel epoch of "halp 8".
+
 One epoch = the full-gradient pass over all n rows + T = n inner steps (rows sampled
 uniformly, the same rows for every method). Timed: the fastest epoch of ``--epochs`` epochs
 after a compile warm-up, single thread. Elements/s = (n + T) d / seconds. The gradient
@@ -53,6 +57,9 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 import lpsim  # noqa: E402
+from lpsim.algorithms import TrainConfig, train  # noqa: E402
+from lpsim.data.dataset import Dataset  # noqa: E402
+from lpsim.models import make_model  # noqa: E402
 from lpsim.algorithms.parts import Anchor, IterateState  # noqa: E402
 from lpsim.arith import EXACT_ACCUMULATOR  # noqa: E402
 from lpsim.arith.integer_loop import K_CAP, OK, IntegerData, epoch_plan  # noqa: E402
@@ -268,6 +275,17 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
     return times, w
 
 
+def run_train(p: Problem, epochs: int, margin_update: bool = False) -> tuple[list, np.ndarray]:
+    """HALP 8 through lpsim's train() on the same problem (features = the same int8 codes times UNIT):
+    the epoch times train() records (its own row draws; the per-epoch metrics are not timed)."""
+    model = make_model("least_squares", Dataset(X=p.codes * UNIT, y=p.y, name="halp_speed"), l2=p.l2)
+    config = TrainConfig(algorithm="halp", arithmetic="integer", fmt="int8", data_fmt="int8", data_scale=UNIT,
+                         engine="fast", epoch_length=p.n, batch_size=1, step_size=p.alpha, mu=p.mu,
+                         rounding="stochastic", seed=SEED, epochs=epochs, margin_update=margin_update)
+    result = train(model, config)
+    return list(np.diff(result.history["seconds"])), result.w
+
+
 # -- the table ----------------------------------------------------------------------------------------------
 
 
@@ -322,9 +340,11 @@ def roofline(n: int, d: int, seconds: dict, bandwidth: float, macs_per_second: f
             f"fraction of the no-random-bits speed: {rows}")
 
 
-def warm_up(rounding, parts: int = 1) -> None:
+def warm_up(rounding, parts: int = 1, with_train: bool = False) -> None:
     """Compile every kernel once on a tiny problem so timings exclude compilation."""
     p = Problem(64, 32)
+    if with_train:
+        run_train(p, 2)
     draws = [np.random.default_rng(1).integers(0, 64, 64)]
     for dtype in (np.float64, np.float32):
         run_svrg_numba(p, dtype, draws)
@@ -351,6 +371,8 @@ def main() -> None:
                         help="epochs of the untimed accuracy rows on a well-conditioned problem (0: skip)")
     parser.add_argument("--dims", type=int, nargs="+", help="feature counts d (default 256 1024 2048)")
     parser.add_argument("--beyond-llc", action="store_true", help="only the configurations 8x the last-level cache")
+    parser.add_argument("--train", action="store_true",
+                        help="also time HALP 8 through lpsim's train() on the same problem (row 'train() halp 8')")
     parser.add_argument("--threads", type=int, default=1,
                         help="N > 1: also time the full-gradient pass over N row ranges on N threads (rows 'NT')")
     parser.add_argument("--rounding", default="stochastic",
@@ -365,7 +387,7 @@ def main() -> None:
     print(f"one thread (full passes of the '{args.threads}T' rows: {args.threads}), last-level cache {llc >> 20} MiB, "
           f"integer rounding {args.rounding}, {args.epochs} epochs, T = n, l2 = L_data / {CONDITION:g}; "
           f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
-    warm_up(args.rounding, args.threads)
+    warm_up(args.rounding, args.threads, args.train)
     bandwidth = stream_bandwidth(llc)
     macs = dot_rate()
     print(f"memory bandwidth (numba, arrays 4x LLC): copy {bandwidth['copy'] / 1e9:.1f} GB/s, "
@@ -393,6 +415,8 @@ def main() -> None:
         for generator in GENERATORS:  # each generator with the full pass from integer margins
             results[f"halp 8 M {generator}"] = run_integer(p, draws, 8, "halp", with_generator(args.rounding, generator),
                                                            margin_update=True) + (1,)
+        if args.train:
+            results["train() halp 8"] = run_train(p, args.epochs) + (1,)
         tag = f" {args.threads}T"
         if args.threads > 1:
             results["svrg f64 F" + tag] = run_svrg_numba(p, np.float64, draws, folded=True, parts=args.threads) + (8,)
