@@ -164,7 +164,9 @@ def xoroshiro_step(s0, s1):
     return rotl64(s0, ROT_A) ^ t ^ (t << np.uint64(SHIFT_B)), rotl64(t, ROT_C)
 
 
-@jit(inline="always")
+# not inlined (here and in the group fill): every kernel that reads random bits contains the
+# generator dispatch, and a call keeps the xoroshiro loops out of their compiled code
+@jit
 def xoroshiro_word(seed, stream, counter, lane, block):
     """Word ``lane`` of block ``block`` of ``counter`` (random access: up to 31 steps), as uint32."""
     counter = np.uint64(counter)
@@ -202,7 +204,7 @@ def xoroshiro_step4(a0, a1, b0, b1, c0, c1, d0, d1):
     return a0, a1, b0, b1, c0, c1, d0, d1
 
 
-@jit(inline="always")
+@jit
 def _fill_group_xoroshiro(seed, stream, group, k, words):
     a0, a1, b0, b1, c0, c1, d0, d1 = xoroshiro_lanes(stream_key(seed, stream, k), group)
     for j in range(RUN):
