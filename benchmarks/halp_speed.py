@@ -1,7 +1,7 @@
 """One epoch of integer HALP against full-precision SVRG on a CPU (issue 7).
 
-    NUMBA_NUM_THREADS=1 /tmp/venv/bin/python benchmarks/halp_speed.py [--quick] [--epochs 5]
-        [--rounding stochastic:8] [--accuracy-epochs 20]
+    python benchmarks/halp_speed.py [--quick] [--epochs 5] [--rounding stochastic:8]
+        [--accuracy-epochs 20] [--threads 2]
 
 Least squares, f(w) = (1/2n) ||X w - y||^2 + (l2/2) ||w||^2, with d in {256, 1024, 2048} and
 n chosen twice: the float64 features fit in the last-level cache (half of it), and they are
@@ -15,6 +15,10 @@ bound, not a valid HALP: the same epoch with nearest-even rounding, so no random
 drawn (it stalls, as LP methods do); with the time of the float64 full-gradient pass alone
 (printed per configuration) it shows what the epoch costs without stochastic rounding.
 
+With ``--train``, the row "train() halp 8" runs HALP 8 through lpsim's ``train()`` on the same
+problem (its epoch as train() times it, without the per-epoch metrics): the overhead of the
+library over the raw kernel epoch of "halp 8".
+
 One epoch = the full-gradient pass over all n rows + T = n inner steps (rows sampled
 uniformly, the same rows for every method). Timed: the fastest epoch of ``--epochs`` epochs
 after a compile warm-up, single thread. Elements/s = (n + T) d / seconds. The gradient
@@ -23,7 +27,11 @@ norm is ||grad f(w)|| in float64 after the same epochs, from the same start w = 
 The SVRG baselines are compiled Numba loops (vectorized with reassociated float sums, no
 per-sample Python); a numpy/BLAS per-step variant is timed on a slice of the steps and the
 faster of the two is used. A STREAM-like copy and triad measure the memory bandwidth the
-baselines' throughput is compared with. After the table, untimed accuracy rows on a
+baselines' throughput is compared with. Everything runs on one thread, except that with
+``--threads N`` (N > 1) extra rows marked "NT" run the full-gradient pass of folded SVRG (float64
+and float32), of HALP 8 (float pass) and of HALP 8 M splitmix64 (margins moved by integer dots)
+over N row ranges in parallel (benchmarks/svrg_kernels.py, ``*_parts``); their ratios are
+against the NT SVRG rows. Their results depend on N, not on the threads that run the ranges. After the table, untimed accuracy rows on a
 well-conditioned problem (l2 = L_data) where 8 bits suffice by the spec's rough condition.
 """
 
@@ -33,7 +41,8 @@ import os
 import sys
 
 if "numba" not in sys.modules:  # run as a script; a test importing it keeps its process's thread pool
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    # a pool of 2 for the --threads rows; every other row runs on one thread (numba.set_num_threads(1))
+    os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
 import argparse  # noqa: E402
 import glob  # noqa: E402
@@ -44,14 +53,19 @@ from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import attrs  # noqa: E402
+import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 import lpsim  # noqa: E402
+from lpsim.algorithms import TrainConfig, train  # noqa: E402
+from lpsim.data.dataset import Dataset  # noqa: E402
+from lpsim.models import make_model  # noqa: E402
 from lpsim.algorithms.parts import Anchor, IterateState  # noqa: E402
 from lpsim.arith import EXACT_ACCUMULATOR  # noqa: E402
 from lpsim.arith.integer_loop import K_CAP, OK, IntegerData, epoch_plan  # noqa: E402
 from lpsim.fast import integer_loop as fast_loop  # noqa: E402
 from lpsim.fast._config import jit  # noqa: E402
+from lpsim.fast._halp_kernels import dot_int32  # noqa: E402
 from lpsim.formats import FixedPoint  # noqa: E402
 from lpsim.formats.rounding import as_rounding  # noqa: E402
 
@@ -61,7 +75,8 @@ import svrg_kernels as sk  # noqa: E402
 UNIT = 2.0**-5  # feature unit: N(0, sigma^2) features, sigma <= 1, on an 8-bit grid (|x| <= 3.97)
 CONDITION = 8.0  # l2 = L_data / CONDITION: well conditioned (L / mu ~ 9), strongly convex also when n < d
 SEED = 0
-GENERATORS = ("philox10", "philox7", "splitmix64", "hash32")
+GENERATORS = ("philox10", "philox7", "splitmix64", "hash32", "xoroshiro128aox")
+FAST_GENERATOR = "splitmix64"  # the fastest on this CPU (docs/formats.md)
 
 
 def with_generator(rounding, generator: str) -> str:
@@ -152,8 +167,13 @@ class Problem:
         self._margins = np.empty(n)
         self._grad = np.empty(d)
 
-    def gradient(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sk.full_gradient_codes(self.codes, UNIT, self.y, w, self.l2, self._margins, self._grad)
+    def gradient(self, w: np.ndarray, parts: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """margins and gradient at w by the float64 pass over the codes, over ``parts`` row ranges in parallel."""
+        if parts > 1:
+            sk.full_gradient_codes_parts(self.codes, UNIT, self.y, w, self.l2, self._margins, self._grad,
+                                         np.empty((parts, self.d)))
+        else:
+            sk.full_gradient_codes(self.codes, UNIT, self.y, w, self.l2, self._margins, self._grad)
         return self._margins, self._grad
 
     def grad_norm(self, w: np.ndarray) -> float:
@@ -163,15 +183,20 @@ class Problem:
 # -- methods: each returns (seconds per epoch list, final w) ----------------------------------------------
 
 
-def run_svrg_numba(p: Problem, dtype, row_draws, folded: bool = False) -> tuple[list, np.ndarray]:
+def run_svrg_numba(p: Problem, dtype, row_draws, folded: bool = False, parts: int = 1) -> tuple[list, np.ndarray]:
+    """SVRG epochs; ``parts`` > 1: the full pass over that many row ranges in parallel."""
     X = (p.codes.astype(dtype) * dtype(UNIT))
     y = p.y.astype(dtype)
     w = np.zeros(p.d, dtype=dtype)
     margins, grad = np.empty(p.n, dtype=dtype), np.empty(p.d, dtype=dtype)
+    partial = np.empty((parts, p.d), dtype=dtype)
     times = []
     for rows in row_draws:
         start = time.perf_counter()
-        sk.full_gradient(X, y, w, dtype(p.l2), margins, grad)
+        if parts > 1:
+            sk.full_gradient_parts(X, y, w, dtype(p.l2), margins, grad, partial)
+        else:
+            sk.full_gradient(X, y, w, dtype(p.l2), margins, grad)
         anchor = w.copy()
         (sk.svrg_epoch_folded if folded else sk.svrg_epoch)(X, w, anchor, margins, grad, rows, dtype(p.alpha),
                                                             dtype(p.l2))
@@ -196,11 +221,12 @@ def time_svrg_numpy(p: Problem, rows: np.ndarray, steps: int = 1500) -> float:
 
 
 def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_cap: int = K_CAP,
-                margin_update: bool = False) -> tuple[list, np.ndarray]:
+                margin_update: bool = False, parts: int = 1) -> tuple[list, np.ndarray]:
     """HALP (bit-centered z) or LP-SVRG (w on the fixed grid) with int``bits`` data and iterate codes;
     ``k_cap`` caps the update's fraction bits K (register_integer_arithmetic's update_frac_bits);
     ``margin_update`` (HALP 8): after the first epoch the full pass moves the previous margins by
-    u s_z (X_i . Z) instead of recomputing x_i . w in float64 (TrainConfig.margin_update)."""
+    u s_z (X_i . Z) instead of recomputing x_i . w in float64 (TrainConfig.margin_update);
+    ``parts`` > 1: the full pass over that many row ranges in parallel."""
     dtype = np.int8 if bits == 8 else np.int16
     data_fmt = FixedPoint(bits=bits, frac_bits=0)
     data = IntegerData.from_codes(p.codes, UNIT, data_fmt)
@@ -217,9 +243,13 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
         start = time.perf_counter()
         if moved is not None:
             margins, grad = moved[0], np.empty(p.d)
-            sk.full_gradient_moved_margins(p.codes, UNIT, p.y, moved[1], UNIT * moved[2], w, p.l2, margins, grad)
+            if parts > 1:
+                sk.full_gradient_moved_margins_parts(p.codes, UNIT, p.y, moved[1], UNIT * moved[2], w, p.l2, margins,
+                                                     grad, np.empty((parts, p.d)))
+            else:
+                sk.full_gradient_moved_margins(p.codes, UNIT, p.y, moved[1], UNIT * moved[2], w, p.l2, margins, grad)
         else:
-            margins, grad = p.gradient(w)
+            margins, grad = p.gradient(w, parts)
         anchor = Anchor(w=w.copy(), grad=grad.copy(), margins=margins, dloss=margins - p.y)
         if algorithm == "halp":
             scale = np.linalg.norm(grad) / (p.mu * fmt.max)
@@ -245,6 +275,17 @@ def run_integer(p: Problem, row_draws, bits: int, algorithm: str, rounding, k_ca
     return times, w
 
 
+def run_train(p: Problem, epochs: int, margin_update: bool = False) -> tuple[list, np.ndarray]:
+    """HALP 8 through lpsim's train() on the same problem (features = the same int8 codes times UNIT):
+    the epoch times train() records (its own row draws; the per-epoch metrics are not timed)."""
+    model = make_model("least_squares", Dataset(X=p.codes * UNIT, y=p.y, name="halp_speed"), l2=p.l2)
+    config = TrainConfig(algorithm="halp", arithmetic="integer", fmt="int8", data_fmt="int8", data_scale=UNIT,
+                         engine="fast", epoch_length=p.n, batch_size=1, step_size=p.alpha, mu=p.mu,
+                         rounding="stochastic", seed=SEED, epochs=epochs, margin_update=margin_update)
+    result = train(model, config)
+    return list(np.diff(result.history["seconds"])), result.w
+
+
 # -- the table ----------------------------------------------------------------------------------------------
 
 
@@ -254,21 +295,65 @@ def _timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
-def configurations(llc: int, quick: bool):
-    dims = (256, 1024) if quick else (256, 1024, 2048)
+def configurations(llc: int, quick: bool, dims=None, beyond_only: bool = False):
+    dims = dims or ((256, 1024) if quick else (256, 1024, 2048))
     for d in dims:
-        yield d, "in LLC", max(256, (llc // 2) // (8 * d))
+        if not beyond_only:
+            yield d, "in LLC", max(256, (llc // 2) // (8 * d))
         if not quick:
             yield d, "8x LLC", (8 * llc) // (8 * d)
 
 
-def warm_up(rounding) -> None:
+def dot_rate(d: int = 4096, repeats: int = 2000) -> float:
+    """int8 multiply-accumulates per second of the inner loop's dot (dot_int32, vpmaddwd on AVX2) on
+    rows in the L1 cache: the integer throughput the epoch's compute bound is measured against."""
+    rng = np.random.default_rng(0)
+    x, z = rng.integers(-127, 128, (2, d)).astype(np.int8)
+    _dots(x, z, 2)
+    best = min(_timed(_dots, x, z, repeats) for _ in range(5))
+    return repeats * d / best
+
+
+@jit
+def _dots(x, z, repeats):
+    total = 0
+    for r in range(repeats):
+        total += dot_int32(x, z) + r  # + r: each dot is used, so none is hoisted out of the loop
+    return total
+
+
+def roofline(n: int, d: int, seconds: dict, bandwidth: float, macs_per_second: float) -> str:
+    """One line: what the HALP 8 epoch moves and computes, its bounds, and how close the rows get.
+
+    From memory (int8 codes, the iterate stays in cache): the full pass reads the n x d codes and
+    the T = n steps read T sampled rows, 2 n d bytes. Operations: the pass's n d multiply-adds and
+    each step's dot and update, d each: 3 n d. The no-random-bits epoch is the measured RNE row."""
+    moved, macs = 2 * n * d, 3 * n * d
+    memory_bound, compute_bound = moved / bandwidth, macs / macs_per_second
+    no_bits = seconds["halp 8 RNE"]
+    rows = ", ".join(f"{name} {seconds[name] * 1e3:.1f} ms ({no_bits / seconds[name]:.2f})"
+                     for name in ("halp 8", f"halp 8 M {FAST_GENERATOR}") if name in seconds)
+    return (f"roofline HALP 8: {moved / 1e6:.0f} MB from memory ({memory_bound * 1e3:.1f} ms at triad "
+            f"{bandwidth / 1e9:.1f} GB/s), {macs / 1e9:.2f} G int multiply-adds ({compute_bound * 1e3:.1f} ms at the "
+            f"dot's {macs_per_second / 1e9:.1f} G/s); no-random-bits epoch {no_bits * 1e3:.1f} ms "
+            f"({max(memory_bound, compute_bound) / no_bits:.2f} of it is the larger bound); "
+            f"fraction of the no-random-bits speed: {rows}")
+
+
+def warm_up(rounding, parts: int = 1, with_train: bool = False) -> None:
     """Compile every kernel once on a tiny problem so timings exclude compilation."""
     p = Problem(64, 32)
+    if with_train:
+        run_train(p, 2)
     draws = [np.random.default_rng(1).integers(0, 64, 64)]
     for dtype in (np.float64, np.float32):
         run_svrg_numba(p, dtype, draws)
         run_svrg_numba(p, dtype, draws + draws, folded=True)
+        if parts > 1:
+            run_svrg_numba(p, dtype, draws, folded=True, parts=parts)
+    if parts > 1:
+        run_integer(p, draws + draws, 8, "halp", with_generator(rounding, FAST_GENERATOR), margin_update=True,
+                    parts=parts)
     for bits in (8, 16):
         run_integer(p, draws, bits, "halp", rounding)
     run_integer(p, draws, 8, "halp", rounding, k_cap=8)
@@ -284,22 +369,34 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="in-cache configurations with d <= 1024 only")
     parser.add_argument("--accuracy-epochs", type=int, default=20,
                         help="epochs of the untimed accuracy rows on a well-conditioned problem (0: skip)")
+    parser.add_argument("--dims", type=int, nargs="+", help="feature counts d (default 256 1024 2048)")
+    parser.add_argument("--beyond-llc", action="store_true", help="only the configurations 8x the last-level cache")
+    parser.add_argument("--train", action="store_true",
+                        help="also time HALP 8 through lpsim's train() on the same problem (row 'train() halp 8')")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="N > 1: also time the full-gradient pass over N row ranges on N threads (rows 'NT')")
     parser.add_argument("--rounding", default="stochastic",
                         help="rounding of the integer methods' iterate and scalars (default: stochastic with exact "
                              "probabilities, which the update realizes with K <= 16 random bits)")
     args = parser.parse_args()
     llc = last_level_cache_bytes()
-    print(f"NUMBA_NUM_THREADS={os.environ['NUMBA_NUM_THREADS']}, last-level cache {llc >> 20} MiB, "
-          f"integer rounding {args.rounding}, {args.epochs} epochs, T = n, l2 = L_data / {CONDITION:g}")
-    warm_up(args.rounding)
+    if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
+        parser.error(f"--threads must be in [1, {numba.config.NUMBA_NUM_THREADS}] (NUMBA_NUM_THREADS)")
+    numba.set_num_threads(args.threads)  # used only by the *_parts passes; every other kernel is serial
+    load = os.getloadavg()
+    print(f"one thread (full passes of the '{args.threads}T' rows: {args.threads}), last-level cache {llc >> 20} MiB, "
+          f"integer rounding {args.rounding}, {args.epochs} epochs, T = n, l2 = L_data / {CONDITION:g}; "
+          f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
+    warm_up(args.rounding, args.threads, args.train)
     bandwidth = stream_bandwidth(llc)
+    macs = dot_rate()
     print(f"memory bandwidth (numba, arrays 4x LLC): copy {bandwidth['copy'] / 1e9:.1f} GB/s, "
-          f"triad {bandwidth['triad'] / 1e9:.1f} GB/s")
-    header = (f"{'d':>5} {'n':>7} {'data':>7} {'method':>11} {'MB':>6} {'s/epoch':>8} {'Gelem/s':>8} "
+          f"triad {bandwidth['triad'] / 1e9:.1f} GB/s; int8 dot {macs / 1e9:.1f} G multiply-adds/s (in L1)")
+    header = (f"{'d':>5} {'n':>7} {'data':>7} {'method':>24} {'MB':>6} {'s/epoch':>8} {'Gelem/s':>8} "
               f"{'GB/s':>6} {'vs f64':>7} {'vs f32':>7} {'grad norm':>10}")
     print(header)
     print("-" * len(header))
-    for d, where, n in configurations(llc, args.quick):
+    for d, where, n in configurations(llc, args.quick, args.dims, args.beyond_llc):
         p = Problem(n, d)
         rng = np.random.default_rng(SEED)
         draws = [rng.integers(0, n, n) for _ in range(args.epochs)]
@@ -318,6 +415,16 @@ def main() -> None:
         for generator in GENERATORS:  # each generator with the full pass from integer margins
             results[f"halp 8 M {generator}"] = run_integer(p, draws, 8, "halp", with_generator(args.rounding, generator),
                                                            margin_update=True) + (1,)
+        if args.train:
+            results["train() halp 8"] = run_train(p, args.epochs) + (1,)
+        tag = f" {args.threads}T"
+        if args.threads > 1:
+            results["svrg f64 F" + tag] = run_svrg_numba(p, np.float64, draws, folded=True, parts=args.threads) + (8,)
+            results["svrg f32 F" + tag] = run_svrg_numba(p, np.float32, draws, folded=True, parts=args.threads) + (4,)
+            results["halp 8" + tag] = run_integer(p, draws, 8, "halp", args.rounding, parts=args.threads) + (1,)
+            results[f"halp 8 M {FAST_GENERATOR[:5]}" + tag] = run_integer(
+                p, draws, 8, "halp", with_generator(args.rounding, FAST_GENERATOR), margin_update=True,
+                parts=args.threads) + (1,)
         full_gradient = min(_timed(p.gradient, np.zeros(d)) for _ in range(args.epochs))
         seconds = {k: float(np.min(v[0])) for k, v in results.items()}  # min: the machine is shared
         # each precision's baseline is its fastest SVRG in this run (plain, folded, or numpy/BLAS for f64)
@@ -325,12 +432,14 @@ def main() -> None:
         base32 = min(seconds["svrg f32"], seconds["svrg f32 F"])
         for name, (times, w, width) in results.items():
             t = seconds[name]
-            print(f"{d:5d} {n:7d} {where:>7} {name:>11} {n * d * width / 1e6:6.0f} {t:8.4f} {elements / t / 1e9:8.2f} "
-                  f"{elements * width / t / 1e9:6.1f} {base64 / t:7.2f} {base32 / t:7.2f} "
+            b64, b32 = (seconds["svrg f64 F" + tag], seconds["svrg f32 F" + tag]) if name.endswith(tag) else (base64, base32)
+            print(f"{d:5d} {n:7d} {where:>7} {name:>24} {n * d * width / 1e6:6.0f} {t:8.4f} {elements / t / 1e9:8.2f} "
+                  f"{elements * width / t / 1e9:6.1f} {b64 / t:7.2f} {b32 / t:7.2f} "
                   f"{p.grad_norm(w):10.2e}")
-        print(f"{'':>21} numpy/BLAS svrg f64: {numpy_seconds:.4f} s/epoch "
+        print(f"{'':>34} numpy/BLAS svrg f64: {numpy_seconds:.4f} s/epoch "
               f"({seconds['svrg f64'] / numpy_seconds:.2f}x compiled svrg f64); the integer methods' float64 "
               f"full-gradient pass alone: {full_gradient:.4f} s ({base64 / full_gradient:.1f}x the f64 baseline)")
+        print(f"{'':>34} {roofline(n, d, seconds, bandwidth['triad'], macs)}")
     if args.accuracy_epochs:
         accuracy_rows(args.accuracy_epochs, args.rounding)
 

@@ -34,12 +34,24 @@ chunking- and engine-independent in the same way:
   32-bit counter: with key = mix64(seed ^ mix64(stream * 2**32 + k)) and n = 4 counter + w,
   word w is fmix32(fmix32(lo32(n) + lo32(key)) ^ hi32(key) ^ lo32(n >> 32) * ODD32). Cheapest;
   each (seed, stream, k, n >> 32) key sees a permutation of 2**32 words.
+- ``xoroshiro128aox``: the generator of the Graphcore IPU's stochastic rounding (Hanlon and
+  Felix, IEEE Trans. Computers 72(5), 2023): the xoroshiro128 linear-feedback shift register
+  (Blackman and Vigna; rotations 55, 36 and shift 14) with the multiplier-free AOX output
+  x = (s0 ^ s1) ^ (rotl(s0 & s1, 1) | rotl(s0 & s1, 2)). Hardware runs one register per lane
+  and steps it once per output; here each block k of a group of 64 counters (c >> 6 = g) has
+  four lanes w = 0..3, lane w seeded with (s0, s1) = (z_0, z_1) of SplitMix64 at lane counter
+  4 g + w (the ``splitmix64`` pair above, so the state is never all zero) and stepped 32 times:
+  its outputs x_0 .. x_31 give word w of counter 64 g + b as hi32(x_(b >> 1)) for even b and
+  lo32(x_(b >> 1)) for odd b. Element 256 g + 64 w + b so reads lane w's outputs in order.
+  Random access to one counter costs up to 31 steps; a sequential fill, one step per two counters.
 
 This module is the readable, numpy-vectorized reference; lpsim.fast has the
 compiled twin, tested against this one and against Random123's known-answer vectors.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -59,6 +71,9 @@ FMIX32_M1 = 0x85EBCA6B
 FMIX32_M2 = 0xC2B2AE35
 HASH32_HIGH = 0x27D4EB2F  # odd: folds the counter's high word into the second round
 MASK64 = (1 << 64) - 1
+# xoroshiro128 (the 2016 parameters, as in the IPU): s0' = rotl(s0, A) ^ t ^ (t << B), s1' = rotl(t, C)
+XOROSHIRO_A, XOROSHIRO_B, XOROSHIRO_C = 55, 14, 36
+XOROSHIRO_RUN = 32  # outputs of one lane per group of 64 counters (two 32-bit words each)
 
 MASK32 = 0xFFFFFFFF
 MAX_SEED = (1 << 64) - 1
@@ -132,6 +147,76 @@ def _fmix32_array(h):
     return h ^ (h >> np.uint64(16))
 
 
+def rotl64(x: int, r: int) -> int:
+    return ((x << r) | (x >> (64 - r))) & MASK64
+
+
+def aox(s0: int, s1: int) -> int:
+    """xoroshiro128aox's output of the state (s0, s1): and, or and xor only (no adder, no multiplier)."""
+    both = s0 & s1
+    return s0 ^ s1 ^ (rotl64(both, 1) | rotl64(both, 2))
+
+
+def xoroshiro_step(s0: int, s1: int) -> tuple[int, int]:
+    """One step of the xoroshiro128 linear engine (a linear map of the 128-bit state over GF(2))."""
+    t = s0 ^ s1
+    return rotl64(s0, XOROSHIRO_A) ^ t ^ ((t << XOROSHIRO_B) & MASK64), rotl64(t, XOROSHIRO_C)
+
+
+def splitmix_pair(key: int, counter: int) -> tuple[int, int]:
+    """SplitMix64's two outputs z_0, z_1 of ``counter`` under ``key``: mix64(key + (2 counter + j + 1) GAMMA)."""
+    return mix64(key + (2 * counter + 1) * SPLITMIX_GAMMA), mix64(key + (2 * counter + 2) * SPLITMIX_GAMMA)
+
+
+@functools.lru_cache(maxsize=4096)
+def xoroshiro_run(seed: int, stream: int, k: int, lane: int) -> tuple[int, ...]:
+    """The 32 outputs of xoroshiro128aox lane ``lane`` (= 4 group + w) of block k.
+
+    Cached: the exact engine asks for neighbouring elements one at a time, and they share a run."""
+    s0, s1 = splitmix_pair(stream_key(seed, stream, k), lane)
+    outputs = []
+    for _ in range(XOROSHIRO_RUN):
+        outputs.append(aox(s0, s1))
+        s0, s1 = xoroshiro_step(s0, s1)
+    return tuple(outputs)
+
+
+def xoroshiro_word(seed: int, stream: int, counter: int, w: int, k: int) -> int:
+    """Word w of block k of ``counter`` by xoroshiro128aox, as a Python int."""
+    b = counter & 63
+    x = xoroshiro_run(seed, stream, k, 4 * (counter >> 6) + w)[b >> 1]
+    return x & MASK32 if b & 1 else x >> 32
+
+
+def _aox_array(s0, s1):
+    both = s0 & s1
+    return s0 ^ s1 ^ (_rotl64_array(both, 1) | _rotl64_array(both, 2))
+
+
+def _rotl64_array(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+def _xoroshiro_block_array(key, counter):
+    """xoroshiro128aox block of each counter (uint64 array): every lane runs all 32 steps and each
+    counter keeps the output at its own step."""
+    lane0 = (counter >> np.uint64(6)) << np.uint64(2)
+    step = ((counter & np.uint64(63)) >> np.uint64(1)).astype(np.int64)
+    odd = (counter & np.uint64(1)).astype(bool)
+    words = []
+    for w in range(4):
+        lane = lane0 + np.uint64(w)
+        s0 = _mix64_array(key + (np.uint64(2) * lane + np.uint64(1)) * np.uint64(SPLITMIX_GAMMA))
+        s1 = _mix64_array(key + (np.uint64(2) * lane + np.uint64(2)) * np.uint64(SPLITMIX_GAMMA))
+        out = np.zeros_like(counter)
+        for j in range(int(step.max(initial=0)) + 1):
+            out = np.where(step == j, _aox_array(s0, s1), out)
+            t = s0 ^ s1
+            s0, s1 = _rotl64_array(s0, XOROSHIRO_A) ^ t ^ (t << np.uint64(XOROSHIRO_B)), _rotl64_array(t, XOROSHIRO_C)
+        words.append(np.where(odd, out & np.uint64(MASK32), out >> np.uint64(32)))
+    return tuple(words)
+
+
 def stream_key(seed: int, stream: int, k: int) -> int:
     """The 64-bit key of the hash generators for (seed, stream, block k)."""
     return mix64(seed ^ mix64(((stream & MASK32) << 32) | (k & MASK32)))
@@ -150,6 +235,8 @@ def random_block(seed: int, stream: int, counter, k: int = 0, generator=DEFAULT_
     key = np.uint64(stream_key(seed, stream, k))
     mask = np.uint64(MASK32)
     with np.errstate(over="ignore"):
+        if generator is RandomGenerator.XOROSHIRO128AOX:
+            return _xoroshiro_block_array(key, counter)
         if generator is RandomGenerator.SPLITMIX64:
             z0 = _mix64_array(key + (np.uint64(2) * counter + np.uint64(1)) * np.uint64(SPLITMIX_GAMMA))
             z1 = _mix64_array(key + (np.uint64(2) * counter + np.uint64(2)) * np.uint64(SPLITMIX_GAMMA))
@@ -180,9 +267,10 @@ def block_words(seed: int, stream: int, counter: int, k: int,
         return philox_words(seed, stream, counter, k, _ROUNDS[generator])
     key = stream_key(seed, stream, k)
     if generator is RandomGenerator.SPLITMIX64:
-        z0 = mix64(key + (2 * counter + 1) * SPLITMIX_GAMMA)
-        z1 = mix64(key + (2 * counter + 2) * SPLITMIX_GAMMA)
+        z0, z1 = splitmix_pair(key, counter)
         return z0 >> 32, z0 & MASK32, z1 >> 32, z1 & MASK32
+    if generator is RandomGenerator.XOROSHIRO128AOX:
+        return tuple(xoroshiro_word(seed, stream, counter, w, k) for w in range(4))
     if generator is RandomGenerator.HASH32:
         n = counter << 2
         high = (((counter >> 30) & MASK32) * HASH32_HIGH) & MASK32
@@ -209,6 +297,8 @@ def philox_words(seed: int, stream: int, counter: int, k: int, rounds: int = PHI
 def element_word(seed: int, stream: int, index: int, k: int, generator: RandomGenerator = DEFAULT_GENERATOR) -> int:
     """Word k (bits 32k .. 32k + 31) of one element's random bit string, as a Python int."""
     counter, word = element_counter(int(index))
+    if generator is RandomGenerator.XOROSHIRO128AOX:  # only the element's own lane
+        return xoroshiro_word(seed, stream, counter, word, k)
     return block_words(seed, stream, counter, k, generator)[word]
 
 

@@ -34,7 +34,7 @@ from ..exact import integer_loop as exact_loop
 from ..fast import integer_loop as fast_loop
 from ..formats.fixed import FixedPoint
 from . import config as _config
-from .parts import EPOCH_RUNNERS, IterateState, StepFailed
+from .parts import EPOCH_RUNNERS, Anchor, IterateState, StepFailed
 from .recipes import LOW_PRECISION
 
 SUPPORTED_ALGORITHMS = LOW_PRECISION  # every algorithm whose iterate lives on a grid
@@ -160,6 +160,23 @@ def integer_epoch(model, state: IterateState, rows: np.ndarray, alpha: float, gr
     if status != OK:
         raise StepFailed(f"step {state.step}: a scalar was NaN/inf or the iterate overflowed its format "
                          f"{fmt.spec} (overflow 'error')")
+
+
+def code_anchor(model, w: np.ndarray, margins: np.ndarray | None = None) -> Anchor:
+    """make_anchor for a run of the integer loop: the same float64 full pass, read from the data codes.
+
+    The features are unit X_i with X_i integer codes (1-2 bytes each), so x_i . w and X^T l' are
+    computed from the codes in one compiled pass each, not from the float64 copy of X (8 bytes per
+    element, read twice by numpy): the train() epoch then costs what the benchmark's epoch does.
+    The sums are reassociated like BLAS's, so they agree with make_anchor to round-off, not bit
+    for bit; both engines use this pass, so they stay identical."""
+    data = data_of(model)
+    per_row = (model.n,) + tuple(model.shape[1:])
+    if margins is None:
+        margins = fast_loop.code_margins(data, np.reshape(w, (model.d, -1))).reshape(per_row)
+    dloss = model.loss_fn.derivative(margins, model.y)
+    grad = fast_loop.code_gradient(data, np.reshape(dloss, (model.n, -1))).reshape(-1) / model.n + model.l2 * w
+    return Anchor(w=w.copy(), grad=grad, margins=margins, dloss=dloss)
 
 
 def moved_margins(model, state: IterateState, grid) -> np.ndarray:

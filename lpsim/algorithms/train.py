@@ -21,7 +21,7 @@ from .parts import (
     bit_center,
     make_anchor,
 )
-from .integer import moved_margins
+from .integer import INTEGER_ARITHMETICS, code_anchor, moved_margins
 from .recipes import FIXED_SCALE, RECIPES, Storage
 
 STATUSES = ("ok", "diverged", "converged")
@@ -186,11 +186,13 @@ def train(model, config: TrainConfig) -> TrainResult:
         recorder.bound = config.divergence_factor * (reference if reference > 0 else 1.0)
 
     status, message = "ok", ""
+    # the integer loop's features are codes: its full pass reads them, not the float64 copy
+    anchor_of = code_anchor if config.arithmetic in INTEGER_ARITHMETICS else make_anchor
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         if recipe.variance_reduced:
             margins = moved_margins(model, state, grid) if config.margin_update and state.anchor is not None else None
-            state.anchor = make_anchor(model, state.w, margins)
+            state.anchor = anchor_of(model, state.w, margins)
             if state.anchor.grad_norm == 0.0:
                 status, message = "converged", f"epoch {epoch}: the full gradient at the anchor is exactly 0"
                 break

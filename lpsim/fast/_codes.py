@@ -26,6 +26,7 @@ GEN_PHILOX10 = RandomGenerator.PHILOX10.code
 GEN_PHILOX7 = RandomGenerator.PHILOX7.code
 GEN_SPLITMIX64 = RandomGenerator.SPLITMIX64.code
 GEN_HASH32 = RandomGenerator.HASH32.code
+GEN_XOROSHIRO128AOX = RandomGenerator.XOROSHIRO128AOX.code
 
 # overflow policies of fixed-point formats and integer registers
 SATURATE = Overflow.SATURATE.code

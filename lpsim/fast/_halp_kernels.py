@@ -57,8 +57,20 @@ from ..arith.integer_loop import (
 )
 from ._codes import NEAREST_EVEN, SATURATE, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE, TOWARD_ZERO, WRAP
 from ._config import jit
-from ._codes import GEN_HASH32, GEN_PHILOX7, GEN_PHILOX10, GEN_SPLITMIX64
-from ._rng_kernels import fixed_width_binop, generator_code, hash32_block, philox7_block, philox10_block, splitmix64_block
+from ._codes import GEN_HASH32, GEN_PHILOX7, GEN_PHILOX10, GEN_SPLITMIX64, GEN_XOROSHIRO128AOX
+from ._rng_kernels import (
+    SHIFT32,
+    aox,
+    fixed_width_binop,
+    generator_code,
+    hash32_block,
+    philox7_block,
+    philox10_block,
+    splitmix64_block,
+    stream_key,
+    xoroshiro_lanes,
+    xoroshiro_step4,
+)
 from ._round_kernels import round_scaled, split_float
 
 AccParams = namedtuple("AccParams", "kind exact_chunk acc_bits acc_overflow acc_lo acc_hi chunk fin_bits fin_overflow "
@@ -158,6 +170,8 @@ def fill_slots(seed, stream, first_call, n_calls, slot_bits, words):
         _fill_slots(splitmix64_block, seed, stream, first_call, n_calls, slot_bits, words)
     elif code == GEN_HASH32:
         _fill_slots(hash32_block, seed, stream, first_call, n_calls, slot_bits, words)
+    elif code == GEN_XOROSHIRO128AOX:
+        _fill_slots_xoroshiro(seed, stream, first_call, n_calls, slot_bits, words)
 
 
 @jit(inline="always")
@@ -165,14 +179,49 @@ def _fill_slots(block_of, seed, stream, first_call, n_calls, slot_bits, words):
     base = np.uint64(first_call)
     for c in range(n_calls):
         w0, w1, w2, w3 = block_of(seed, stream, base + np.uint64(c), 0)
-        if slot_bits == 8:
-            w0, w1, w2, w3 = _bswap32(w0), _bswap32(w1), _bswap32(w2), _bswap32(w3)
-        elif slot_bits == 16:
-            w0, w1, w2, w3 = _rot16(w0), _rot16(w1), _rot16(w2), _rot16(w3)
-        words[4 * c] = w0
-        words[4 * c + 1] = w1
-        words[4 * c + 2] = w2
-        words[4 * c + 3] = w3
+        _store_block(words, c, w0, w1, w2, w3, slot_bits)
+
+
+@jit(inline="always")
+def _store_block(words, c, w0, w1, w2, w3, slot_bits):
+    """words[4c:4c+4] = the block, in the slot order of ``fill_slots``."""
+    if slot_bits == 8:
+        w0, w1, w2, w3 = _bswap32(w0), _bswap32(w1), _bswap32(w2), _bswap32(w3)
+    elif slot_bits == 16:
+        w0, w1, w2, w3 = _rot16(w0), _rot16(w1), _rot16(w2), _rot16(w3)
+    words[4 * c] = w0
+    words[4 * c + 1] = w1
+    words[4 * c + 2] = w2
+    words[4 * c + 3] = w3
+
+
+@jit(inline="always")
+def _fill_slots_xoroshiro(seed, stream, first_call, n_calls, slot_bits, words):
+    """xoroshiro128aox blocks of consecutive counters, run by run: each group of 64 counters seeds its
+    four lanes once and steps them once per two counters (random access would step up to 31 times
+    per counter)."""
+    key = stream_key(seed, stream, 0)
+    counter = np.uint64(first_call)
+    end = counter + np.uint64(n_calls)
+    c = 0
+    while counter < end:
+        group = counter >> np.uint64(6)
+        a0, a1, b0, b1, c0, c1, d0, d1 = xoroshiro_lanes(key, group)
+        for _ in range((counter & np.uint64(63)) >> np.uint64(1)):
+            a0, a1, b0, b1, c0, c1, d0, d1 = xoroshiro_step4(a0, a1, b0, b1, c0, c1, d0, d1)
+        stop = min(end, (group + np.uint64(1)) << np.uint64(6))
+        while counter < stop:
+            xa, xb, xc, xd = aox(a0, a1), aox(b0, b1), aox(c0, c1), aox(d0, d1)
+            if counter & np.uint64(1) == 0:  # even counters take the high halves, odd ones the low
+                _store_block(words, c, np.uint32(xa >> SHIFT32), np.uint32(xb >> SHIFT32),
+                             np.uint32(xc >> SHIFT32), np.uint32(xd >> SHIFT32), slot_bits)
+                c += 1
+                counter += np.uint64(1)
+            if counter < stop:
+                _store_block(words, c, np.uint32(xa), np.uint32(xb), np.uint32(xc), np.uint32(xd), slot_bits)
+                c += 1
+                counter += np.uint64(1)
+            a0, a1, b0, b1, c0, c1, d0, d1 = xoroshiro_step4(a0, a1, b0, b1, c0, c1, d0, d1)
 
 
 # -- the dot ---------------------------------------------------------------------------------------
@@ -550,3 +599,41 @@ def row_dots(X, Z, acc, out):
         if not ok:
             return False
     return True
+
+
+# -- the anchor's float64 full pass over the data codes ------------------------------------------------
+# Float arithmetic outside the simulated hardware (HALP's full-precision pass), so the one documented
+# exception to the no-fastmath rule applies: ``reassoc`` lets LLVM split each dot into vector
+# partial sums, as BLAS does (an ordered float sum runs at one add latency per element). Results
+# agree with numpy's X @ w to round-off, and are the same bits on every run of this machine.
+FLOAT_SUMS = {"fastmath": {"reassoc", "contract"}}
+
+
+@jit(**FLOAT_SUMS)
+def code_margins(X, W, unit, out):
+    """out[i, c] = unit * sum_j X[i, j] W[j, c] (X: integer codes, W: (d, C) float64)."""
+    n, d = X.shape
+    for i in range(n):
+        x = X[i]
+        for c in range(W.shape[1]):
+            m = 0.0
+            for j in range(d):
+                m += np.float64(x[j]) * W[j, c]
+            out[i, c] = m * unit
+
+
+@jit(**FLOAT_SUMS)
+def code_gradient(X, R, unit, out):
+    """out[j, c] = unit * sum_i X[i, j] R[i, c]: the data term X^T R of the gradient, one pass over the codes."""
+    n, d = X.shape
+    out[:] = 0.0
+    column = np.empty(d)
+    for c in range(R.shape[1]):
+        column[:] = 0.0
+        for i in range(n):
+            r = R[i, c] * unit
+            x = X[i]
+            for j in range(d):
+                column[j] += r * np.float64(x[j])
+        for j in range(d):
+            out[j, c] = column[j]

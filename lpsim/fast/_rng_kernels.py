@@ -21,22 +21,20 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from ._codes import GEN_HASH32, GEN_PHILOX7, GEN_PHILOX10, GEN_SPLITMIX64
+from .. import rng
+from ._codes import GEN_HASH32, GEN_PHILOX7, GEN_PHILOX10, GEN_SPLITMIX64, GEN_XOROSHIRO128AOX
 from ._config import jit
 
-M0 = np.uint64(0xD2511F53)
-M1 = np.uint64(0xCD9E8D57)
-KEY_STEP0 = np.uint32(0x9E3779B9)
-KEY_STEP1 = np.uint32(0xBB67AE85)
+# the generators' constants are defined once, in lpsim.rng; here they take the kernels' widths
+M0, M1, GAMMA, MIX_M1, MIX_M2 = (np.uint64(v) for v in (rng.PHILOX_M0, rng.PHILOX_M1, rng.SPLITMIX_GAMMA,
+                                                         rng.SPLITMIX_M1, rng.SPLITMIX_M2))
+KEY_STEP0, KEY_STEP1, FMIX_M1, FMIX_M2, HASH32_HIGH = (np.uint32(v) for v in (rng.PHILOX_W0, rng.PHILOX_W1,
+                                                                              rng.FMIX32_M1, rng.FMIX32_M2,
+                                                                              rng.HASH32_HIGH))
 SHIFT32 = np.uint64(32)
-MASK32 = np.uint64(0xFFFFFFFF)
-GAMMA = np.uint64(0x9E3779B97F4A7C15)
-MIX_M1 = np.uint64(0xBF58476D1CE4E5B9)
-MIX_M2 = np.uint64(0x94D049BB133111EB)
-FMIX_M1 = np.uint32(0x85EBCA6B)
-FMIX_M2 = np.uint32(0xC2B2AE35)
-HASH32_HIGH = np.uint32(0x27D4EB2F)
-
+MASK32 = np.uint64(rng.MASK32)
+ROT_A, SHIFT_B, ROT_C = rng.XOROSHIRO_A, rng.XOROSHIRO_B, rng.XOROSHIRO_C
+RUN = rng.XOROSHIRO_RUN
 
 
 def source_word(stream: int, generator_code: int) -> np.uint64:
@@ -132,12 +130,90 @@ def philox7_block(seed, stream, counter, block):
 
 
 @jit(inline="always")
-def splitmix64_block(seed, stream, counter, block):
-    key = stream_key(seed, stream, block)
+def splitmix_pair(key, counter):
+    """SplitMix64's outputs z_0, z_1 of ``counter`` under ``key`` (uint64)."""
     n = np.uint64(counter) << np.uint64(1)
-    z0 = mix64(key + (n + np.uint64(1)) * GAMMA)
-    z1 = mix64(key + (n + np.uint64(2)) * GAMMA)
+    return mix64(key + (n + np.uint64(1)) * GAMMA), mix64(key + (n + np.uint64(2)) * GAMMA)
+
+
+@jit(inline="always")
+def splitmix64_block(seed, stream, counter, block):
+    z0, z1 = splitmix_pair(stream_key(seed, stream, block), counter)
     return np.uint32(z0 >> SHIFT32), np.uint32(z0), np.uint32(z1 >> SHIFT32), np.uint32(z1)
+
+
+# -- xoroshiro128aox: four lanes per group of 64 counters, each a 32-step run (lpsim.rng) -----------
+
+
+@jit(inline="always")
+def rotl64(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@jit(inline="always")
+def aox(s0, s1):
+    s0, s1 = np.uint64(s0), np.uint64(s1)  # a Python int arrives as int64
+    both = s0 & s1
+    return s0 ^ s1 ^ (rotl64(both, 1) | rotl64(both, 2))
+
+
+@jit(inline="always")
+def xoroshiro_step(s0, s1):
+    s0, s1 = np.uint64(s0), np.uint64(s1)
+    t = s0 ^ s1
+    return rotl64(s0, ROT_A) ^ t ^ (t << np.uint64(SHIFT_B)), rotl64(t, ROT_C)
+
+
+# not inlined (here and in the group fill): every kernel that reads random bits contains the
+# generator dispatch, and a call keeps the xoroshiro loops out of their compiled code
+@jit
+def xoroshiro_word(seed, stream, counter, lane, block):
+    """Word ``lane`` of block ``block`` of ``counter`` (random access: up to 31 steps), as uint32."""
+    counter = np.uint64(counter)
+    s0, s1 = splitmix_pair(stream_key(seed, stream, block), ((counter >> np.uint64(6)) << np.uint64(2)) | np.uint64(lane))
+    for _ in range((counter & np.uint64(63)) >> np.uint64(1)):
+        s0, s1 = xoroshiro_step(s0, s1)
+    x = aox(s0, s1)
+    return np.uint32(x) if counter & np.uint64(1) else np.uint32(x >> SHIFT32)
+
+
+@jit(inline="always")
+def xoroshiro_block(seed, stream, counter, block):
+    return (xoroshiro_word(seed, stream, counter, 0, block), xoroshiro_word(seed, stream, counter, 1, block),
+            xoroshiro_word(seed, stream, counter, 2, block), xoroshiro_word(seed, stream, counter, 3, block))
+
+
+@jit(inline="always")
+def xoroshiro_lanes(key, group):
+    """The four lanes' first states (a0, a1, b0, b1, c0, c1, d0, d1) of ``group`` (64 counters)."""
+    lane = np.uint64(group) << np.uint64(2)
+    a0, a1 = splitmix_pair(key, lane)
+    b0, b1 = splitmix_pair(key, lane + np.uint64(1))
+    c0, c1 = splitmix_pair(key, lane + np.uint64(2))
+    d0, d1 = splitmix_pair(key, lane + np.uint64(3))
+    return a0, a1, b0, b1, c0, c1, d0, d1
+
+
+@jit(inline="always")
+def xoroshiro_step4(a0, a1, b0, b1, c0, c1, d0, d1):
+    """One step of all four lanes (independent chains: the CPU overlaps them)."""
+    a0, a1 = xoroshiro_step(a0, a1)
+    b0, b1 = xoroshiro_step(b0, b1)
+    c0, c1 = xoroshiro_step(c0, c1)
+    d0, d1 = xoroshiro_step(d0, d1)
+    return a0, a1, b0, b1, c0, c1, d0, d1
+
+
+@jit
+def _fill_group_xoroshiro(seed, stream, group, k, words):
+    a0, a1, b0, b1, c0, c1, d0, d1 = xoroshiro_lanes(stream_key(seed, stream, k), group)
+    for j in range(RUN):
+        xa, xb, xc, xd = aox(a0, a1), aox(b0, b1), aox(c0, c1), aox(d0, d1)
+        words[2 * j], words[2 * j + 1] = np.uint32(xa >> SHIFT32), np.uint32(xa)
+        words[64 + 2 * j], words[65 + 2 * j] = np.uint32(xb >> SHIFT32), np.uint32(xb)
+        words[128 + 2 * j], words[129 + 2 * j] = np.uint32(xc >> SHIFT32), np.uint32(xc)
+        words[192 + 2 * j], words[193 + 2 * j] = np.uint32(xd >> SHIFT32), np.uint32(xd)
+        a0, a1, b0, b1, c0, c1, d0, d1 = xoroshiro_step4(a0, a1, b0, b1, c0, c1, d0, d1)
 
 
 @jit(inline="always")
@@ -172,6 +248,8 @@ def counter_block(seed, stream, counter, block):
         return splitmix64_block(seed, stream, counter, block)
     if code == GEN_HASH32:
         return hash32_block(seed, stream, counter, block)
+    if code == GEN_XOROSHIRO128AOX:
+        return xoroshiro_block(seed, stream, counter, block)
     return philox10_block(seed, stream, counter, block)  # unreachable: source_word checks the code
 
 
@@ -180,8 +258,10 @@ def element_word(seed, stream, index, k):
     """Word ``k`` (bits 32k .. 32k + 31) of element ``index``'s random bit string, as uint32."""
     index = np.uint64(index)
     counter = ((index >> np.uint64(8)) << np.uint64(6)) | (index & np.uint64(63))
-    w0, w1, w2, w3 = counter_block(seed, stream, counter, k)
     word = (index >> np.uint64(6)) & np.uint64(3)
+    if generator_code(stream) == GEN_XOROSHIRO128AOX:  # only the element's own lane
+        return xoroshiro_word(seed, stream, counter, word, k)
+    w0, w1, w2, w3 = counter_block(seed, stream, counter, k)
     return w0 if word == 0 else (w1 if word == 1 else (w2 if word == 2 else w3))
 
 
@@ -207,8 +287,9 @@ GROUP = 256  # elements served by one run of 64 consecutive counters
 
 @jit(inline="always")
 def fill_group_words(seed, stream, group, k, words):
-    """words[0:256] = word k of elements 256 group .. 256 group + 255 (uint32): one Philox call
-    per 4 elements, stored as 4 contiguous runs of 64, so the loop vectorizes."""
+    """words[0:256] = word k of elements 256 group .. 256 group + 255 (uint32): one block call
+    per 4 elements, stored as 4 contiguous runs of 64, so the loop vectorizes (xoroshiro128aox:
+    its four lanes' runs, stepped together)."""
     base = np.uint64(group) << np.uint64(6)
     # one loop per generator: a branch inside the loop would keep it from vectorizing
     code = generator_code(stream)
@@ -220,6 +301,8 @@ def fill_group_words(seed, stream, group, k, words):
         _fill_group(splitmix64_block, seed, stream, base, k, words)
     elif code == GEN_HASH32:
         _fill_group(hash32_block, seed, stream, base, k, words)
+    elif code == GEN_XOROSHIRO128AOX:
+        _fill_group_xoroshiro(seed, stream, group, k, words)
 
 
 @jit(inline="always")

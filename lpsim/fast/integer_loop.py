@@ -71,3 +71,17 @@ def reference_dots(data: IntegerData, z_ref: np.ndarray, z_fmt: FixedPoint, accu
     if not K.row_dots(data.codes, z_ref, accumulator_params(accumulator, data, z_fmt), out):
         return None
     return out
+
+
+def code_margins(data: IntegerData, W: np.ndarray) -> np.ndarray:
+    """x_i . w for every row, in float64 from the data codes (x_i = unit X_i): (n, C) for W of shape (d, C)."""
+    out = np.empty((data.codes.shape[0], W.shape[1]))
+    K.code_margins(data.codes, np.ascontiguousarray(W, dtype=np.float64), float(data.unit), out)
+    return out
+
+
+def code_gradient(data: IntegerData, R: np.ndarray) -> np.ndarray:
+    """X^T R in float64 from the data codes, (d, C) for R of shape (n, C): the data term of the full gradient."""
+    out = np.empty((data.codes.shape[1], R.shape[1]))
+    K.code_gradient(data.codes, np.ascontiguousarray(R, dtype=np.float64), float(data.unit), out)
+    return out

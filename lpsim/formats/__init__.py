@@ -14,6 +14,7 @@ from .rounding import (
     TOWARD_POSITIVE,
     TOWARD_ZERO,
     Overflow,
+    RandomGenerator,
     Rounding,
     RoundingMode,
     as_rounding,
@@ -33,7 +34,7 @@ from .registry import (
 
 __all__ = [
     "Format", "FixedPoint", "FloatFormat", "BlockFormat", "BlockCodes", "ScaledBlockFormat", "Specials", "Overflow",
-    "Rounding", "RoundingMode", "as_rounding",
+    "Rounding", "RoundingMode", "RandomGenerator", "as_rounding",
     "NEAREST_EVEN", "NEAREST_AWAY", "TOWARD_ZERO", "TOWARD_POSITIVE", "TOWARD_NEGATIVE", "TO_ODD", "STOCHASTIC",
     "BINARY16", "BFLOAT16", "BINARY32", "BINARY64", "E4M3", "E5M2", "E4M3FNUZ", "E5M2FNUZ", "PRESETS",
     "get_format", "parse_format", "available_formats", "register_format", "unregister_format",

@@ -56,11 +56,13 @@ class RandomGenerator(CodedEnum):
     PHILOX7 = "philox7"
     SPLITMIX64 = "splitmix64"
     HASH32 = "hash32"
+    XOROSHIRO128AOX = "xoroshiro128aox"
 
 
 DEFAULT_GENERATOR = RandomGenerator.PHILOX10
 _GENERATOR_ALIASES = {"philox": "philox10", "philox4x32_10": "philox10", "philox4x32-10": "philox10",
-                      "philox4x32_7": "philox7", "philox4x32-7": "philox7", "splitmix": "splitmix64"}
+                      "philox4x32_7": "philox7", "philox4x32-7": "philox7", "splitmix": "splitmix64",
+                      "xoroshiro": "xoroshiro128aox", "aox": "xoroshiro128aox"}
 
 
 def to_generator(value) -> RandomGenerator:

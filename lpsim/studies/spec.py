@@ -40,13 +40,15 @@ from .schema import PARAMS, SchemaError
 # instead of being mixed with new ones. A run's id hashes the latest version that changed
 # *its* result (``run_semantics``), so a change confined to some runs leaves the ids and
 # stored results of the others valid. Recorded in every run file.
-SEMANTICS_VERSION = 3
+SEMANTICS_VERSION = 4
 # version -> (what changed, which resolved runs it changed); a change to every run: lambda p: True.
 SEMANTICS_CHANGES = {
     2: ("the profile (accumulator) reaches the integer inner loop; before, it was recorded but unused",
         lambda p: p.get("profile") is not None),
     3: ("one Philox block serves four elements' stochastic rounding (lpsim.rng); before, each element had its own",
         lambda p: any(p.get(name) is not None and as_rounding(p[name]).is_stochastic for name in ("rounding", "data_rounding"))),
+    4: ("an integer-loop HALP or LP-SVRG run takes its full gradient from the data codes (code_anchor): the anchor "
+        "moves by round-off", lambda p: p.get("arithmetic") not in (None, "float") and p.get("algorithm") in ("halp", "lpsvrg")),
 }
 TOP_LEVEL = ("study", "problem", "train", "precision", "grid", "overrides", "plot")
 STUDY_KEYS = ("name", "description", "record", "energy_table")

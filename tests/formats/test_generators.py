@@ -46,6 +46,20 @@ def ref_murmur_finalizer(h):
     return h ^ (h >> 16)
 
 
+def ref_rotl(x, r):
+    return ((x << r) | (x >> (64 - r))) % 2**64
+
+
+def ref_xoroshiro128aox(s0, s1, n):
+    """n outputs of the published next(): output AOX(s0, s1), then the xoroshiro128 (55, 14, 36) step."""
+    out = []
+    for _ in range(n):
+        sx, sa = s0 ^ s1, s0 & s1
+        out.append(sx ^ (ref_rotl(sa, 1) | ref_rotl(sa, 2)))
+        s0, s1 = ref_rotl(s0, 55) ^ sx ^ ((sx << 14) % 2**64), ref_rotl(sx, 36)
+    return out
+
+
 def ref_block(generator, seed, stream, counter, k):
     if generator in (RandomGenerator.PHILOX10, RandomGenerator.PHILOX7):
         rounds = 10 if generator is RandomGenerator.PHILOX10 else 7
@@ -54,6 +68,14 @@ def ref_block(generator, seed, stream, counter, k):
     if generator is RandomGenerator.SPLITMIX64:
         z = [ref_splitmix_output(key + (2 * counter + j) * 0x9E3779B97F4A7C15) for j in (1, 2)]
         return divmod(z[0], 2**32) + divmod(z[1], 2**32)
+    if generator is RandomGenerator.XOROSHIRO128AOX:
+        group, b = divmod(counter, 64)
+        words = []
+        for lane in range(4 * group, 4 * group + 4):
+            state = [ref_splitmix_output(key + (2 * lane + j) * 0x9E3779B97F4A7C15) for j in (1, 2)]
+            high, low = divmod(ref_xoroshiro128aox(*state, b // 2 + 1)[-1], 2**32)
+            words.append(low if b % 2 else high)
+        return tuple(words)
     high = ((counter >> 30) % 2**32 * 0x27D4EB2F) % 2**32
     return tuple(ref_murmur_finalizer(ref_murmur_finalizer((4 * counter + w + key) % 2**32) ^ (key >> 32) ^ high)
                  for w in range(4))
@@ -80,6 +102,26 @@ PHILOX7_KNOWN = [
 # the reference SplitMix64 generator's first outputs from seed 1234567 (state += gamma, then output)
 SPLITMIX_SEED_1234567 = [6457827717110365317, 3203168211198807973, 9817491932198370423, 4593380528125082431,
                          16408922859458223821]
+
+
+# xoroshiro128aox: a C transcription of the next() in Hanlon's note on the IPU generator (compiled with
+# gcc, uint64_t arithmetic), from state (1, 2): its first six outputs, and output 1001 from a second state
+XOROSHIRO128AOX_FROM_1_2 = [0x3, 0x008000300000C003, 0x013840E038000363, 0xA080FED030C4C36E, 0x1AC0684F18388404,
+                            0x0310283837B21945]
+XOROSHIRO128AOX_1001ST = ((0x0123456789ABCDEF, 0xFEDCBA9876543210), 0xA897D22EE23AADA7)
+
+
+def test_xoroshiro128aox_known_answers():
+    assert ref_xoroshiro128aox(1, 2, 6) == XOROSHIRO128AOX_FROM_1_2
+    (s0, s1), expected = XOROSHIRO128AOX_1001ST
+    assert ref_xoroshiro128aox(s0, s1, 1001)[-1] == expected
+    outputs, fast_outputs, state, fast_state = [], [], (1, 2), (np.uint64(1), np.uint64(2))
+    for _ in range(6):
+        outputs.append(rng.aox(*state))
+        fast_outputs.append(int(R.aox(*fast_state)))
+        state = rng.xoroshiro_step(*state)
+        fast_state = tuple(np.uint64(s) for s in R.xoroshiro_step(*fast_state))
+    assert outputs == fast_outputs == XOROSHIRO128AOX_FROM_1_2
 
 
 @pytest.mark.parametrize("counter, key, expected", PHILOX7_KNOWN)

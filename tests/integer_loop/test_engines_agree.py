@@ -74,6 +74,9 @@ CASES = [
     ("ls_l2", "lpsvrg", {"fmt": "int16", "rounding": "stochastic:12:splitmix64"}),
     ("ls", "lpsgd", {"rounding": "stochastic:3:philox7"}),
     ("logistic", "halp", {"rounding": "stochastic:hash32", "data_rounding": "sr8:splitmix64"}),
+    ("ls", "halp", {"rounding": "stochastic:xoroshiro128aox"}),
+    ("ls_l2", "halp", {"arithmetic": "integer_test_k8", "rounding": "stochastic:xoroshiro128aox"}),
+    ("logistic", "lpsvrg", {"rounding": "stochastic:5:xoroshiro128aox", "data_rounding": "sr8:xoroshiro128aox"}),
 ]
 
 
@@ -101,7 +104,7 @@ def test_fast_equals_exact(request, model_name, algorithm, overrides):
     assert np.any(fast.w != 0)
 
 
-@pytest.mark.parametrize("generator", ["philox7", "splitmix64", "hash32"])
+@pytest.mark.parametrize("generator", ["philox7", "splitmix64", "hash32", "xoroshiro128aox"])
 def test_the_generator_changes_the_run(ls, generator):
     """A named generator reaches the loop: its run differs from the default generator's."""
     default, _ = run_both_engines(ls, "halp", {})

@@ -5,6 +5,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -153,6 +154,52 @@ def test_full_gradient_over_codes(sk):
     X = codes * unit
     np.testing.assert_allclose(margins, X @ w, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(grad, X.T @ (X @ w - y) / 30 + 0.2 * w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_parallel_full_passes_depend_on_the_ranges_not_the_threads(sk, parts):
+    """The benchmark's *_parts passes: the same bits on 1 and 2 threads (the row ranges and the order
+    their sums are added are fixed by ``parts``), and the serial pass's result up to round-off."""
+    rng = np.random.default_rng(4)
+    n, d, unit, l2 = 61, 19, 2.0**-5, 0.2
+    codes = rng.integers(-127, 128, (n, d)).astype(np.int8)
+    X, y, w = codes * unit, rng.standard_normal(n), rng.standard_normal(d)
+    Z = rng.integers(-127, 128, d).astype(np.int8)
+    start_margins = rng.standard_normal(n)
+    serial = {}
+    m, g = np.empty(n), np.empty(d)
+    sk.full_gradient(X, y, w, l2, m, g)
+    serial["float"] = (m, g)
+    m, g = np.empty(n), np.empty(d)
+    sk.full_gradient_codes(codes, unit, y, w, l2, m, g)
+    serial["codes"] = (m, g)
+    m, g = start_margins.copy(), np.empty(d)
+    sk.full_gradient_moved_margins(codes, unit, y, Z, 0.01, w, l2, m, g)
+    serial["moved"] = (m, g)
+
+    def parallel(kind):
+        m, g, partial = (start_margins.copy() if kind == "moved" else np.empty(n)), np.empty(d), np.empty((parts, d))
+        if kind == "float":
+            sk.full_gradient_parts(X, y, w, l2, m, g, partial)
+        elif kind == "codes":
+            sk.full_gradient_codes_parts(codes, unit, y, w, l2, m, g, partial)
+        else:
+            sk.full_gradient_moved_margins_parts(codes, unit, y, Z, 0.01, w, l2, m, g, partial)
+        return m, g
+
+    previous = numba.get_num_threads()
+    try:
+        for kind, (m_serial, g_serial) in serial.items():
+            results = []
+            for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+                numba.set_num_threads(threads)
+                results.append(parallel(kind))
+            for m, g in results[1:]:
+                assert np.array_equal(m, results[0][0]) and np.array_equal(g, results[0][1]), kind
+            np.testing.assert_array_equal(results[0][0], m_serial)  # margins: each row's own dot, the same code
+            np.testing.assert_allclose(results[0][1], g_serial, rtol=1e-12, atol=1e-13)
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _benchmark_module():

@@ -65,3 +65,28 @@ def test_margin_update_needs_halp_on_an_integer_loop(overrides, message):
         config(margin_update=True, **overrides)
     with pytest.raises(TypeError, match="margin_update must be True or False"):
         config(margin_update=1)
+
+
+def test_the_integer_loops_full_pass_reads_the_codes_and_matches_make_anchor(model, monkeypatch):
+    """train() with an integer arithmetic takes each anchor from the data codes (code_anchor): the
+    margins, loss derivatives and gradient of make_anchor on the float64 features, to round-off."""
+    from lpsim.algorithms.parts import make_anchor
+    from lpsim.algorithms.train import quantized_model
+
+    train_module = sys.modules["lpsim.algorithms.train"]
+    quantized = quantized_model(model, config())
+    w = np.random.default_rng(0).standard_normal(model.dim)
+    ours, reference = integer_module.code_anchor(quantized, w), make_anchor(quantized, w)
+    for key in ("margins", "dloss", "grad"):
+        a, b = getattr(ours, key), getattr(reference, key)
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.max(np.abs(b)))
+    calls = []
+
+    def spy(*args):
+        calls.append(1)
+        return integer_module.code_anchor(*args)
+
+    monkeypatch.setattr(train_module, "code_anchor", spy)
+    train(model, config(epochs=2))
+    assert len(calls) == 2

@@ -250,21 +250,32 @@ def test_study_from_dict_needs_a_table():
         Study.from_dict(["not", "a", "table"])
 
 
+def test_the_integer_loops_anchor_from_codes_changes_only_its_variance_reduced_runs():
+    """Version 4: integer-loop HALP and LP-SVRG runs take the full gradient from the data codes."""
+    halp, lpsvrg, lpsgd = _integer_study({"algorithm": ["halp", "lpsvrg", "lpsgd"]}, rounding="nearest_even").runs()
+    assert halp.semantics == lpsvrg.semantics == SEMANTICS_VERSION == 4
+    assert lpsgd.semantics == 1
+    float_halp = Study.create("acc", problem={"n": 32, "d": 4}, train={}, precision={"rounding": "nearest_even"},
+                              grid={"algorithm": ["halp"]}).runs()[0]
+    assert float_halp.semantics == 1
+
+
 def _integer_study(grid, **precision):
     return Study.create("acc", problem={"n": 32, "d": 4}, train={"arithmetic": "integer"},
                         precision={"data_format": "int8", **precision}, grid=grid)
 
 
 def test_a_profile_splits_runs_and_only_those_get_new_ids():
-    # nearest rounding: semantics version 3 (stochastic rounding's random bits) does not apply
-    (plain,) = _integer_study({"algorithm": ["halp"]}, rounding="nearest_even").runs()
-    runs = _integer_study({"algorithm": ["halp"], "profile": ["exact", "vnni_int8_int32"]}, rounding="nearest_even").runs()
+    # nearest rounding: semantics version 3 (stochastic rounding's random bits) does not apply; LP-SGD has no
+    # full pass, so version 4 (the integer loop's anchor from the codes) does not either
+    (plain,) = _integer_study({"algorithm": ["lpsgd"]}, rounding="nearest_even").runs()
+    runs = _integer_study({"algorithm": ["lpsgd"], "profile": ["exact", "vnni_int8_int32"]}, rounding="nearest_even").runs()
     assert [r["profile"] for r in runs] == ["exact", "vnni_int8_int32"]
     assert len({plain.id, *(r.id for r in runs)}) == 3
     # the runs without a profile keep their semantics and ids; profile runs hash the version that made it count
     assert plain.semantics == 1 and all(r.semantics == 2 for r in runs)
-    (stochastic,) = _integer_study({"algorithm": ["halp"], "profile": ["exact"]}).runs()
-    assert stochastic.semantics == SEMANTICS_VERSION == 3
+    (stochastic,) = _integer_study({"algorithm": ["lpsgd"], "profile": ["exact"]}).runs()
+    assert stochastic.semantics == 3
     given = {k: v for k, v in runs[1].params.items() if v is not None}
     old_id = hashlib.sha256(canonical_json({"semantics": 1, "params": given}).encode()).hexdigest()[:16]
     assert runs[1].id != old_id  # a result stored before the profile reached training is not reused
@@ -362,7 +373,7 @@ def test_plot_where_matches_any_spelling_of_a_format():
 SHIPPED_RUN_IDS = {
     "bits_vs_condition": "e8fa176aab5848c9",  # with the mu_factor axis and a third seed (see below)
     "convergence_8bit": "4217d26752126f76",
-    "energy": "707515256fdbfe74",
+    "energy": "ea9a182598f30a9b",  # semantics 4: its 36 integer-loop HALP runs
     "error_vs_bits": "d0d3f9def1c61d29",
     "halp_formats": "eda0d6c02b4dd95d",
     "rounding": "981ed0614c5c0198",
