@@ -328,8 +328,11 @@ def encode_float_scaled(negative, M, s, P, mode, random_bits, seed, stream, inde
 
     The shared step of float and block encoding (and of arithmetic results): the
     magnitude is rounded once at the grid step of its binade (exponent unbounded
-    above), then overflow follows the format's policy as precomputed in P.
+    above), then overflow follows the format's policy as precomputed in P. An unsigned
+    format (sign_mask 0) has no negative numbers: their code is its NaN.
     """
+    if negative and P.sign_mask == U0:
+        return P.nan_pos, P.nan_ok
     E = s + bit_length(M) - 1  # floor(log2(magnitude))
     if E < P.emin:
         q = P.qmin if P.subnormals else P.emin
@@ -390,6 +393,7 @@ def float_lane(b, P, mode, random_bits, stochastic, w):
     fraction = b & FRACTION_MASK
     M = fraction | (HIDDEN_BIT if field != 0 else U0)  # zero: M = 0 rounds to 0 at any d
     special = (field == 0x7FF) | ((field == 0) & (fraction != U0))
+    special |= negative & (P.sign_mask == U0) & (M != U0)  # unsigned formats: negative numbers are NaN
     # ties of formats without mantissa bits go by code parity: encode_float_scaled decides those
     special |= (P.man_bits == 0) & (mode == NEAREST_EVEN) & (fraction == TIE_FRACTION)
     E = field - 1023
@@ -461,9 +465,15 @@ def decode_float_code(code, L):
         return math.copysign(np.nan if mantissa != U0 else np.inf, sign)
     if L.specials == FN and field == top and mantissa == man_mask:
         return math.copysign(np.nan, sign)
-    if (L.specials == FNUZ or L.specials == P3109) and code == L.sign_mask:
+    if L.sign_mask == U0:  # unsigned (P3109 or FNUZ): NaN at the all-ones code, +inf just below under P3109
+        all_ones = (U1 << np.uint64(L.exp_bits + L.man_bits)) - U1
+        if code == all_ones:
+            return np.nan
+        if L.specials == P3109 and code == all_ones - U1:
+            return np.inf
+    elif (L.specials == FNUZ or L.specials == P3109) and code == L.sign_mask:
         return np.nan
-    if L.specials == P3109 and (code | L.sign_mask) == (L.sign_mask << U1) - U1:
+    elif L.specials == P3109 and (code | L.sign_mask) == (L.sign_mask << U1) - U1:
         return math.copysign(np.inf, sign)
     if field == 0:
         if not L.subnormals:

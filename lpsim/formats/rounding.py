@@ -181,20 +181,28 @@ class Overflow(CodedEnum):
     IEEE: IEEE 754 rules (floats only): round-to-nearest and stochastic overflow to
         +-inf, directed modes to inf or the largest finite value by direction; in a
         format without inf the result is NaN (as OCP "fn"/"fnuz" non-saturating casts).
+    SAT_PROPAGATE: IEEE P3109's SatPropagate (floats with inf or NaN only): finite values
+        beyond the range clamp as SATURATE, infinite inputs stay infinite (NaN in a format
+        without inf). SATURATE on a float is P3109's SatFinite (infinities clamp too).
     """
 
     SATURATE = "saturate"
     WRAP = "wrap"
     ERROR = "error"
     IEEE = "ieee"
+    SAT_PROPAGATE = "satpropagate"
+
+
+_OVERFLOW_ALIASES = {"sat_propagate": "satpropagate", "satfinite": "saturate", "sat_finite": "saturate"}
 
 
 def to_overflow(value):
     if isinstance(value, Overflow):
         return value
     if isinstance(value, str):
+        key = value.strip().lower()
         try:
-            return Overflow(value.strip().lower())
+            return Overflow(_OVERFLOW_ALIASES.get(key, key))
         except ValueError:
             allowed = ", ".join(p.value for p in Overflow)
             raise ValueError(f"overflow must be one of {allowed}, got {value!r}") from None
