@@ -308,6 +308,29 @@ def decode_fixed(codes, out, P, narrow):
     return -1
 
 
+FIXED_GENERAL = 0  # the encode kernel quantize_fixed_one_step runs: encode_fixed
+FIXED_POW2 = 1  # encode_fixed_pow2
+FIXED_STOCHASTIC = 2  # encode_fixed_stochastic
+
+
+@jit
+def quantize_fixed_one_step(x, out, P, R, encoder, narrow):
+    """out[i] = value of the code of x[i]: one of the encode kernels (``encoder``), then
+    decode_fixed, in one call, for short arrays whose cost is the calls. P.store_mask must keep
+    all 64 bits, so that the uint64 codes read as int64 are the signed codes. Returns as encode_fixed."""
+    codes = np.empty(x.shape[0], dtype=np.uint64)
+    if encoder == FIXED_STOCHASTIC:
+        bad = encode_fixed_stochastic(x, codes, P, R)
+    elif encoder == FIXED_POW2:
+        bad = encode_fixed_pow2(x, codes, P, R)
+    else:
+        bad = encode_fixed(x, codes, P, R)
+    if bad >= 0:
+        return bad
+    decode_fixed(codes.view(np.int64), out, P, narrow)  # codes made here are valid: it returns -1
+    return -1
+
+
 # -- floating point -----------------------------------------------------------------
 
 

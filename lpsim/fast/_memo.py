@@ -18,7 +18,9 @@ def by_identity(build: Callable, *args, extra: tuple = ()):
 
     ``extra``: arguments ``build`` also needs that the ``args`` already determine (left out of the key).
     """
-    key = (build, *map(id, args))
+    # the key of one or two arguments spelled out: a per-call path pays for the general form
+    n = len(args)
+    key = (build, id(args[0]), id(args[1])) if n == 2 else (build, id(args[0])) if n == 1 else (build, *map(id, args))
     hit = _ENTRIES.get(key)
     if hit is None:
         if len(_ENTRIES) >= _LIMIT:

@@ -272,9 +272,42 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
     return out.reshape(np.shape(codes))
 
 
+_ALL_BITS = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+
+
+def _fixed_quantizer(fmt: FixedPoint, rounding: Rounding) -> tuple:
+    """The one-step plan of a fixed-point format (see _quantize_one_step)."""
+    kernel, params, _, _, mode, random_bits, R = _fixed_encoder(fmt, rounding)
+    encoder = {K.encode_fixed_stochastic: K.FIXED_STOCHASTIC, K.encode_fixed_pow2: K.FIXED_POW2}.get(kernel, K.FIXED_GENERAL)
+    # codes stay 64-bit two's complement inside the kernel (read back as int64 to decode)
+    before = (params._replace(store_mask=_ALL_BITS),)
+    return K.quantize_fixed_one_step, before, (encoder, fmt.bits <= 53), R, mode, random_bits
+
+
 def quantize_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    """decode_fixed(encode_fixed(...)): the codes made here need no checks between the two."""
-    return decode_fixed(encode_fixed(x, fmt, rounding, seed, stream, offset), fmt)
+    """decode_fixed(encode_fixed(...)) in one kernel call: the codes made there need no checks."""
+    plan = by_identity(_fixed_quantizer, fmt, rounding)
+    return _quantize_one_step(plan, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
+
+
+def _quantize_one_step(plan, exact_element, x, fmt, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """Run a one-step quantize kernel ``kernel(x, out, *before, R, *after)`` on x's values.
+
+    plan: (kernel, before, after, RoundParams or None when they change with each call, mode,
+    random bits); the arguments' Numba types depend on the kernel alone.
+    """
+    kernel, before, after, R, mode, random_bits = plan
+    one_dimensional = x.ndim == 1 and x.flags.c_contiguous  # the common case needs no reshaping
+    flat = x if one_dimensional else _flat_float64(x)
+    if R is None:
+        _check_index_range(flat.size, rounding, offset)
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
+                          np.uint64(offset))
+    out = np.empty(flat.size, dtype=np.float64)
+    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, *before, R, *after)
+    if bad >= 0:
+        _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
+    return out if one_dimensional else out.reshape(x.shape)
 
 
 # -- floating point ------------------------------------------------------------------
@@ -309,38 +342,21 @@ def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
 
 
 def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
-    """(params, decode table, round params or None if they depend on the call), or None when
-    the format is too wide for a table."""
+    """The one-step plan of a float format (see _quantize_one_step), or None when the format is
+    too wide for a decode table."""
     table = _table_if_narrow(fmt)
     if table is None:
         return None
-    return float_params(fmt, rounding), table, _deterministic_round_params(rounding), *_mode_and_bits(rounding)
-
-
-_last_quantizer = [None, None, None]  # format, rounding, plan: a training loop repeats its last call
+    return (K.quantize_float_by_table, (table, float_params(fmt, rounding)), (), _deterministic_round_params(rounding),
+            *_mode_and_bits(rounding))
 
 
 def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
     """decode_float(encode_float(...)) in one kernel call where a decode table exists."""
-    last_fmt, last_rounding, plan = _last_quantizer
-    if fmt is not last_fmt or rounding is not last_rounding:
-        plan = by_identity(_float_quantizer, fmt, rounding)
-        _last_quantizer[:] = fmt, rounding, plan
+    plan = by_identity(_float_quantizer, fmt, rounding)
     if plan is None:
         return decode_float(encode_float(x, fmt, rounding, seed, stream, offset), fmt)
-    params, table, R, mode, random_bits = plan
-    one_dimensional = x.ndim == 1 and x.flags.c_contiguous  # the common case needs no reshaping
-    flat = x if one_dimensional else _flat_float64(x)
-    if R is None:
-        _check_index_range(flat.size, rounding, offset)
-        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
-                          np.uint64(offset))
-    out = np.empty(flat.size, dtype=np.float64)
-    kernel = K.quantize_float_by_table
-    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, table, params, R)
-    if bad >= 0:
-        _raise_as_exact(exact_codec.encode_float_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
-    return out if one_dimensional else out.reshape(x.shape)
+    return _quantize_one_step(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
 # -- block formats -------------------------------------------------------------------
