@@ -283,3 +283,25 @@ def test_masked_arrays_keep_their_mask_and_the_tensor_scale(engine):
     q = lpsim.decode(codes, NVFP4, engine=engine)
     assert q.mask.tolist() == [False, True, False, False]
     assert_same_values(q.data[[0, 2, 3]], lpsim.quantize(np.array([1.0, -3.0, 0.5]), NVFP4, engine=engine))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_qarray_arithmetic_refuses_scaled_block_formats_by_name(engine):
+    """QArray has no rule for a result's block and tensor scales: a clear TypeError naming the
+    format, as operand and as result, never an answer."""
+    from lpsim import ops
+    from lpsim.exact import QArray
+
+    x = np.linspace(-3.0, 3.0, 16)
+    codes = lpsim.encode(x, NVFP4, engine=engine)
+    with pytest.raises(TypeError, match=f"format {NVFP4.spec} \\(ScaledBlockFormat\\) is not supported by QArray"):
+        QArray(codes=codes, fmt=NVFP4)
+    with pytest.raises(TypeError, match=NVFP4.spec):
+        QArray.from_float(x, NVFP4)
+    a = ops.from_float(x, E4M3_SAT, engine=engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lpsim.ops.FastArithmeticFallbackWarning)
+        for call in (lambda: ops.add(a, a, NVFP4, engine=engine), lambda: ops.multiply(a, a, NVFP4, engine=engine),
+                     lambda: ops.requantize(a, NVFP4, engine=engine)):
+            with pytest.raises(TypeError, match=f"{NVFP4.spec} \\(ScaledBlockFormat\\) is not supported"):
+                call()
