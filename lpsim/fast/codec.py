@@ -362,15 +362,21 @@ def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: in
 # -- block formats -------------------------------------------------------------------
 
 
+def _moved_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """``shape`` with ``axis`` moved last."""
+    return shape[:axis] + shape[axis + 1:] + (shape[axis],)
+
+
 def _rows(a: np.ndarray, axis: int) -> np.ndarray:
     """a with ``axis`` moved last, as a C-contiguous 2-D array of rows."""
-    moved = np.moveaxis(a, axis, -1)
-    n_rows = math.prod(moved.shape[:-1])
-    return np.ascontiguousarray(moved).reshape(n_rows, moved.shape[-1])
+    moved = a if axis == a.ndim - 1 else np.moveaxis(a, axis, -1)  # the last axis: no move (a per-call cost)
+    return np.ascontiguousarray(moved).reshape(math.prod(moved.shape[:-1]), moved.shape[-1])
 
 
 def _row_first_index(shape: tuple[int, ...], axis: int) -> np.ndarray:
     """Flat C-order index of element 0 of every row (rows as in ``_rows``)."""
+    if axis == len(shape) - 1 and shape[-1] > 0:
+        return np.arange(0, math.prod(shape), shape[-1], dtype=np.int64)
     strides = [math.prod(shape[d + 1:]) for d in range(len(shape))]
     outer = [d for d in range(len(shape)) if d != axis]
     first = np.zeros(tuple(shape[d] for d in outer), dtype=np.int64)
@@ -382,7 +388,15 @@ def _row_first_index(shape: tuple[int, ...], axis: int) -> np.ndarray:
 
 
 def _unrows(rows: np.ndarray, moved_shape: tuple[int, ...], axis: int) -> np.ndarray:
-    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+    shaped = rows.reshape(moved_shape)
+    return shaped if axis == len(moved_shape) - 1 else np.moveaxis(shaped, -1, axis)
+
+
+def _block_encoder(fmt: BlockFormat, rounding: Rounding) -> tuple:
+    """(BlockParams, element kernel, element parameters) of a block format under a rounding."""
+    if isinstance(fmt.element, FixedPoint):
+        return block_params(fmt), K.encode_block_fixed, fixed_params(fmt.element)
+    return block_params(fmt), K.encode_block_float, float_params(fmt.element, rounding)
 
 
 def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> BlockCodes:
@@ -392,23 +406,23 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
         x = x.reshape(1)
     _check_index_range(x.size, rounding, offset)
     axis = block_axis(fmt, x.shape)
+    B, element_kernel, P = by_identity(_block_encoder, fmt, rounding)
     rows = _rows(x, axis)
     n = rows.shape[1]
     n_blocks = -(-n // fmt.block_size)
     rows = rows.view(np.uint64)
-    B = block_params(fmt)
     scales = np.empty((rows.shape[0], n_blocks), dtype=fmt.scale_dtype)
     exponents = np.empty(scales.shape, dtype=np.int64)
-    K.block_scales(rows, scales, exponents, B)
+    # keys: the input rows' flags (read-only input stays read-only), the output dtypes; the rest is fresh
+    call_kernel(K.block_scales, (K.block_scales, scales.dtype, _array_key(rows)), rows, scales, exponents, B)
     elements = np.zeros(rows.shape, dtype=fmt.code_dtype)
     first = _row_first_index(x.shape, axis)
     stride = math.prod(x.shape[axis + 1:])
     R = round_params(rounding, seed, stream, offset)
-    if isinstance(fmt.element, FixedPoint):
-        K.encode_block_fixed(rows, exponents, _unsigned_view(elements), first, stride, fixed_params(fmt.element), B, R)
-    else:
-        K.encode_block_float(rows, exponents, elements, first, stride, float_params(fmt.element, rounding), B, R)
-    moved_shape = np.moveaxis(x, axis, -1).shape
+    target = _unsigned_view(elements) if element_kernel is K.encode_block_fixed else elements
+    call_kernel(element_kernel, (element_kernel, target.dtype, _array_key(rows)), rows, exponents, target, first, stride,
+                P, B, R)
+    moved_shape = _moved_shape(x.shape, axis)
     elements = _unrows(elements, moved_shape, axis)
     scales = _unrows(scales, moved_shape[:-1] + (n_blocks,), axis)
     if scalar:
@@ -416,20 +430,25 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     return BlockCodes(elements=elements, scales=scales)
 
 
+def _block_decoder(fmt: BlockFormat) -> tuple:
+    """(BlockParams, element kernel, its element arguments) of a block format."""
+    element = fmt.element
+    if isinstance(element, FixedPoint):
+        return block_params(fmt), K.decode_block_fixed, (fixed_params(element),)
+    return block_params(fmt), K.decode_block_float, (float_layout(element), np.uint64(element.n_codes - 1))
+
+
 def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
     elements, scales, scalar, axis = checked_block_codes(codes, fmt)
-    moved_shape = np.moveaxis(elements, axis, -1).shape
+    moved_shape = _moved_shape(elements.shape, axis)
     element_rows = _rows(elements, axis)
     scale_rows = _rows(scales, axis)
     out = np.empty(element_rows.shape, dtype=np.float64)
-    B = block_params(fmt)
+    B, element_kernel, element_args = by_identity(_block_decoder, fmt)
     exponents = np.empty(scale_rows.shape, dtype=np.int64)
-    K.decode_scales(scale_rows, exponents, B)
-    if isinstance(fmt.element, FixedPoint):
-        bad, row, position = K.decode_block_fixed(element_rows, exponents, out, fixed_params(fmt.element), B)
-    else:
-        code_max = np.uint64(fmt.element.n_codes - 1)
-        bad, row, position = K.decode_block_float(element_rows, exponents, out, float_layout(fmt.element), code_max, B)
+    call_kernel(K.decode_scales, (K.decode_scales, scale_rows.dtype, _array_key(scale_rows)), scale_rows, exponents, B)
+    key = (element_kernel, element_rows.dtype, _array_key(element_rows))
+    bad, row, position = call_kernel(element_kernel, key, element_rows, exponents, out, *element_args, B)
     if bad == K.BAD_SCALE:
         exact_codec.check_code(int(scale_rows[row, position]), 0, fmt.scale_nan_code, fmt)
     if bad:
