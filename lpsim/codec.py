@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 
 from . import exact, fast
-from .fast._memo import by_identity
+from .fast._memo import by_identity2
 from .fast.fallback import FastEngineFallbackWarning, warn_once  # noqa: F401 (the warning's public home is here too)
 from .formats.base import Format
 from .formats.block import BlockCodes, BlockFormat
@@ -208,7 +208,7 @@ def quantize(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0,
     does not hold exactly raises ValueError (nothing is rounded twice).
     """
     if engine == "fast" and dtype is None and type(x) is np.ndarray:
-        plan = by_identity(_one_step_plan, fmt, rounding)  # None for a format name: it takes the general path
+        plan = by_identity2(_one_step_plan, fmt, rounding)  # None for a format name: it takes the general path
         if plan is not None:  # the short path of a training loop: only the checks its inputs need
             one_step, rounding = plan
             seed, stream = check_seed_stream(seed, stream)

@@ -18,12 +18,16 @@ def by_identity(build: Callable, *args, extra: tuple = ()):
 
     ``extra``: arguments ``build`` also needs that the ``args`` already determine (left out of the key).
     """
-    # the key of one or two arguments spelled out: a per-call path pays for the general form
-    n = len(args)
-    key = (build, id(args[0]), id(args[1])) if n == 2 else (build, id(args[0])) if n == 1 else (build, *map(id, args))
+    key = (build, *map(id, args))
     hit = _ENTRIES.get(key)
     if hit is None:
         if len(_ENTRIES) >= _LIMIT:
             _ENTRIES.clear()
         hit = _ENTRIES[key] = (build(*args, *extra), args)
     return hit[0]
+
+
+def by_identity2(build: Callable, first, second):
+    """``by_identity(build, first, second)`` for per-call paths: the same table, its key spelled out."""
+    hit = _ENTRIES.get((build, id(first), id(second)))
+    return by_identity(build, first, second) if hit is None else hit[0]

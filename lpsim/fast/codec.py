@@ -22,7 +22,7 @@ from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Overflow, Rounding
 from . import _codec_kernels as K
-from ._memo import by_identity
+from ._memo import by_identity, by_identity2
 from ._rng_kernels import source_word
 from ._round_kernels import first_word_bits
 
@@ -253,7 +253,7 @@ def _fixed_encoder(fmt: FixedPoint, rounding: Rounding) -> tuple:
 
 
 def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    plan = by_identity(_fixed_encoder, fmt, rounding)
+    plan = by_identity2(_fixed_encoder, fmt, rounding)
     return _encode_elementwise(plan, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
 
 
@@ -286,7 +286,7 @@ def _fixed_quantizer(fmt: FixedPoint, rounding: Rounding) -> tuple:
 
 def quantize_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
     """decode_fixed(encode_fixed(...)) in one kernel call: the codes made there need no checks."""
-    plan = by_identity(_fixed_quantizer, fmt, rounding)
+    plan = by_identity2(_fixed_quantizer, fmt, rounding)
     return _quantize_one_step(plan, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
 
 
@@ -319,7 +319,7 @@ def _float_encoder(fmt: FloatFormat, rounding: Rounding) -> tuple:
 
 
 def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    plan = by_identity(_float_encoder, fmt, rounding)
+    plan = by_identity2(_float_encoder, fmt, rounding)
     return _encode_elementwise(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
@@ -353,7 +353,7 @@ def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
 
 def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
     """decode_float(encode_float(...)) in one kernel call where a decode table exists."""
-    plan = by_identity(_float_quantizer, fmt, rounding)
+    plan = by_identity2(_float_quantizer, fmt, rounding)
     if plan is None:
         return decode_float(encode_float(x, fmt, rounding, seed, stream, offset), fmt)
     return _quantize_one_step(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
@@ -406,7 +406,7 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
         x = x.reshape(1)
     _check_index_range(x.size, rounding, offset)
     axis = block_axis(fmt, x.shape)
-    B, element_kernel, P = by_identity(_block_encoder, fmt, rounding)
+    B, element_kernel, P = by_identity2(_block_encoder, fmt, rounding)
     rows = _rows(x, axis)
     n = rows.shape[1]
     n_blocks = -(-n // fmt.block_size)
