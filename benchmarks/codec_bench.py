@@ -199,10 +199,10 @@ def section_per_call_vs_ml_dtypes() -> None:
                                    ("mxfp8_e4m3", None, "nearest_even"),
                                    ("nvfp4", None, "nearest_even")):
         fmt = get_format(label)  # the object: the row times a format object, not a name
-        blocks = fmt.family in ("block", "scaled_block")
+        calls = {"block": 2000, "scaled_block": 200}.get(fmt.family, 20000)
         with warnings.catch_warnings():  # scaled blocks may run on the exact engine
             warnings.simplefilter("ignore", codec.FastEngineFallbackWarning)
-            t_lpsim = per_call(lambda: codec.quantize(x, fmt, rounding), calls=2000 if blocks else 20000)
+            t_lpsim = per_call(lambda: codec.quantize(x, fmt, rounding), calls=calls)
         line = f"  quantize 16 values, {label:<12} {rounding:<13} {t_lpsim * 1e6:7.2f} us/call"
         if dtype is not None:
             assert np.array_equal(codec.quantize(x, fmt, rounding), x.astype(dtype).astype(np.float64))

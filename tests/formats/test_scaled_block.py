@@ -305,3 +305,21 @@ def test_qarray_arithmetic_refuses_scaled_block_formats_by_name(engine):
                      lambda: ops.requantize(a, NVFP4, engine=engine)):
             with pytest.raises(TypeError, match=f"{NVFP4.spec} \\(ScaledBlockFormat\\) is not supported"):
                 call()
+
+
+def test_unsigned_p3109_formats_as_scales_and_in_scaled_tensors():
+    """An unsigned P3109 format holds block scales (always positive) alike on both engines; it
+    cannot be a block element (block values have both signs); as a scaled tensor's format,
+    negative values give its NaN on both engines, never a magnitude."""
+    unsigned = attrs.evolve(get_format("binary8p4u"), overflow="saturate")
+    with pytest.raises(ValueError, match="element must be signed.*e5m3_p3109_unsigned_saturate"):
+        ScaledBlockFormat(element=unsigned, block_size=4, scale=E4M3_SAT)
+    fmt = ScaledBlockFormat(element=E2M1, block_size=4, scale=unsigned)
+    x = np.concatenate([np.linspace(-3.0, 5.0, 8), [0.0, 1e-3, -2e-3, 7.0]])
+    codes = {engine: lpsim.encode(x, fmt, engine=engine) for engine in ENGINES}
+    assert np.array_equal(codes["fast"].elements, codes["exact"].elements)
+    assert np.array_equal(codes["fast"].scales, codes["exact"].scales)
+    assert np.array_equal(lpsim.decode(codes["exact"], fmt, engine="fast"), lpsim.decode(codes["exact"], fmt, engine="exact"))
+    for engine in ENGINES:
+        out = lpsim.scaled.quantize(x, get_format("binary8p4u"), "tensor", engine=engine)
+        assert np.array_equal(np.isnan(out), x < 0) and np.all(out[x >= 0] >= 0)
