@@ -12,7 +12,7 @@ import re
 import attrs
 
 from ._validate import check_ascii, int_in_range, optional, to_int
-from .coded_enum import CodedEnum
+from .coded_enum import CodedEnum, member_from_name
 
 
 class RoundingMode(CodedEnum):
@@ -65,16 +65,7 @@ _GENERATOR_ALIASES = {"philox": "philox10", "philox4x32_10": "philox10", "philox
 
 def to_generator(value) -> RandomGenerator:
     """A RandomGenerator from itself or its name (or an alias such as 'philox' or 'splitmix')."""
-    if isinstance(value, RandomGenerator):
-        return value
-    if isinstance(value, str):
-        key = value.strip().lower()
-        try:
-            return RandomGenerator(_GENERATOR_ALIASES.get(key, key))
-        except ValueError:
-            allowed = ", ".join(g.value for g in RandomGenerator)
-            raise ValueError(f"generator must be one of {allowed}, got {value!r}") from None
-    raise TypeError(f"generator must be a RandomGenerator or a string, got {type(value).__name__}")
+    return member_from_name(RandomGenerator, value, aliases=_GENERATOR_ALIASES, what="generator", kind="a RandomGenerator")
 
 
 def _to_mode(value):
@@ -196,14 +187,6 @@ class Overflow(CodedEnum):
 _OVERFLOW_ALIASES = {"sat_propagate": "satpropagate", "satfinite": "saturate", "sat_finite": "saturate"}
 
 
-def to_overflow(value):
-    if isinstance(value, Overflow):
-        return value
-    if isinstance(value, str):
-        key = value.strip().lower()
-        try:
-            return Overflow(_OVERFLOW_ALIASES.get(key, key))
-        except ValueError:
-            allowed = ", ".join(p.value for p in Overflow)
-            raise ValueError(f"overflow must be one of {allowed}, got {value!r}") from None
-    raise TypeError(f"overflow must be an Overflow or a string, got {type(value).__name__}")
+def to_overflow(value) -> Overflow:
+    """An Overflow from itself or its name (or 'sat_propagate', 'satfinite')."""
+    return member_from_name(Overflow, value, aliases=_OVERFLOW_ALIASES, what="overflow", kind="an Overflow")
