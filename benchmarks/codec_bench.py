@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 if "numba" not in sys.modules:  # run as a script; a test importing it keeps its process's thread pool
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
@@ -27,7 +28,7 @@ import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lpsim import codec  # noqa: E402
-from lpsim.formats import BFLOAT16, E4M3, FixedPoint  # noqa: E402
+from lpsim.formats import BFLOAT16, E4M3, FixedPoint, get_format  # noqa: E402
 from timing import best_time  # noqa: E402  (benchmarks/, the script's folder)
 
 FIXED8 = FixedPoint(bits=8, frac_bits=4)  # step 1/16, range [-8, 7.9375]
@@ -189,12 +190,20 @@ def section_per_call_vs_ml_dtypes() -> None:
     """The issue-16 target: quantize of 16 values with a format object, next to ml_dtypes' casts."""
     print("\nPer call, 16 values, format object, fast engine, next to ml_dtypes astype (to the type and back):")
     x = np.random.default_rng(2).standard_normal(16) * 2.0
-    for fmt, dtype, rounding in ((E4M3, ml_dtypes.float8_e4m3fn, "nearest_even"),
-                                 (BFLOAT16, ml_dtypes.bfloat16, "nearest_even"),
-                                 (E4M3, None, "stochastic"),
-                                 (FIXED8, None, "nearest_even")):
-        t_lpsim = per_call(lambda: codec.quantize(x, fmt, rounding), calls=20000)
-        line = f"  quantize 16 values, {fmt.spec:<10} {rounding:<13} {t_lpsim * 1e6:6.2f} us/call"
+    for label, dtype, rounding in (("e4m3", ml_dtypes.float8_e4m3fn, "nearest_even"),
+                                   ("bfloat16", ml_dtypes.bfloat16, "nearest_even"),
+                                   ("e4m3", None, "stochastic"),
+                                   (FIXED8.spec, None, "nearest_even"),
+                                   (FIXED8.spec, None, "stochastic"),
+                                   ("binary8p4u", None, "nearest_even"),
+                                   ("mxfp8_e4m3", None, "nearest_even"),
+                                   ("nvfp4", None, "nearest_even")):
+        fmt = get_format(label)  # the object: the row times a format object, not a name
+        calls = {"block": 2000, "scaled_block": 200}.get(fmt.family, 20000)
+        with warnings.catch_warnings():  # scaled blocks may run on the exact engine
+            warnings.simplefilter("ignore", codec.FastEngineFallbackWarning)
+            t_lpsim = per_call(lambda: codec.quantize(x, fmt, rounding), calls=calls)
+        line = f"  quantize 16 values, {label:<12} {rounding:<13} {t_lpsim * 1e6:7.2f} us/call"
         if dtype is not None:
             assert np.array_equal(codec.quantize(x, fmt, rounding), x.astype(dtype).astype(np.float64))
             t_ml = per_call(lambda: x.astype(dtype).astype(np.float64), calls=20000)

@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 
 from . import exact, fast
+from .fast._memo import by_identity2
 from .fast.fallback import FastEngineFallbackWarning, warn_once  # noqa: F401 (the warning's public home is here too)
 from .formats.base import Format
 from .formats.block import BlockCodes, BlockFormat
@@ -207,18 +208,25 @@ def quantize(x, fmt, rounding="nearest_even", *, seed: int = 0, stream: int = 0,
     does not hold exactly raises ValueError (nothing is rounded twice).
     """
     if engine == "fast" and dtype is None and type(x) is np.ndarray:
-        one_step = fast.quantizer_for(fmt)  # None for a format name: it takes the general path
-        if one_step is not None:  # the short path of a training loop: only the checks its inputs need
-            rounding = as_rounding(rounding)
+        plan = by_identity2(_one_step_plan, fmt, rounding)  # None for a format name: it takes the general path
+        if plan is not None:  # the short path of a training loop: only the checks its inputs need
+            one_step, rounding = plan
             seed, stream = check_seed_stream(seed, stream)
             values = as_float64(x)
-            return _scalar_if_0d(one_step(values, fmt, rounding, seed, stream, _check_offset(offset, values.size)))
+            out = one_step(values, fmt, rounding, seed, stream, _check_offset(offset, values.size))
+            return out if out.ndim else out[()]
     fmt = check_format(fmt)
     source = _source_dtype(x, dtype)
     x, mask = _split_mask(x)
     codes = _encode(x, fmt, rounding, seed, stream, offset, engine)
     _, decoder = _select(fmt, engine)  # the encoder's engine: codes it made need no re-checking
     return _scalar_if_0d(_restore_mask(_cast_exactly(decoder(codes, fmt), dtype, source), mask))
+
+
+def _one_step_plan(fmt, rounding):
+    """(the fast engine's one-step quantize of fmt's type, the Rounding), or None if it has none."""
+    one_step = fast.quantizer_for(fmt)
+    return None if one_step is None else (one_step, as_rounding(rounding))
 
 
 def _source_dtype(x, dtype):

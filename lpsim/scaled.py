@@ -203,7 +203,7 @@ def _encode_divided(x: np.ndarray, scales: np.ndarray, fmt, rounding, seed, stre
 
 def _nearest_even_fast(x: np.ndarray, scales: np.ndarray, fmt, rounding) -> bool:
     """Whether the fast engine's exact-comparison rounding (lpsim.fast.scaled_codec) covers this call."""
-    return (rounding.mode is RoundingMode.NEAREST_EVEN and isinstance(fmt, FloatFormat) and fmt.man_bits >= 1
+    return (rounding.mode is RoundingMode.NEAREST_EVEN and isinstance(fmt, FloatFormat) and fmt.signed and fmt.man_bits >= 1
             and fmt.subnormals and fmt.bits <= 12 and fmt.overflow is Overflow.SATURATE
             and bool(np.isfinite(x).all()) and exact_midpoint_products(fmt, np.asarray(scales).reshape(-1)))
 

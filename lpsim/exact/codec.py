@@ -84,7 +84,7 @@ def float_ulp_exponent(magnitude: Fraction, fmt: FloatFormat) -> int:
 def float_overflow_code(negative: bool, fmt: FloatFormat, rounding: Rounding, what: str) -> int:
     """Code for a result whose rounded magnitude exceeds fmt.max, by the overflow policy."""
     sign = fmt.sign_mask if negative else 0
-    if fmt.overflow is Overflow.SATURATE:
+    if fmt.overflow in (Overflow.SATURATE, Overflow.SAT_PROPAGATE):
         return sign | fmt.max_code
     if fmt.overflow is Overflow.ERROR:
         raise OverflowError(f"{what} overflows format {fmt.spec} (max {fmt.max!r})")
@@ -120,6 +120,8 @@ def encode_float_magnitude(
     sign = fmt.sign_mask if negative and fmt.has_negative_zero else 0
     if magnitude == 0:
         return sign
+    if negative and not fmt.signed:  # an unsigned format has no negative numbers: NaN, before any rounding
+        return fmt.nan_code
     q = float_ulp_exponent(magnitude, fmt)
     scaled = magnitude / Fraction(2) ** q
     k = round_magnitude(scaled, negative, rounding, random)
@@ -154,6 +156,8 @@ def encode_float_element(x: float, fmt: FloatFormat, rounding: Rounding, random:
     if math.isnan(x):
         return nan_code(negative, fmt)
     if math.isinf(x):
+        if negative and not fmt.signed:
+            return fmt.nan_code
         sign = fmt.sign_mask if negative else 0
         if fmt.has_inf and fmt.overflow is not Overflow.SATURATE:
             return sign | fmt.inf_code
@@ -175,7 +179,7 @@ def decode_float_element(code: int, fmt: FloatFormat) -> float:
         return math.copysign(math.nan if mantissa else math.inf, -1.0 if negative else 1.0)
     if fmt.specials is Specials.FN and field == top and mantissa == (1 << fmt.man_bits) - 1:
         return math.copysign(math.nan, -1.0 if negative else 1.0)
-    if fmt.specials in (Specials.FNUZ, Specials.P3109) and code == fmt.sign_mask:
+    if fmt.specials in (Specials.FNUZ, Specials.P3109) and code == fmt.nan_code:
         return math.nan
     if fmt.specials is Specials.P3109 and code & ~fmt.sign_mask == fmt.inf_code:
         return -math.inf if negative else math.inf

@@ -117,7 +117,7 @@ class QArray:
         elif isinstance(fmt, (FixedPoint, FloatFormat)):
             object.__setattr__(self, "codes", _checked_codes(self.codes, fmt, "codes"))
         else:
-            raise TypeError(f"QArray: format type {type(fmt).__name__} is not supported by the exact arithmetic")
+            raise TypeError(unsupported_format_message("QArray", fmt))
 
     # -- shape ----------------------------------------------------------------------
     @property
@@ -246,7 +246,7 @@ class QArray:
         if isinstance(fmt, BlockFormat):
             return cls(codes=encode_block_exact(values, fmt, rounding, key, what), fmt=fmt)
         if not isinstance(fmt, (FixedPoint, FloatFormat)):
-            raise TypeError(f"{what}: output format must be a FixedPoint, FloatFormat or BlockFormat, got {type(fmt).__name__}")
+            raise TypeError(unsupported_format_message(f"{what}: output format", fmt))
         flat = values.reshape(-1)
         codes = np.empty(flat.shape, dtype=object)
         for i, v in enumerate(flat):
@@ -285,6 +285,18 @@ _SHAPE_FUNCTIONS = {
     np.transpose: lambda q, axes=None: q.transpose(axes),
     np.reshape: lambda q, shape=None, **kw: q.reshape(kw.get("newshape", shape)),
 }
+
+
+def unsupported_format_message(what: str, fmt: Format) -> str:
+    """Why a format cannot hold a QArray (arithmetic operand or result), naming the format."""
+    text = (f"{what}: format {fmt.spec} ({type(fmt).__name__}) is not supported by QArray arithmetic, which takes "
+            "FixedPoint, FloatFormat and BlockFormat")
+    if getattr(fmt, "family", None) == "scaled_block":
+        # a result would need a block scale rounded from its own amax (and a tensor scale): no exact rule defines one
+        text += ("; a scaled block format's codes carry scales computed from the values' amax: quantize with "
+                 "lpsim.quantize / lpsim.encode (or lpsim.scaled) and do arithmetic on the decoded values or on "
+                 "a QArray of the element format")
+    return text
 
 
 def _as_values(obj):

@@ -110,15 +110,7 @@ def encode_fixed_value(x, b, P, R, index, scratch, scratch_bits):
 @jit
 def encode_fixed(x, out, P, R):
     """out[i] = code of x[i] (flat arrays, out unsigned); returns the first rejected index or -1."""
-    bits = x.view(np.uint64)
-    scratch = np.empty(1, dtype=np.float64)
-    scratch_bits = scratch.view(np.uint64)
-    for i in range(x.shape[0]):
-        code, ok = encode_fixed_value(x[i], bits[i], P, R, R.offset + np.uint64(i), scratch, scratch_bits)
-        if not ok:
-            return i
-        out[i] = code & P.store_mask
-    return -1
+    return encode_fixed_range(x, out, P, R, 0, x.shape[0])
 
 
 # Fast paths process chunks of up to GROUP (256) elements in a branch-free loop that LLVM
@@ -168,12 +160,13 @@ def fixed_pow2_lane(b, P, mode, random_bits, stochastic, w):
     return code & P.store_mask, special
 
 
-@jit
-def encode_fixed_pow2(x, out, P, R):
-    """encode_fixed for a power-of-two step and at most 52 bits, vectorized by chunks."""
+@jit(inline="always")
+def encode_by_chunks(x, out, P, R, lane, redo):
+    """The chunked encode loop of encode_fixed_pow2 and encode_float_chunked: ``lane(b, P, mode,
+    random_bits, stochastic, w)`` gives (code, special) for each element of a chunk, branch-free;
+    a chunk with a special element is redone by ``redo(x, out, P, R, start, stop)``, which
+    returns the first rejected index or -1. Returns as encode_fixed."""
     bits = x.view(np.uint64)
-    scratch = np.empty(1, dtype=np.float64)
-    scratch_bits = scratch.view(np.uint64)
     words = np.empty(GROUP, dtype=np.uint32)
     stochastic = R.mode == STOCHASTIC
     n = x.shape[0]
@@ -186,24 +179,42 @@ def encode_fixed_pow2(x, out, P, R):
         if stochastic:
             w = chunk_words(R, start, stop, words)
             for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w[j])
+                chunk_out[j], flag = lane(chunk_bits[j], P, R.mode, R.random_bits, True, w[j])
                 special |= flag
         elif R.mode == NEAREST_EVEN:  # the common mode as a constant: its selects fold away
             for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0)
+                chunk_out[j], flag = lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0)
                 special |= flag
         else:
             for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = fixed_pow2_lane(chunk_bits[j], P, R.mode, 0, False, 0)
+                chunk_out[j], flag = lane(chunk_bits[j], P, R.mode, 0, False, 0)
                 special |= flag
         if special:
-            for i in range(start, stop):
-                code, ok = encode_fixed_value(x[i], bits[i], P, R, R.offset + np.uint64(i), scratch, scratch_bits)
-                if not ok:
-                    return i
-                out[i] = code & P.store_mask
+            bad = redo(x, out, P, R, start, stop)
+            if bad >= 0:
+                return bad
         start = stop
     return -1
+
+
+@jit(inline="always")
+def encode_fixed_range(x, out, P, R, start, stop):
+    """Elements start .. stop - 1 of encode_fixed; returns the first rejected index or -1."""
+    bits = x.view(np.uint64)
+    scratch = np.empty(1, dtype=np.float64)
+    scratch_bits = scratch.view(np.uint64)
+    for i in range(start, stop):
+        code, ok = encode_fixed_value(x[i], bits[i], P, R, R.offset + np.uint64(i), scratch, scratch_bits)
+        if not ok:
+            return i
+        out[i] = code & P.store_mask
+    return -1
+
+
+@jit
+def encode_fixed_pow2(x, out, P, R):
+    """encode_fixed for a power-of-two step and at most 52 bits, vectorized by chunks."""
+    return encode_by_chunks(x, out, P, R, fixed_pow2_lane, encode_fixed_range)
 
 
 @jit(inline="always")
@@ -238,9 +249,6 @@ def encode_fixed_stochastic(x, out, P, R):
 
     Per chunk, one vectorized loop draws the random words and a second one rounds.
     """
-    bits = x.view(np.uint64)
-    scratch = np.empty(1, dtype=np.float64)
-    scratch_bits = scratch.view(np.uint64)
     words = np.empty(GROUP, dtype=np.uint32)
     r1 = first_word_bits(R.random_bits)
     up = power_of_two(P.frac_bits + r1)
@@ -261,11 +269,9 @@ def encode_fixed_stochastic(x, out, P, R):
             chunk_out[j] = code & P.store_mask
             special |= flag
         if special:
-            for i in range(start, stop):
-                code, ok = encode_fixed_value(x[i], bits[i], P, R, R.offset + np.uint64(i), scratch, scratch_bits)
-                if not ok:
-                    return i
-                out[i] = code & P.store_mask
+            bad = encode_fixed_range(x, out, P, R, start, stop)
+            if bad >= 0:
+                return bad
         start = stop
     return -1
 
@@ -308,6 +314,29 @@ def decode_fixed(codes, out, P, narrow):
     return -1
 
 
+FIXED_GENERAL = 0  # the encode kernel quantize_fixed_one_step runs: encode_fixed
+FIXED_POW2 = 1  # encode_fixed_pow2
+FIXED_STOCHASTIC = 2  # encode_fixed_stochastic
+
+
+@jit
+def quantize_fixed_one_step(x, out, P, R, encoder, narrow):
+    """out[i] = value of the code of x[i]: one of the encode kernels (``encoder``), then
+    decode_fixed, in one call, for short arrays whose cost is the calls. P.store_mask must keep
+    all 64 bits, so that the uint64 codes read as int64 are the signed codes. Returns as encode_fixed."""
+    codes = np.empty(x.shape[0], dtype=np.uint64)
+    if encoder == FIXED_STOCHASTIC:
+        bad = encode_fixed_stochastic(x, codes, P, R)
+    elif encoder == FIXED_POW2:
+        bad = encode_fixed_pow2(x, codes, P, R)
+    else:
+        bad = encode_fixed(x, codes, P, R)
+    if bad >= 0:
+        return bad
+    decode_fixed(codes.view(np.int64), out, P, narrow)  # codes made here are valid: it returns -1
+    return -1
+
+
 # -- floating point -----------------------------------------------------------------
 
 
@@ -328,8 +357,11 @@ def encode_float_scaled(negative, M, s, P, mode, random_bits, seed, stream, inde
 
     The shared step of float and block encoding (and of arithmetic results): the
     magnitude is rounded once at the grid step of its binade (exponent unbounded
-    above), then overflow follows the format's policy as precomputed in P.
+    above), then overflow follows the format's policy as precomputed in P. An unsigned
+    format (sign_mask 0) has no negative numbers: their code is its NaN.
     """
+    if negative and P.sign_mask == U0:
+        return P.nan_pos, P.nan_ok
     E = s + bit_length(M) - 1  # floor(log2(magnitude))
     if E < P.emin:
         q = P.qmin if P.subnormals else P.emin
@@ -373,13 +405,7 @@ def encode_float_value(b, P, R, index):
 @jit
 def encode_float(x, out, P, R):
     """out[i] = code of x[i] (flat arrays); returns the first rejected index or -1."""
-    bits = x.view(np.uint64)
-    for i in range(x.shape[0]):
-        code, ok = encode_float_value(bits[i], P, R, R.offset + np.uint64(i))
-        if not ok:
-            return i
-        out[i] = code
-    return -1
+    return encode_float_range(x, out, P, R, 0, x.shape[0])
 
 
 @jit(inline="always")
@@ -390,6 +416,7 @@ def float_lane(b, P, mode, random_bits, stochastic, w):
     fraction = b & FRACTION_MASK
     M = fraction | (HIDDEN_BIT if field != 0 else U0)  # zero: M = 0 rounds to 0 at any d
     special = (field == 0x7FF) | ((field == 0) & (fraction != U0))
+    special |= negative & (P.sign_mask == U0) & (M != U0)  # unsigned formats: negative numbers are NaN
     # ties of formats without mantissa bits go by code parity: encode_float_scaled decides those
     special |= (P.man_bits == 0) & (mode == NEAREST_EVEN) & (fraction == TIE_FRACTION)
     E = field - 1023
@@ -412,40 +439,22 @@ def float_lane(b, P, mode, random_bits, stochastic, w):
     return result, special
 
 
+@jit(inline="always")
+def encode_float_range(x, out, P, R, start, stop):
+    """Elements start .. stop - 1 of encode_float; returns the first rejected index or -1."""
+    bits = x.view(np.uint64)
+    for i in range(start, stop):
+        code, ok = encode_float_value(bits[i], P, R, R.offset + np.uint64(i))
+        if not ok:
+            return i
+        out[i] = code
+    return -1
+
+
 @jit
 def encode_float_chunked(x, out, P, R):
     """encode_float, vectorized by chunks."""
-    bits = x.view(np.uint64)
-    words = np.empty(GROUP, dtype=np.uint32)
-    stochastic = R.mode == STOCHASTIC
-    n = x.shape[0]
-    start = 0
-    while start < n:
-        stop = chunk_stop(n, start, R.offset)
-        # loops from 0 over slices (see encode_fixed_pow2)
-        chunk_bits, chunk_out = bits[start:stop], out[start:stop]
-        special = False
-        if stochastic:
-            w = chunk_words(R, start, stop, words)
-            for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, R.random_bits, True, w[j])
-                special |= flag
-        elif R.mode == NEAREST_EVEN:  # the common mode as a constant: its selects fold away
-            for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = float_lane(chunk_bits[j], P, NEAREST_EVEN, 0, False, 0)
-                special |= flag
-        else:
-            for j in range(chunk_bits.shape[0]):
-                chunk_out[j], flag = float_lane(chunk_bits[j], P, R.mode, 0, False, 0)
-                special |= flag
-        if special:
-            for i in range(start, stop):
-                code, ok = encode_float_value(bits[i], P, R, R.offset + np.uint64(i))
-                if not ok:
-                    return i
-                out[i] = code
-        start = stop
-    return -1
+    return encode_by_chunks(x, out, P, R, float_lane, encode_float_range)
 
 
 @jit
@@ -461,9 +470,15 @@ def decode_float_code(code, L):
         return math.copysign(np.nan if mantissa != U0 else np.inf, sign)
     if L.specials == FN and field == top and mantissa == man_mask:
         return math.copysign(np.nan, sign)
-    if (L.specials == FNUZ or L.specials == P3109) and code == L.sign_mask:
+    if L.sign_mask == U0:  # unsigned (P3109 or FNUZ): NaN at the all-ones code, +inf just below under P3109
+        all_ones = (U1 << np.uint64(L.exp_bits + L.man_bits)) - U1
+        if code == all_ones:
+            return np.nan
+        if L.specials == P3109 and code == all_ones - U1:
+            return np.inf
+    elif (L.specials == FNUZ or L.specials == P3109) and code == L.sign_mask:
         return np.nan
-    if L.specials == P3109 and (code | L.sign_mask) == (L.sign_mask << U1) - U1:
+    elif L.specials == P3109 and (code | L.sign_mask) == (L.sign_mask << U1) - U1:
         return math.copysign(np.inf, sign)
     if field == 0:
         if not L.subnormals:

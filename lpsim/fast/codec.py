@@ -22,7 +22,7 @@ from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Overflow, Rounding
 from . import _codec_kernels as K
-from ._memo import by_identity
+from ._memo import by_identity, by_identity2
 from ._rng_kernels import source_word
 from ._round_kernels import first_word_bits
 
@@ -253,7 +253,7 @@ def _fixed_encoder(fmt: FixedPoint, rounding: Rounding) -> tuple:
 
 
 def encode_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    plan = by_identity(_fixed_encoder, fmt, rounding)
+    plan = by_identity2(_fixed_encoder, fmt, rounding)
     return _encode_elementwise(plan, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
 
 
@@ -272,9 +272,42 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
     return out.reshape(np.shape(codes))
 
 
+_ALL_BITS = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+
+
+def _fixed_quantizer(fmt: FixedPoint, rounding: Rounding) -> tuple:
+    """The one-step plan of a fixed-point format (see _quantize_one_step)."""
+    kernel, params, _, _, mode, random_bits, R = _fixed_encoder(fmt, rounding)
+    encoder = {K.encode_fixed_stochastic: K.FIXED_STOCHASTIC, K.encode_fixed_pow2: K.FIXED_POW2}.get(kernel, K.FIXED_GENERAL)
+    # codes stay 64-bit two's complement inside the kernel (read back as int64 to decode)
+    before = (params._replace(store_mask=_ALL_BITS),)
+    return K.quantize_fixed_one_step, before, (encoder, fmt.bits <= 53), R, mode, random_bits
+
+
 def quantize_fixed(x: np.ndarray, fmt: FixedPoint, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    """decode_fixed(encode_fixed(...)): the codes made here need no checks between the two."""
-    return decode_fixed(encode_fixed(x, fmt, rounding, seed, stream, offset), fmt)
+    """decode_fixed(encode_fixed(...)) in one kernel call: the codes made there need no checks."""
+    plan = by_identity2(_fixed_quantizer, fmt, rounding)
+    return _quantize_one_step(plan, exact_codec.encode_fixed_element, x, fmt, rounding, seed, stream, offset)
+
+
+def _quantize_one_step(plan, exact_element, x, fmt, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """Run a one-step quantize kernel ``kernel(x, out, *before, R, *after)`` on x's values.
+
+    plan: (kernel, before, after, RoundParams or None when they change with each call, mode,
+    random bits); the arguments' Numba types depend on the kernel alone.
+    """
+    kernel, before, after, R, mode, random_bits = plan
+    one_dimensional = x.ndim == 1 and x.flags.c_contiguous  # the common case needs no reshaping
+    flat = x if one_dimensional else _flat_float64(x)
+    if R is None:
+        _check_index_range(flat.size, rounding, offset)
+        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
+                          np.uint64(offset))
+    out = np.empty(flat.size, dtype=np.float64)
+    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, *before, R, *after)
+    if bad >= 0:
+        _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
+    return out if one_dimensional else out.reshape(x.shape)
 
 
 # -- floating point ------------------------------------------------------------------
@@ -286,7 +319,7 @@ def _float_encoder(fmt: FloatFormat, rounding: Rounding) -> tuple:
 
 
 def encode_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
-    plan = by_identity(_float_encoder, fmt, rounding)
+    plan = by_identity2(_float_encoder, fmt, rounding)
     return _encode_elementwise(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
@@ -309,52 +342,41 @@ def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
 
 
 def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
-    """(params, decode table, round params or None if they depend on the call), or None when
-    the format is too wide for a table."""
+    """The one-step plan of a float format (see _quantize_one_step), or None when the format is
+    too wide for a decode table."""
     table = _table_if_narrow(fmt)
     if table is None:
         return None
-    return float_params(fmt, rounding), table, _deterministic_round_params(rounding), *_mode_and_bits(rounding)
-
-
-_last_quantizer = [None, None, None]  # format, rounding, plan: a training loop repeats its last call
+    return (K.quantize_float_by_table, (table, float_params(fmt, rounding)), (), _deterministic_round_params(rounding),
+            *_mode_and_bits(rounding))
 
 
 def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
     """decode_float(encode_float(...)) in one kernel call where a decode table exists."""
-    last_fmt, last_rounding, plan = _last_quantizer
-    if fmt is not last_fmt or rounding is not last_rounding:
-        plan = by_identity(_float_quantizer, fmt, rounding)
-        _last_quantizer[:] = fmt, rounding, plan
+    plan = by_identity2(_float_quantizer, fmt, rounding)
     if plan is None:
         return decode_float(encode_float(x, fmt, rounding, seed, stream, offset), fmt)
-    params, table, R, mode, random_bits = plan
-    one_dimensional = x.ndim == 1 and x.flags.c_contiguous  # the common case needs no reshaping
-    flat = x if one_dimensional else _flat_float64(x)
-    if R is None:
-        _check_index_range(flat.size, rounding, offset)
-        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
-                          np.uint64(offset))
-    out = np.empty(flat.size, dtype=np.float64)
-    kernel = K.quantize_float_by_table
-    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, table, params, R)
-    if bad >= 0:
-        _raise_as_exact(exact_codec.encode_float_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
-    return out if one_dimensional else out.reshape(x.shape)
+    return _quantize_one_step(plan, exact_codec.encode_float_element, x, fmt, rounding, seed, stream, offset)
 
 
 # -- block formats -------------------------------------------------------------------
 
 
+def _moved_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """``shape`` with ``axis`` moved last."""
+    return shape[:axis] + shape[axis + 1:] + (shape[axis],)
+
+
 def _rows(a: np.ndarray, axis: int) -> np.ndarray:
     """a with ``axis`` moved last, as a C-contiguous 2-D array of rows."""
-    moved = np.moveaxis(a, axis, -1)
-    n_rows = math.prod(moved.shape[:-1])
-    return np.ascontiguousarray(moved).reshape(n_rows, moved.shape[-1])
+    moved = a if axis == a.ndim - 1 else np.moveaxis(a, axis, -1)  # the last axis: no move (a per-call cost)
+    return np.ascontiguousarray(moved).reshape(math.prod(moved.shape[:-1]), moved.shape[-1])
 
 
 def _row_first_index(shape: tuple[int, ...], axis: int) -> np.ndarray:
     """Flat C-order index of element 0 of every row (rows as in ``_rows``)."""
+    if axis == len(shape) - 1 and shape[-1] > 0:
+        return np.arange(0, math.prod(shape), shape[-1], dtype=np.int64)
     strides = [math.prod(shape[d + 1:]) for d in range(len(shape))]
     outer = [d for d in range(len(shape)) if d != axis]
     first = np.zeros(tuple(shape[d] for d in outer), dtype=np.int64)
@@ -366,7 +388,15 @@ def _row_first_index(shape: tuple[int, ...], axis: int) -> np.ndarray:
 
 
 def _unrows(rows: np.ndarray, moved_shape: tuple[int, ...], axis: int) -> np.ndarray:
-    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+    shaped = rows.reshape(moved_shape)
+    return shaped if axis == len(moved_shape) - 1 else np.moveaxis(shaped, -1, axis)
+
+
+def _block_encoder(fmt: BlockFormat, rounding: Rounding) -> tuple:
+    """(BlockParams, element kernel, element parameters) of a block format under a rounding."""
+    if isinstance(fmt.element, FixedPoint):
+        return block_params(fmt), K.encode_block_fixed, fixed_params(fmt.element)
+    return block_params(fmt), K.encode_block_float, float_params(fmt.element, rounding)
 
 
 def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> BlockCodes:
@@ -376,23 +406,23 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
         x = x.reshape(1)
     _check_index_range(x.size, rounding, offset)
     axis = block_axis(fmt, x.shape)
+    B, element_kernel, P = by_identity2(_block_encoder, fmt, rounding)
     rows = _rows(x, axis)
     n = rows.shape[1]
     n_blocks = -(-n // fmt.block_size)
     rows = rows.view(np.uint64)
-    B = block_params(fmt)
     scales = np.empty((rows.shape[0], n_blocks), dtype=fmt.scale_dtype)
     exponents = np.empty(scales.shape, dtype=np.int64)
-    K.block_scales(rows, scales, exponents, B)
+    # keys: the input rows' flags (read-only input stays read-only), the output dtypes; the rest is fresh
+    call_kernel(K.block_scales, (K.block_scales, scales.dtype, _array_key(rows)), rows, scales, exponents, B)
     elements = np.zeros(rows.shape, dtype=fmt.code_dtype)
     first = _row_first_index(x.shape, axis)
     stride = math.prod(x.shape[axis + 1:])
     R = round_params(rounding, seed, stream, offset)
-    if isinstance(fmt.element, FixedPoint):
-        K.encode_block_fixed(rows, exponents, _unsigned_view(elements), first, stride, fixed_params(fmt.element), B, R)
-    else:
-        K.encode_block_float(rows, exponents, elements, first, stride, float_params(fmt.element, rounding), B, R)
-    moved_shape = np.moveaxis(x, axis, -1).shape
+    target = _unsigned_view(elements) if element_kernel is K.encode_block_fixed else elements
+    call_kernel(element_kernel, (element_kernel, target.dtype, _array_key(rows)), rows, exponents, target, first, stride,
+                P, B, R)
+    moved_shape = _moved_shape(x.shape, axis)
     elements = _unrows(elements, moved_shape, axis)
     scales = _unrows(scales, moved_shape[:-1] + (n_blocks,), axis)
     if scalar:
@@ -400,20 +430,25 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     return BlockCodes(elements=elements, scales=scales)
 
 
+def _block_decoder(fmt: BlockFormat) -> tuple:
+    """(BlockParams, element kernel, its element arguments) of a block format."""
+    element = fmt.element
+    if isinstance(element, FixedPoint):
+        return block_params(fmt), K.decode_block_fixed, (fixed_params(element),)
+    return block_params(fmt), K.decode_block_float, (float_layout(element), np.uint64(element.n_codes - 1))
+
+
 def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
     elements, scales, scalar, axis = checked_block_codes(codes, fmt)
-    moved_shape = np.moveaxis(elements, axis, -1).shape
+    moved_shape = _moved_shape(elements.shape, axis)
     element_rows = _rows(elements, axis)
     scale_rows = _rows(scales, axis)
     out = np.empty(element_rows.shape, dtype=np.float64)
-    B = block_params(fmt)
+    B, element_kernel, element_args = by_identity(_block_decoder, fmt)
     exponents = np.empty(scale_rows.shape, dtype=np.int64)
-    K.decode_scales(scale_rows, exponents, B)
-    if isinstance(fmt.element, FixedPoint):
-        bad, row, position = K.decode_block_fixed(element_rows, exponents, out, fixed_params(fmt.element), B)
-    else:
-        code_max = np.uint64(fmt.element.n_codes - 1)
-        bad, row, position = K.decode_block_float(element_rows, exponents, out, float_layout(fmt.element), code_max, B)
+    call_kernel(K.decode_scales, (K.decode_scales, scale_rows.dtype, _array_key(scale_rows)), scale_rows, exponents, B)
+    key = (element_kernel, element_rows.dtype, _array_key(element_rows))
+    bad, row, position = call_kernel(element_kernel, key, element_rows, exponents, out, *element_args, B)
     if bad == K.BAD_SCALE:
         exact_codec.check_code(int(scale_rows[row, position]), 0, fmt.scale_nan_code, fmt)
     if bad:

@@ -23,6 +23,8 @@ def _check_element(instance, attribute, value):
         raise TypeError(f"BlockFormat: element must be a FixedPoint or FloatFormat, got {type(value).__name__}")
     if isinstance(value, FixedPoint) and (not value.signed or value.scale is not None):
         raise ValueError("BlockFormat: a fixed-point element must be signed with frac_bits (no explicit scale)")
+    if isinstance(value, FloatFormat) and not value.signed:
+        raise ValueError(f"BlockFormat: a float element must be signed (block values have both signs), got {value.spec}")
     if value.overflow is not Overflow.SATURATE:
         raise ValueError(
             f"BlockFormat: element overflow must be saturate (values rounding past the element's max clamp, "

@@ -25,6 +25,9 @@ class Specials(CodedEnum):
     P3109: IEEE P3109's extended domain: the code 1000...0 is the only NaN, the two codes
           with every exponent and mantissa bit set are +-inf, no -0; all other codes are
           numbers. (P3109's finite domain is FNUZ.)
+
+    Unsigned formats (``signed=False``, P3109's unsigned variants) have no sign bit and take
+    P3109 or FNUZ only: the all-ones code is the NaN, and under P3109 the code below it is +inf.
     """
 
     IEEE = "ieee"
@@ -57,6 +60,9 @@ def _default_bias(exp_bits: int, specials: Specials) -> int:
     return base + 1 if specials in (Specials.FNUZ, Specials.P3109) else base
 
 
+_UNSIGNED_SPECIALS = (Specials.P3109, Specials.FNUZ)
+
+
 def _default_overflow(self) -> Overflow:
     return Overflow.SATURATE if self.specials is Specials.NONE else Overflow.IEEE
 
@@ -77,7 +83,13 @@ class FloatFormat(Format):
 
     * ``ieee``: nearest and stochastic modes give +-inf (IEEE specials) or NaN (fn/fnuz);
       toward zero, to-odd and the directed mode pointing back to zero give +-max.
-    * ``saturate``: +-max.  ``error``: OverflowError naming the format.
+    * ``saturate``: +-max, infinite inputs included (P3109's SatFinite).
+    * ``satpropagate``: finite values past max give +-max, infinite inputs stay +-inf (NaN in a
+      format without inf): P3109's SatPropagate.
+    * ``error``: OverflowError naming the format.
+
+    Unsigned formats (``signed=False``): every negative input (-inf included, -0.0 excepted,
+    which gives +0) has no value and gives the NaN, whatever the rounding and overflow policy.
 
     Special inputs. NaN gives the format's NaN (the input's sign kept where the format
     has signed NaNs, payload not kept); a format without NaN (specials 'none') raises
@@ -102,6 +114,7 @@ class FloatFormat(Format):
     bias: int | None = attrs.field(default=None, converter=to_int, validator=optional(int_in_range(-2000, 2000)))
     subnormals: bool = attrs.field(default=True)
     specials: Specials = attrs.field(default=Specials.IEEE, converter=_to_specials)
+    signed: bool = attrs.field(default=True)
     overflow: Overflow = attrs.field(
         default=attrs.Factory(_default_overflow, takes_self=True), converter=to_overflow
     )
@@ -110,6 +123,16 @@ class FloatFormat(Format):
     def _check_subnormals(self, attribute, value):
         if not isinstance(value, bool):
             raise TypeError(f"FloatFormat: subnormals must be a bool, got {value!r}")
+
+    @signed.validator
+    def _check_signed(self, attribute, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"FloatFormat: signed must be a bool, got {value!r}")
+        if not value and self.specials not in _UNSIGNED_SPECIALS:
+            raise ValueError(
+                f"FloatFormat: an unsigned format (signed=False) needs specials 'p3109' or 'fnuz' (P3109's unsigned "
+                f"layouts: NaN at the all-ones code), got {self.specials.value!r}"
+            )
 
     @specials.validator
     def _check_specials(self, attribute, value):
@@ -123,8 +146,8 @@ class FloatFormat(Format):
     def _check_overflow(self, attribute, value):
         if value is Overflow.WRAP:
             raise ValueError("FloatFormat: overflow must be one of ieee, saturate, error (wrap is for fixed point)")
-        if value is Overflow.IEEE and self.specials is Specials.NONE:
-            raise ValueError("FloatFormat: overflow 'ieee' needs inf or NaN; with specials 'none' use saturate or error")
+        if value in (Overflow.IEEE, Overflow.SAT_PROPAGATE) and self.specials is Specials.NONE:
+            raise ValueError(f"FloatFormat: overflow {value.value!r} needs inf or NaN; with specials 'none' use saturate or error")
         # The format must fit inside float64 so that every value is exact in float64.
         if self.emax > 1023:
             raise ValueError(f"FloatFormat: largest exponent {self.emax} exceeds float64's 1023; raise bias (now {self.effective_bias})")
@@ -139,7 +162,7 @@ class FloatFormat(Format):
             raise ValueError("FloatFormat: this layout has no normal numbers")
 
     def _value_key(self) -> tuple:
-        return (self.exp_bits, self.man_bits, self.effective_bias, self.subnormals, self.specials, self.overflow)
+        return (self.exp_bits, self.man_bits, self.effective_bias, self.subnormals, self.specials, self.overflow, self.signed)
 
     # -- named constructors ------------------------------------------------
     @classmethod
@@ -147,34 +170,43 @@ class FloatFormat(Format):
         return cls(exp_bits=exp_bits, man_bits=man_bits, specials=Specials.IEEE, **kwargs)
 
     @classmethod
-    def p3109(cls, width: int, precision: int, *, domain: str = "extended", **kwargs) -> "FloatFormat":
-        """IEEE P3109 binary<width>p<precision>, signed: ``precision`` significand bits including the
-        hidden bit, bias 2**(width - precision - 1), one NaN (the code 1000...0), no -0; the
-        'extended' domain has +-inf at the two all-ones codes, the 'finite' domain (FNUZ) does not."""
+    def p3109(cls, width: int, precision: int, *, domain: str = "extended", signed: bool = True, **kwargs) -> "FloatFormat":
+        """IEEE P3109 binary<width>p<precision>: ``precision`` significand bits including the hidden
+        bit, no -0, one NaN. Signed: bias 2**(width - precision - 1), the NaN is the code 1000...0,
+        and the 'extended' domain has +-inf at the two all-ones codes. Unsigned (no sign bit,
+        precision up to ``width``): bias 2**(width - precision), the NaN is the all-ones code and the
+        extended domain's +inf the code below it. The 'finite' domain has no inf."""
         width, precision = to_int(width), to_int(precision)
         if not isinstance(width, int) or not 2 <= width <= 64:
             raise ValueError(f"FloatFormat.p3109: width must be an integer in [2, 64], got {width!r}")
-        if not isinstance(precision, int) or not 1 <= precision <= width - 1:
-            raise ValueError(f"FloatFormat.p3109: precision must be an integer in [1, {width - 1}] for width {width}, got {precision!r}")
+        if not isinstance(signed, bool):
+            raise TypeError(f"FloatFormat.p3109: signed must be a bool, got {signed!r}")
+        top = width - 1 if signed else width
+        if not isinstance(precision, int) or not 1 <= precision <= top:
+            kind = "signed" if signed else "unsigned"
+            raise ValueError(f"FloatFormat.p3109: precision must be an integer in [1, {top}] for {kind} width {width}, got {precision!r}")
         if domain not in ("extended", "finite"):
             raise ValueError(f"FloatFormat.p3109: domain must be 'extended' or 'finite', got {domain!r}")
         specials = Specials.P3109 if domain == "extended" else Specials.FNUZ
-        return cls(exp_bits=width - precision, man_bits=precision - 1, specials=specials, **kwargs)
+        exp_bits = width - precision + (0 if signed else 1)
+        return cls(exp_bits=exp_bits, man_bits=precision - 1, specials=specials, signed=signed, **kwargs)
 
     @property
     def p3109_name(self) -> str | None:
-        """'binary<K>p<P>' (extended domain) or 'binary<K>p<P>f' (finite) if this is an IEEE P3109
-        format with its default bias and subnormals, else None."""
+        """'binary<K>p<P>' (signed, extended domain), with 'u' for unsigned and 'f' for the finite
+        domain ('binary8p4uf'), if this is an IEEE P3109 format with its default bias and
+        subnormals, else None."""
         if self.specials not in (Specials.P3109, Specials.FNUZ) or not self.subnormals or self.bias not in (
             None, _default_bias(self.exp_bits, self.specials)
         ):
             return None
-        return f"binary{self.bits}p{self.man_bits + 1}" + ("" if self.specials is Specials.P3109 else "f")
+        return (f"binary{self.bits}p{self.man_bits + 1}" + ("" if self.signed else "u")
+                + ("" if self.specials is Specials.P3109 else "f"))
 
     # -- layout -------------------------------------------------------------
     @property
     def bits(self) -> int:
-        return 1 + self.exp_bits + self.man_bits
+        return int(self.signed) + self.exp_bits + self.man_bits
 
     @property
     def effective_bias(self) -> int:
@@ -182,11 +214,14 @@ class FloatFormat(Format):
 
     @property
     def sign_mask(self) -> int:
-        return 1 << (self.exp_bits + self.man_bits)
+        """The sign bit (0 for an unsigned format)."""
+        return (1 << (self.exp_bits + self.man_bits)) if self.signed else 0
 
     @property
     def exp_field_max(self) -> int:
         """Largest exponent field that holds finite numbers."""
+        if not self.signed:
+            return self.max_code >> self.man_bits
         top = (1 << self.exp_bits) - 1
         if self.specials is Specials.IEEE:
             return top - 1
@@ -197,6 +232,8 @@ class FloatFormat(Format):
     @property
     def max_code(self) -> int:
         """Code (sign bit clear) of the largest finite value."""
+        if not self.signed:  # below the NaN (all ones) and, in the extended domain, +inf
+            return self.n_codes - (3 if self.specials is Specials.P3109 else 2)
         field = self.exp_field_max
         mant = (1 << self.man_bits) - 1
         if self.specials in (Specials.FN, Specials.P3109) and self.man_bits > 0:
@@ -206,6 +243,8 @@ class FloatFormat(Format):
     @property
     def nan_code(self) -> int | None:
         """Canonical positive NaN code (None if the format has no NaN)."""
+        if not self.signed:
+            return self.n_codes - 1
         top = (1 << self.exp_bits) - 1
         if self.specials is Specials.IEEE:
             return (top << self.man_bits) | (1 << (self.man_bits - 1))
@@ -218,6 +257,8 @@ class FloatFormat(Format):
     @property
     def inf_code(self) -> int | None:
         """Code of +inf (None if the format has no inf)."""
+        if not self.signed:
+            return self.n_codes - 2 if self.specials is Specials.P3109 else None
         if self.specials is Specials.IEEE:
             return ((1 << self.exp_bits) - 1) << self.man_bits
         if self.specials is Specials.P3109:
@@ -242,7 +283,8 @@ class FloatFormat(Format):
 
     @property
     def min(self) -> float:
-        return -self.max
+        """Smallest finite value: -max, or 0.0 for an unsigned format."""
+        return -self.max if self.signed else 0.0
 
     @property
     def smallest_normal(self) -> float:
@@ -272,7 +314,7 @@ class FloatFormat(Format):
 
     @property
     def has_negative_zero(self) -> bool:
-        return self.specials not in (Specials.FNUZ, Specials.P3109)
+        return self.signed and self.specials not in (Specials.FNUZ, Specials.P3109)
 
     @property
     def code_dtype(self) -> np.dtype:
@@ -283,6 +325,8 @@ class FloatFormat(Format):
         text = f"e{self.exp_bits}m{self.man_bits}"
         if self.specials is not Specials.IEEE or (self.exp_bits, self.man_bits) in BARE_NAME_SPECIALS:
             text += f"_{self.specials.value}"
+        if not self.signed:
+            text += "_unsigned"
         if self.effective_bias != _default_bias(self.exp_bits, self.specials):
             text += f"_b{self.effective_bias}"
         if not self.subnormals:

@@ -34,7 +34,7 @@ _ML_DTYPES = {
 
 def ml_dtypes_name(fmt) -> str | None:
     """'float8_e4m3fn', 'float16', ...: the dtype whose codes and values are ``fmt``'s, or None."""
-    if getattr(fmt, "family", None) != "float" or not fmt.subnormals:  # FloatFormat, read without importing it
+    if getattr(fmt, "family", None) != "float" or not fmt.subnormals or not fmt.signed:  # FloatFormat, unimported
         return None
     key = (fmt.exp_bits, fmt.man_bits, fmt.effective_bias, fmt.specials.value)
     return _NUMPY.get(key) or _ML_DTYPES.get(key)

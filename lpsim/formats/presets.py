@@ -49,8 +49,11 @@ PRESETS = {
     "nvfp4": ScaledBlockFormat.nvfp4(),
 }
 
-# IEEE P3109 binary8pP, P = 1..7 (signed, extended domain: the standard's default variant); other
-# widths, the finite domain and overflow options come from the spec grammar (p3109_k8p4sf, ...)
+# IEEE P3109 binary8pP, P = 1..7 (signed, extended domain: the standard's default variant), and
+# the unsigned binary8pPu, P = 1..8; other widths, the finite domain and overflow options come
+# from the spec grammar (p3109_k8p4sf, p3109_k8p4uf_satpropagate, ...)
 for _precision in range(1, 8):
     P3109_BINARY8[_precision] = FloatFormat.p3109(8, _precision)
     PRESETS[f"binary8p{_precision}"] = PRESETS[f"p3109_8p{_precision}"] = P3109_BINARY8[_precision]
+for _precision in range(1, 9):
+    PRESETS[f"binary8p{_precision}u"] = FloatFormat.p3109(8, _precision, signed=False)

@@ -12,7 +12,7 @@ import re
 import attrs
 
 from ._validate import check_ascii, int_in_range, optional, to_int
-from .coded_enum import CodedEnum
+from .coded_enum import CodedEnum, member_from_name
 
 
 class RoundingMode(CodedEnum):
@@ -67,16 +67,7 @@ _GENERATOR_ALIASES = {"philox": "philox10", "philox4x32_10": "philox10", "philox
 
 def to_generator(value) -> RandomGenerator:
     """A RandomGenerator from itself or its name (or an alias such as 'philox' or 'splitmix')."""
-    if isinstance(value, RandomGenerator):
-        return value
-    if isinstance(value, str):
-        key = value.strip().lower()
-        try:
-            return RandomGenerator(_GENERATOR_ALIASES.get(key, key))
-        except ValueError:
-            allowed = ", ".join(g.value for g in RandomGenerator)
-            raise ValueError(f"generator must be one of {allowed}, got {value!r}") from None
-    raise TypeError(f"generator must be a RandomGenerator or a string, got {type(value).__name__}")
+    return member_from_name(RandomGenerator, value, aliases=_GENERATOR_ALIASES, what="generator", kind="a RandomGenerator")
 
 
 def _to_mode(value):
@@ -183,21 +174,21 @@ class Overflow(CodedEnum):
     IEEE: IEEE 754 rules (floats only): round-to-nearest and stochastic overflow to
         +-inf, directed modes to inf or the largest finite value by direction; in a
         format without inf the result is NaN (as OCP "fn"/"fnuz" non-saturating casts).
+    SAT_PROPAGATE: IEEE P3109's SatPropagate (floats with inf or NaN only): finite values
+        beyond the range clamp as SATURATE, infinite inputs stay infinite (NaN in a format
+        without inf). SATURATE on a float is P3109's SatFinite (infinities clamp too).
     """
 
     SATURATE = "saturate"
     WRAP = "wrap"
     ERROR = "error"
     IEEE = "ieee"
+    SAT_PROPAGATE = "satpropagate"
 
 
-def to_overflow(value):
-    if isinstance(value, Overflow):
-        return value
-    if isinstance(value, str):
-        try:
-            return Overflow(value.strip().lower())
-        except ValueError:
-            allowed = ", ".join(p.value for p in Overflow)
-            raise ValueError(f"overflow must be one of {allowed}, got {value!r}") from None
-    raise TypeError(f"overflow must be an Overflow or a string, got {type(value).__name__}")
+_OVERFLOW_ALIASES = {"sat_propagate": "satpropagate", "satfinite": "saturate", "sat_finite": "saturate"}
+
+
+def to_overflow(value) -> Overflow:
+    """An Overflow from itself or its name (or 'sat_propagate', 'satfinite')."""
+    return member_from_name(Overflow, value, aliases=_OVERFLOW_ALIASES, what="overflow", kind="an Overflow")

@@ -23,8 +23,9 @@ from .scaled_block import ScaledBlockFormat
 SPEC_HEADS = ("e", "p", "fixed", "ufixed", "int", "uint", "q", "uq", "bfp", "mx", "block", "sblock")
 
 SPEC_FORMS = (
-    "e<E>m<M>[_ieee|_fn|_fnuz|_none|_p3109][_b<bias>][_nosub][_saturate|_error]",
-    "p3109_[k]<K>p<P>[s][e|f][_saturate|_error]  (IEEE P3109 binary<K>p<P>, signed, extended or finite domain)",
+    "e<E>m<M>[_ieee|_fn|_fnuz|_none|_p3109][_unsigned][_b<bias>][_nosub][_saturate|_satpropagate|_error]",
+    "p3109_[k]<K>p<P>[s|u][e|f][_saturate|_satpropagate|_error]  (IEEE P3109 binary<K>p<P>, signed or unsigned, "
+    "extended or finite domain)",
     "fixed<B>[_f<F>|_s<scale>][_saturate|_wrap|_error]  (ufixed<B> unsigned)",
     "int<B>, uint<B>, q<M>.<N>, uq<M>.<N>  [_saturate|_wrap|_error]",
     "block<K>_<element spec>_x<S>[_axis<A>]",
@@ -34,7 +35,8 @@ SPEC_FORMS = (
 )
 
 _FLOAT_SPECIALS = {s.value: s for s in Specials}
-_FLOAT_OVERFLOWS = {"saturate": "saturate", "sat": "saturate", "error": "error"}
+_FLOAT_OVERFLOWS = {"saturate": "saturate", "sat": "saturate", "satfinite": "saturate", "satpropagate": "satpropagate",
+                    "error": "error"}
 _FIXED_OVERFLOWS = {"saturate": "saturate", "sat": "saturate", "wrap": "wrap", "error": "error"}
 _INT = r"(-?\d+)"
 
@@ -107,34 +109,37 @@ def _parse_float(first: str, options: list[str]) -> FloatFormat:
             _once(args, "overflow", _FLOAT_OVERFLOWS[token], token)
         elif token == "nosub":
             _once(args, "subnormals", False, token)
+        elif token == "unsigned":
+            _once(args, "signed", False, token)
         elif match := re.fullmatch(r"b" + _INT, token):
             _once(args, "bias", int(match.group(1)), token)
         else:
             raise _SpecError(
-                f"unknown float option {token!r}; allowed: ieee, fn, fnuz, none, p3109 (specials), b<bias>, nosub, "
-                "saturate, error (overflow)"
+                f"unknown float option {token!r}; allowed: ieee, fn, fnuz, none, p3109 (specials), unsigned, b<bias>, "
+                "nosub, saturate, satpropagate, error (overflow)"
             )
     args.setdefault("specials", BARE_NAME_SPECIALS.get((exp_bits, man_bits), Specials.IEEE))
     return FloatFormat(exp_bits=exp_bits, man_bits=man_bits, **args)
 
 
 def _parse_p3109(key: str) -> FloatFormat:
-    match = re.fullmatch(r"p3109_k?(\d+)p(\d+)([su]?)([ef]?)(?:_(saturate|sat|error))?", key)
+    match = re.fullmatch(r"p3109_k?(\d+)p(\d+)([su]?)([ef]?)(?:_(saturate|sat|satfinite|satpropagate|error))?", key)
     if not match:
         raise _SpecError(
-            "expected p3109_[k]<K>p<P>[s][e|f][_saturate|_error], e.g. p3109_8p3 or p3109_k8p4sf "
-            "(K bits, precision P, signed, extended or finite domain)"
+            "expected p3109_[k]<K>p<P>[s|u][e|f][_saturate|_satpropagate|_error], e.g. p3109_8p3 or p3109_k8p4uf "
+            "(K bits, precision P, signed or unsigned, extended or finite domain)"
         )
     width, precision, signedness, domain, overflow = match.groups()
     width, precision = int(width), int(precision)
-    if signedness == "u":
-        raise _SpecError("unsigned P3109 formats are not supported (lpsim's floats have a sign bit); use 's'")
-    if not 1 <= precision < width:
-        raise _SpecError(f"precision P must be in [1, {width - 1}] for a signed {width}-bit format, got {precision}")
+    signed = signedness != "u"
+    top = width - 1 if signed else width
+    if not 1 <= precision <= top:
+        kind = "signed" if signed else "unsigned"
+        raise _SpecError(f"precision P must be in [1, {top}] for a {kind} {width}-bit format, got {precision}")
     args: dict = {}
     if overflow is not None:
         args["overflow"] = _FLOAT_OVERFLOWS[overflow]
-    return FloatFormat.p3109(width, precision, domain=("finite" if domain == "f" else "extended"), **args)
+    return FloatFormat.p3109(width, precision, domain=("finite" if domain == "f" else "extended"), signed=signed, **args)
 
 
 def _parse_fixed(first: str, options: list[str]) -> FixedPoint:

@@ -13,7 +13,9 @@ import lpsim
 from lpsim import fast
 from lpsim.formats import BFLOAT16, BINARY32, E4M3, E5M2, FixedPoint, FloatFormat
 
-FORMATS = [E4M3, E5M2, BFLOAT16, BINARY32, FloatFormat.p3109(8, 1), FixedPoint(bits=8, frac_bits=4, overflow="saturate")]
+FORMATS = [E4M3, E5M2, BFLOAT16, BINARY32, FloatFormat.p3109(8, 1), FloatFormat.p3109(8, 4, signed=False),
+           FixedPoint(bits=8, frac_bits=4, overflow="saturate"), FixedPoint(bits=6, frac_bits=2, overflow="wrap"),
+           FixedPoint(bits=12, scale=0.3), FixedPoint(bits=8, signed=False, frac_bits=3)]
 ROUNDINGS = ["nearest_even", "toward_negative", "stochastic", "stochastic:5"]
 
 
@@ -51,6 +53,10 @@ def test_short_path_raises_as_the_exact_engine():
         lpsim.quantize(np.array([1.0, 1e6]), strict)
     with pytest.raises(ValueError, match="NaN has no code"):
         lpsim.quantize(np.array([math.nan]), FloatFormat(exp_bits=3, man_bits=2, specials="none"))
+    with pytest.raises(ValueError, match="NaN has no code in fixed-point format fixed8_f4"):
+        lpsim.quantize(np.array([1.0, math.nan]), FixedPoint(bits=8, frac_bits=4))
+    with pytest.raises(OverflowError, match=r"outside \[-128, 127\] of format fixed8_f4_error"):
+        lpsim.quantize(np.array([1.0, 9.0]), FixedPoint(bits=8, frac_bits=4, overflow="error"), "stochastic")
     with pytest.raises(ValueError, match="offset"):
         lpsim.quantize(np.zeros(4), E4M3, "stochastic", offset=-1)
     with pytest.raises(ValueError, match="seed"):
@@ -60,3 +66,25 @@ def test_short_path_raises_as_the_exact_engine():
 def test_short_path_serves_exactly_the_registered_types():
     assert fast.quantizer_for(E4M3) is not None and fast.quantizer_for(FixedPoint(bits=4)) is not None
     assert fast.quantizer_for("e4m3") is None and fast.quantizer_for(lpsim.formats.BlockFormat.mx("e4m3")) is None
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_block_calls_agree_with_exact_for_every_layout(axis):
+    """Block kernels skip Numba's dispatch for argument types seen before: read-only, strided and
+    differently shaped inputs must each reach a kernel compiled for their own types."""
+    fmt = attrs.evolve(lpsim.formats.get_format("mxfp8_e4m3"), axis=axis)
+    cases = dict(layouts())
+    frozen = cases["2-d"].copy()
+    frozen.setflags(write=False)
+    cases["read-only"] = frozen
+    for name, x in cases.items():
+        if x.ndim == 0:
+            continue
+        for rounding in ("nearest_even", "stochastic"):
+            fast_codes = lpsim.encode(x, fmt, rounding, seed=2, offset=5)
+            exact_codes = lpsim.encode(x, fmt, rounding, seed=2, offset=5, engine="exact")
+            assert np.array_equal(fast_codes.elements, exact_codes.elements), name
+            assert np.array_equal(fast_codes.scales, exact_codes.scales), name
+            codes = attrs.evolve(exact_codes, elements=exact_codes.elements.copy())
+            codes.elements.setflags(write=False)
+            assert np.array_equal(lpsim.decode(codes, fmt), lpsim.decode(codes, fmt, engine="exact"), equal_nan=True), name

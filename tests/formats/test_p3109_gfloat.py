@@ -23,6 +23,9 @@ gfloat = pytest.importorskip("gfloat")
 gfloat_formats = pytest.importorskip("gfloat.formats")
 
 PRECISIONS = range(1, 8)
+# (precision, signed): binary8p1..7 signed and binary8p1..8 unsigned
+VARIANTS = [(p, True) for p in PRECISIONS] + [(p, False) for p in range(1, 9)]
+VARIANT_IDS = [f"p{p}{'s' if signed else 'u'}" for p, signed in VARIANTS]
 DOMAINS = ("extended", "finite")
 ENGINES = ("exact", "fast")
 MODES = {
@@ -32,19 +35,26 @@ MODES = {
     "toward_positive": gfloat.RoundMode.TowardPositive,
     "toward_negative": gfloat.RoundMode.TowardNegative,
 }
-OVERFLOWS = {"ieee": False, "saturate": True}
+OVERFLOWS = ("ieee", "saturate", "satpropagate")
 
 
-def lpsim_format(precision: int, domain: str, overflow: str = "ieee") -> FloatFormat:
-    suffix = "se" if domain == "extended" else "sf"
+def lpsim_format(precision: int, domain: str, overflow: str = "ieee", signed: bool = True) -> FloatFormat:
+    suffix = ("s" if signed else "u") + ("e" if domain == "extended" else "f")
     fmt = get_format(f"p3109_k8p{precision}{suffix}")
     return attrs.evolve(fmt, overflow=overflow)
 
 
-def gfloat_format(precision: int, domain: str):
+def gfloat_format(precision: int, domain: str, signed: bool = True):
     gdomain = gfloat.Domain.Extended if domain == "extended" else gfloat.Domain.Finite
-    return gfloat_formats.format_info_p3109(8, precision, gfloat.Signedness.Signed, gdomain)
+    signedness = gfloat.Signedness.Signed if signed else gfloat.Signedness.Unsigned
+    return gfloat_formats.format_info_p3109(8, precision, signedness, gdomain)
 
+
+def gfloat_round(fi, v: float, mode, overflow: str) -> float:
+    """gfloat's rounding under an lpsim overflow policy. gfloat has SatFinite (sat=True) and
+    OvfInf (sat=False); SatPropagate is the first for finite inputs and the second for +-inf."""
+    saturate = overflow == "saturate" or (overflow == "satpropagate" and math.isfinite(v))
+    return gfloat.round_float(fi, v, mode, saturate)
 
 def same_floats(a, b) -> bool:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -53,52 +63,71 @@ def same_floats(a, b) -> bool:
     return bool(np.all(both_nan | ((a == b) & same_sign)))
 
 
-def rounding_inputs(fmt: FloatFormat) -> np.ndarray:
+def rounding_inputs(fmt: FloatFormat, negatives: bool = True) -> np.ndarray:
     """Every finite value, the points a quarter, a half and three quarters of the way to its
-    upper neighbour (the one past max included), values far out, +-inf and NaN, both signs."""
+    upper neighbour (the one past max included), values far out, +-inf and NaN; both signs
+    unless ``negatives`` is False (gfloat does not define negative inputs of unsigned formats)."""
     values = lpsim.decode(np.arange(256, dtype=np.uint8), fmt, engine="exact")
     grid = np.unique(values[np.isfinite(values) & (values >= 0)])
     past_max = 2 * grid[-1] - grid[-2] if fmt.man_bits else 2 * grid[-1]
     upper = np.append(grid[1:], past_max)
     gaps = [grid + (upper - grid) * t for t in (0.25, 0.5, 0.75)]
     x = np.concatenate([grid, *gaps, [past_max, 4 * fmt.max, 1e300, np.inf, 1e-300]])
-    return np.concatenate([x, -x, [np.nan]])
+    return np.concatenate([x, -x, [np.nan]]) if negatives else np.append(x, np.nan)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("domain", DOMAINS)
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_every_code_decodes_as_gfloat(precision, domain, engine):
-    fmt, fi = lpsim_format(precision, domain), gfloat_format(precision, domain)
+@pytest.mark.parametrize("precision, signed", VARIANTS, ids=VARIANT_IDS)
+def test_every_code_decodes_as_gfloat(precision, signed, domain, engine):
+    fmt, fi = lpsim_format(precision, domain, signed=signed), gfloat_format(precision, domain, signed)
     codes = np.arange(256, dtype=np.uint8)
     ours = lpsim.decode(codes, fmt, engine=engine)
     theirs = [gfloat.decode_float(fi, int(c)).fval for c in codes]
     assert same_floats(ours, theirs)
-    assert fmt.max == fi.max and fmt.smallest_subnormal == fi.smallest_subnormal
+    assert fmt.max == fi.max and fmt.smallest_subnormal == fi.smallest_subnormal and fmt.min == fi.min
     assert fmt.smallest_normal == fi.smallest_normal and fmt.has_inf == (domain == "extended")
+    assert fmt.bits == fi.bits and fmt.effective_bias == fi.bias and fmt.nan_code == fi.code_of_nan
+    assert fmt.max_code == fi.code_of_max and fmt.inf_code == (fi.code_of_posinf if fmt.has_inf else None)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("overflow", OVERFLOWS)
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("domain", DOMAINS)
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_rounding_matches_gfloat(precision, domain, mode, overflow, engine):
-    fmt, fi = lpsim_format(precision, domain, overflow), gfloat_format(precision, domain)
-    x = rounding_inputs(fmt)
-    expected = np.array([gfloat.round_float(fi, v, MODES[mode], OVERFLOWS[overflow]) for v in x])
-    assert same_floats(lpsim.quantize(x, fmt, mode, engine=engine), expected)
-    expected_codes = np.array([gfloat.encode_float(fi, v) for v in expected])
-    assert np.array_equal(lpsim.encode(x, fmt, mode, engine=engine), expected_codes)
+@pytest.mark.parametrize("precision, signed", VARIANTS, ids=VARIANT_IDS)
+def test_rounding_matches_gfloat(precision, signed, domain, overflow, engine):
+    fmt, fi = lpsim_format(precision, domain, overflow, signed), gfloat_format(precision, domain, signed)
+    x = rounding_inputs(fmt, negatives=signed)
+    for mode, gmode in MODES.items():
+        expected = np.array([gfloat_round(fi, v, gmode, overflow) for v in x])
+        assert same_floats(lpsim.quantize(x, fmt, mode, engine=engine), expected), mode
+        expected_codes = np.array([gfloat.encode_float(fi, v) for v in expected])
+        assert np.array_equal(lpsim.encode(x, fmt, mode, engine=engine), expected_codes), mode
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("overflow", OVERFLOWS)
+@pytest.mark.parametrize("precision", [1, 4, 8])
+def test_unsigned_formats_give_nan_for_every_negative_input(precision, overflow, engine):
+    """gfloat leaves negative inputs of unsigned formats undefined; lpsim defines them as NaN
+    (there is no negative number to round to), whatever the mode, and -0.0 as +0."""
+    fmt = lpsim_format(precision, "extended", overflow, signed=False)
+    x = -rounding_inputs(fmt, negatives=False)
+    x = x[~np.isnan(x) & (x != 0)]
+    for mode in (*MODES, "to_odd", "stochastic"):
+        assert np.all(lpsim.encode(x, fmt, mode, engine=engine) == fmt.nan_code), mode
+        assert np.all(np.isnan(lpsim.quantize(x, fmt, mode, engine=engine))), mode
+    zero = lpsim.quantize(np.array([-0.0]), fmt, engine=engine)
+    assert zero[0] == 0 and not np.signbit(zero[0])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("domain", DOMAINS)
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_stochastic_rounding_matches_gfloat_bit_for_bit(precision, domain, engine):
+@pytest.mark.parametrize("precision, signed", VARIANTS, ids=VARIANT_IDS)
+def test_stochastic_rounding_matches_gfloat_bit_for_bit(precision, signed, domain, engine):
     nbits, seed, stream = 6, 11, 3
-    fmt, fi = lpsim_format(precision, domain), gfloat_format(precision, domain)
-    grid = rounding_inputs(fmt)
+    fmt, fi = lpsim_format(precision, domain, signed=signed), gfloat_format(precision, domain, signed)
+    grid = rounding_inputs(fmt, negatives=signed)
     grid = grid[np.isfinite(grid)]
     # points at every sixteenth of the gaps: the discarded fraction has few bits, so gfloat's
     # float64 sum delta + srbits * 2**-n is exact
@@ -134,13 +163,26 @@ def test_names_and_specs():
     assert get_format("p3109_k8p4sf") == get_format("e4m3fnuz")
     assert get_format("p3109_k8p3se_saturate").overflow.value == "saturate"
     assert get_format("binary16").p3109_name is None
+    for p in range(1, 9):
+        fmt = get_format(f"binary8p{p}u")
+        assert fmt == get_format(f"p3109_k8p{p}ue") == FloatFormat.p3109(8, p, signed=False)
+        assert (fmt.exp_bits, fmt.man_bits, fmt.signed, fmt.bits) == (9 - p, p - 1, False, 8)
+        assert get_format(fmt.spec) == fmt and fmt.p3109_name == f"binary8p{p}u" and fmt.ml_dtype is None
+        finite = get_format(f"p3109_k8p{p}uf")
+        assert get_format(finite.spec) == finite and finite.p3109_name == f"binary8p{p}uf"
+        assert fmt.nan_code == finite.nan_code == 0xFF and fmt.inf_code == 0xFE and finite.inf_code is None
+    propagate = get_format("p3109_k8p4se_satpropagate")
+    assert propagate.overflow.value == "satpropagate" and get_format(propagate.spec) == propagate
+    assert get_format("e4m3_fnuz_unsigned_satpropagate").signed is False
 
 
 @pytest.mark.parametrize(
     "spec, words",
     [
-        ("p3109_k8p4ue", ["unsigned"]),
-        ("p3109_8p8", ["precision", "[1, 7]"]),
+        ("p3109_k8p9ue", ["precision", "[1, 8]", "unsigned"]),
+        ("p3109_8p8", ["precision", "[1, 7]", "signed"]),
+        ("e4m3_fn_unsigned", ["unsigned", "p3109", "fnuz"]),
+        ("e4m3_none_satpropagate", ["satpropagate", "inf or NaN"]),
         ("p3109_8p0", ["precision", "[1, 7]"]),
         ("p3109_8", ["p3109_[k]<K>p<P>"]),
     ],
@@ -159,4 +201,10 @@ def test_p3109_constructor_rejects_bad_parameters():
         FloatFormat.p3109(8, 9)
     with pytest.raises(ValueError, match="width"):
         FloatFormat.p3109(1, 1)
+    with pytest.raises(ValueError, match=r"precision must be an integer in \[1, 8\] for unsigned"):
+        FloatFormat.p3109(8, 9, signed=False)
+    with pytest.raises(TypeError, match="signed must be a bool"):
+        FloatFormat(exp_bits=4, man_bits=3, specials="fnuz", signed=0)
+    with pytest.raises(ValueError, match="satpropagate"):
+        lpsim.formats.FixedPoint(bits=8, frac_bits=2, overflow="satpropagate")
     assert math.isinf(float(lpsim.decode(np.uint8(0xFF), FloatFormat.p3109(8, 5))))

@@ -283,3 +283,43 @@ def test_masked_arrays_keep_their_mask_and_the_tensor_scale(engine):
     q = lpsim.decode(codes, NVFP4, engine=engine)
     assert q.mask.tolist() == [False, True, False, False]
     assert_same_values(q.data[[0, 2, 3]], lpsim.quantize(np.array([1.0, -3.0, 0.5]), NVFP4, engine=engine))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_qarray_arithmetic_refuses_scaled_block_formats_by_name(engine):
+    """QArray has no rule for a result's block and tensor scales: a clear TypeError naming the
+    format, as operand and as result, never an answer."""
+    from lpsim import ops
+    from lpsim.exact import QArray
+
+    x = np.linspace(-3.0, 3.0, 16)
+    codes = lpsim.encode(x, NVFP4, engine=engine)
+    with pytest.raises(TypeError, match=f"format {NVFP4.spec} \\(ScaledBlockFormat\\) is not supported by QArray"):
+        QArray(codes=codes, fmt=NVFP4)
+    with pytest.raises(TypeError, match=NVFP4.spec):
+        QArray.from_float(x, NVFP4)
+    a = ops.from_float(x, E4M3_SAT, engine=engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lpsim.ops.FastArithmeticFallbackWarning)
+        for call in (lambda: ops.add(a, a, NVFP4, engine=engine), lambda: ops.multiply(a, a, NVFP4, engine=engine),
+                     lambda: ops.requantize(a, NVFP4, engine=engine)):
+            with pytest.raises(TypeError, match=f"{NVFP4.spec} \\(ScaledBlockFormat\\) is not supported"):
+                call()
+
+
+def test_unsigned_p3109_formats_as_scales_and_in_scaled_tensors():
+    """An unsigned P3109 format holds block scales (always positive) alike on both engines; it
+    cannot be a block element (block values have both signs); as a scaled tensor's format,
+    negative values give its NaN on both engines, never a magnitude."""
+    unsigned = attrs.evolve(get_format("binary8p4u"), overflow="saturate")
+    with pytest.raises(ValueError, match="element must be signed.*e5m3_p3109_unsigned_saturate"):
+        ScaledBlockFormat(element=unsigned, block_size=4, scale=E4M3_SAT)
+    fmt = ScaledBlockFormat(element=E2M1, block_size=4, scale=unsigned)
+    x = np.concatenate([np.linspace(-3.0, 5.0, 8), [0.0, 1e-3, -2e-3, 7.0]])
+    codes = {engine: lpsim.encode(x, fmt, engine=engine) for engine in ENGINES}
+    assert np.array_equal(codes["fast"].elements, codes["exact"].elements)
+    assert np.array_equal(codes["fast"].scales, codes["exact"].scales)
+    assert np.array_equal(lpsim.decode(codes["exact"], fmt, engine="fast"), lpsim.decode(codes["exact"], fmt, engine="exact"))
+    for engine in ENGINES:
+        out = lpsim.scaled.quantize(x, get_format("binary8p4u"), "tensor", engine=engine)
+        assert np.array_equal(np.isnan(out), x < 0) and np.all(out[x >= 0] >= 0)
