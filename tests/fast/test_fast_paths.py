@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fast_strategies import float_formats, roundings
 import lpsim
 from lpsim.fast import _codec_kernels as K
 from lpsim.fast import codec as fc
 from lpsim.formats import FixedPoint, Rounding
+
+from .fast_strategies import float_formats, roundings
 
 SPECIALS = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324, -2.5e-310, 1e308, -1e308, 0.5, -0.5, 1.5, -2.5])
 
