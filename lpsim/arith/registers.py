@@ -20,6 +20,7 @@ from __future__ import annotations
 import attrs
 
 from ..formats._validate import int_in_range, member_of, signed_flag, to_int
+from ..formats.base import integer_code_range
 from ..formats.coded_enum import CodedEnum
 from ..formats.floating import FloatFormat
 from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, as_rounding, to_overflow
@@ -54,11 +55,11 @@ class IntRegister:
 
     @property
     def code_min(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
+        return integer_code_range(self.bits, self.signed)[0]
 
     @property
     def code_max(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+        return integer_code_range(self.bits, self.signed)[1]
 
     def holds(self, low: int, high: int) -> bool:
         """True if every integer in [low, high] fits without overflow."""

@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 
 from ._validate import int_in_range, member_of, optional, signed_flag, to_int
-from .base import Format, signed_dtype_for, unsigned_dtype_for
+from .base import Format, integer_code_range, signed_dtype_for, unsigned_dtype_for
 from .rounding import Overflow, to_overflow
 
 _FIXED_OVERFLOWS = (Overflow.SATURATE, Overflow.WRAP, Overflow.ERROR)
@@ -120,11 +120,11 @@ class FixedPoint(Format):
 
     @property
     def code_min(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
+        return integer_code_range(self.bits, self.signed)[0]
 
     @property
     def code_max(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+        return integer_code_range(self.bits, self.signed)[1]
 
     @property
     def max(self) -> float:
