@@ -80,3 +80,18 @@ def integer_code_range(bits: int, signed: bool) -> tuple[int, int]:
     if signed:
         return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     return 0, (1 << bits) - 1
+
+
+class IntegerCodes:
+    """``code_min`` and ``code_max`` of a value with ``bits`` and ``signed`` (fixed-point formats
+    and integer registers)."""
+
+    __slots__ = ()
+
+    @property
+    def code_min(self) -> int:
+        return integer_code_range(self.bits, self.signed)[0]
+
+    @property
+    def code_max(self) -> int:
+        return integer_code_range(self.bits, self.signed)[1]
