@@ -63,35 +63,37 @@ def numpy_stochastic(x, clip: bool):
     return v
 
 
+def compare_nearest_even(x, fmt, title: str, name: str, label: str, reference, repeats: int, target: str = "") -> None:
+    """Nearest-even encode of ``x`` on the fast engine against ``reference`` (called ``label`` in its
+    row and ``name`` in the ratio line, with the ratio's ``target`` if any) and the exact engine,
+    timed and printed."""
+    n = x.size
+    t_fast = best_time(lambda: codec.encode(x, fmt, "nearest_even"), repeats)
+    t_reference = best_time(lambda: reference(x), repeats)
+    t_exact = per_value_exact(x, fmt, "nearest_even") * n
+    print(title)
+    row("lpsim fast encode", t_fast, n)
+    row(label, t_reference, n)
+    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n)
+    target = f" (target >= {target})" if target else ""
+    print(f"   -> fast vs {name} {t_reference / t_fast:.2f}x{target}, fast vs exact {t_exact / t_fast:,.0f}x")
+
+
 def section_throughput(x: np.ndarray, repeats: int) -> None:
     n = x.size
     print(f"\nThroughput on {n:,} float64 values (standard normal times 2), single thread, encode to codes:")
 
     # fixed point, nearest-even: numpy's rint is round-half-even, so the two agree exactly
-    fast = codec.encode(x, FIXED8, "nearest_even")
-    assert np.array_equal(fast, numpy_fixed8_nearest(x))
-    t_fast = best_time(lambda: codec.encode(x, FIXED8, "nearest_even"), repeats)
-    t_numpy = best_time(lambda: numpy_fixed8_nearest(x), repeats)
-    t_exact = per_value_exact(x, FIXED8, "nearest_even") * n
-    print(f" {FIXED8.spec} nearest-even")
-    row("lpsim fast encode", t_fast, n)
-    row("numpy clip(rint(x / delta)).astype(int8)", t_numpy, n)
-    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n)
-    print(f"   -> fast vs numpy {t_numpy / t_fast:.2f}x, fast vs exact {t_exact / t_fast:,.0f}x")
+    assert np.array_equal(codec.encode(x, FIXED8, "nearest_even"), numpy_fixed8_nearest(x))
+    compare_nearest_even(x, FIXED8, f" {FIXED8.spec} nearest-even", "numpy", "numpy clip(rint(x / delta)).astype(int8)",
+                         numpy_fixed8_nearest, repeats)
 
     # E4M3 nearest-even against ml_dtypes' cast (which rounds through float32: see docs/performance.md)
     y = x * 64.0
-    fast = codec.encode(y, E4M3, "nearest_even")
-    reference = y.astype(ml_dtypes.float8_e4m3fn).view(np.uint8)
-    agree = np.mean(fast == reference)
-    t_fast = best_time(lambda: codec.encode(y, E4M3, "nearest_even"), repeats)
-    t_ml = best_time(lambda: y.astype(ml_dtypes.float8_e4m3fn), repeats)
-    t_exact = per_value_exact(y, E4M3, "nearest_even") * n
-    print(f" E4M3 nearest-even (values times 64; codes agree with ml_dtypes on {agree:.6%} of them)")
-    row("lpsim fast encode", t_fast, n)
-    row("x.astype(ml_dtypes.float8_e4m3fn)", t_ml, n)
-    row(f"lpsim exact encode (extrapolated from {EXACT_SAMPLE} values)", t_exact, n)
-    print(f"   -> fast vs ml_dtypes {t_ml / t_fast:.2f}x (target >= 2x), fast vs exact {t_exact / t_fast:,.0f}x")
+    agree = np.mean(codec.encode(y, E4M3, "nearest_even") == y.astype(ml_dtypes.float8_e4m3fn).view(np.uint8))
+    compare_nearest_even(y, E4M3, f" E4M3 nearest-even (values times 64; codes agree with ml_dtypes on {agree:.6%} of them)",
+                         "ml_dtypes", "x.astype(ml_dtypes.float8_e4m3fn)", lambda v: v.astype(ml_dtypes.float8_e4m3fn),
+                         repeats, target="2x")
 
     # fixed point, stochastic rounding, random bits included
     t_none = best_time(lambda: codec.encode(x, FIXED8, "stochastic", seed=7), repeats)

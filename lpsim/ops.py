@@ -3,7 +3,7 @@
 Every function takes the arguments of its lpsim.exact.arith twin plus ``engine``:
 ``"fast"`` (default, compiled kernels; combinations without a kernel run on the exact
 engine with one FastArithmeticFallbackWarning) or ``"exact"`` (the readable reference).
-Both engines return the same codes and raise the same exceptions (tests/fast_arith).
+Both engines return the same codes and raise the same exceptions (tests/fast).
 
     >>> import numpy as np
     >>> from lpsim import ops

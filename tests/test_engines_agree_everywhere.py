@@ -21,7 +21,7 @@ from lpsim import codec, ops
 from lpsim.exact import QArray
 from lpsim.formats import PRESETS, BlockFormat, FixedPoint, FloatFormat, Rounding, RoundingMode, Specials
 
-from fast_arith.strategies import assert_engines_agree, outcome
+from .fast.strategies import assert_engines_agree, outcome
 
 ROUNDINGS = [Rounding(mode=m) for m in RoundingMode if m is not RoundingMode.STOCHASTIC] + [
     Rounding(mode="stochastic", random_bits=r) for r in (None, 1, 3, 8, 23, 64)

@@ -92,12 +92,14 @@ def as_accumulator(value) -> Accumulator:
 
 
 INT8, UINT8 = PRESETS["int8"], PRESETS["uint8"]
+_U8_S8 = (UINT8, INT8)  # the operand pair of x86's u8 x s8 dot instructions
+_INT8_PRODUCT = IntRegister(bits=16, overflow=Overflow.ERROR)  # any 8 x 8 product is exact in 16 bits
 _FP32 = FloatRegister(fmt=BINARY32)
 
 VNNI_INT8_INT32 = register_profile(HardwareProfile(
     name="vnni_int8_int32",
-    accumulator=Accumulator(product=IntRegister(bits=16, overflow=Overflow.ERROR), accumulator=IntRegister(bits=32, overflow=Overflow.WRAP)),
-    inputs=(UINT8, INT8),
+    accumulator=Accumulator(product=_INT8_PRODUCT, accumulator=IntRegister(bits=32, overflow=Overflow.WRAP)),
+    inputs=_U8_S8,
     summary="8-bit products, exact in 16 bits, summed in a wrapping int32",
     models=(
         "x86 AVX-512 VNNI / AVX-VNNI vpdpbusd (u8 x s8; vpdpbssd of AVX-VNNI-INT8 for s8 x s8): each 8 x 8 product is "
@@ -110,10 +112,10 @@ VNNI_INT8_INT32 = register_profile(HardwareProfile(
 VNNI_INT8_INT32_SAT = register_profile(HardwareProfile(
     name="vnni_int8_int32_sat",
     accumulator=Accumulator(
-        product=IntRegister(bits=16, overflow=Overflow.ERROR), accumulator=EXACT,
+        product=_INT8_PRODUCT, accumulator=EXACT,
         summation=Summation.chunked(4, IntRegister(bits=32, overflow=Overflow.SATURATE)),
     ),
-    inputs=(UINT8, INT8),
+    inputs=_U8_S8,
     summary="groups of four 8-bit products added exactly, then into a saturating int32",
     models=(
         "x86 AVX-512 VNNI vpdpbusds: the sum of four adjacent u8 x s8 products is added to the int32 lane with signed "
@@ -125,11 +127,11 @@ VNNI_INT8_INT32_SAT = register_profile(HardwareProfile(
 AVX2_MADDUBS_INT16 = register_profile(HardwareProfile(
     name="avx2_maddubs_int16",
     accumulator=Accumulator(
-        product=IntRegister(bits=16, overflow=Overflow.ERROR),
+        product=_INT8_PRODUCT,
         accumulator=IntRegister(bits=16, overflow=Overflow.SATURATE),
         summation=Summation.chunked(2, IntRegister(bits=32, overflow=Overflow.WRAP)),
     ),
-    inputs=(UINT8, INT8),
+    inputs=_U8_S8,
     summary="pairs of u8 x s8 products summed in a saturating int16, then widened and summed in int32",
     models=(
         "x86 AVX2 vpmaddubsw + vpmaddwd(ones) + vpaddd, the int8 dot of CPUs without VNNI (as in HALP's AVX2 code): "

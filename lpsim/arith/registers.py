@@ -20,6 +20,7 @@ from __future__ import annotations
 import attrs
 
 from ..formats._validate import int_in_range, member_of, signed_flag, to_int
+from ..formats.base import IntegerCodes
 from ..formats.coded_enum import CodedEnum
 from ..formats.floating import FloatFormat
 from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, as_rounding, to_overflow
@@ -38,7 +39,7 @@ _OVERFLOW_SHORT = {Overflow.WRAP: "wrap", Overflow.SATURATE: "sat", Overflow.ERR
 
 
 @attrs.frozen(kw_only=True)
-class IntRegister:
+class IntRegister(IntegerCodes):
     """An integer register of ``bits`` bits counting units of step(a) * step(b).
 
     Signed registers hold [-2**(bits-1), 2**(bits-1) - 1], unsigned ones [0, 2**bits - 1].
@@ -51,14 +52,6 @@ class IntRegister:
     bits: int = attrs.field(converter=to_int, validator=int_in_range(1, 64))
     signed: bool = attrs.field(default=True, validator=signed_flag)
     overflow: Overflow = attrs.field(default=Overflow.WRAP, converter=to_overflow, validator=member_of(_INT_OVERFLOWS))
-
-    @property
-    def code_min(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
-
-    @property
-    def code_max(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
 
     def holds(self, low: int, high: int) -> bool:
         """True if every integer in [low, high] fits without overflow."""

@@ -72,3 +72,26 @@ def signed_dtype_for(bits: int) -> np.dtype:
         if bits <= np.dtype(dt).itemsize * 8:
             return np.dtype(dt)
     raise ValueError(f"bits must be in [1, 64], got {bits}")
+
+
+def integer_code_range(bits: int, signed: bool) -> tuple[int, int]:
+    """The smallest and largest integer a ``bits``-bit code holds: two's complement when signed,
+    [0, 2**bits - 1] when not (fixed-point codes and integer registers alike)."""
+    if signed:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+class IntegerCodes:
+    """``code_min`` and ``code_max`` of a value with ``bits`` and ``signed`` (fixed-point formats
+    and integer registers)."""
+
+    __slots__ = ()
+
+    @property
+    def code_min(self) -> int:
+        return integer_code_range(self.bits, self.signed)[0]
+
+    @property
+    def code_max(self) -> int:
+        return integer_code_range(self.bits, self.signed)[1]

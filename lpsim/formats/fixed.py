@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 
 from ._validate import int_in_range, member_of, optional, signed_flag, to_int
-from .base import Format, signed_dtype_for, unsigned_dtype_for
+from .base import Format, IntegerCodes, signed_dtype_for, unsigned_dtype_for
 from .rounding import Overflow, to_overflow
 
 _FIXED_OVERFLOWS = (Overflow.SATURATE, Overflow.WRAP, Overflow.ERROR)
@@ -26,7 +26,7 @@ def _to_scale(value):
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class FixedPoint(Format):
+class FixedPoint(IntegerCodes, Format):
     """A fixed-point format of ``bits`` bits: value = code * scale.
 
     The scale is ``2**-frac_bits`` or an explicit positive ``scale`` (any positive
@@ -117,14 +117,6 @@ class FixedPoint(Format):
     @property
     def eps(self) -> float:
         return self.step
-
-    @property
-    def code_min(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
-
-    @property
-    def code_max(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
 
     @property
     def max(self) -> float:

@@ -50,6 +50,29 @@ def _series(group: Table, x: str, metric: str, prep) -> tuple[list, list, list, 
     return xs, med, lo, hi
 
 
+def _unchanged(value):
+    return value
+
+
+def _metric_panels(metric: str | Sequence[str]):
+    """A figure with one panel per metric, and for each panel (axes, metric, log y axis, how to
+    prepare values for it: positive() on a log axis)."""
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    fig, axes = c.new_figure(len(metrics))
+    panels = []
+    for ax, name in zip(axes, metrics):
+        logy = name in c.LOG_METRICS
+        panels.append((ax, name, logy, c.positive if logy else _unchanged))
+    return fig, panels
+
+
+def _styled_lines(groups: dict, lines: list[str]):
+    """(key, group, style) for each line; algorithm colours when the lines are the algorithms."""
+    by_algorithm = lines == ["algorithm"] or lines == []
+    for index, (key, group) in enumerate(groups.items()):
+        yield key, group, c.line_style(lines, key, index, by_algorithm)
+
+
 def _finish(ax, *, xlabel: str, ylabel: str, logy: bool, logx: bool = False, legend: bool = True):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -66,18 +89,13 @@ def error_vs_bits(table: Table, *, metric: str | Sequence[str] = "grad_norm", x:
                   lines: Sequence[str] | None = None, floor: bool = True, title: str | None = None,
                   logx: bool = False):
     """Final ``metric`` against ``x`` (bits); returns a matplotlib Figure."""
-    metrics = [metric] if isinstance(metric, str) else list(metric)
     final = table.final()
     lines = list(lines) if lines is not None else c.line_columns(final, x)
-    fig, axes = c.new_figure(len(metrics))
+    fig, panels = _metric_panels(metric)
     xs_all = _numeric_sorted(final.unique(x))  # the low-precision x values (full precision has None)
-    by_algorithm = lines == ["algorithm"] or lines == []
     groups = final.group(lines)
-    for ax, name in zip(axes, metrics):
-        logy = name in c.LOG_METRICS
-        prep = c.positive if logy else (lambda v: v)
-        for index, (key, group) in enumerate(groups.items()):
-            style = c.line_style(lines, key, index, by_algorithm)
+    for ax, name, logy, prep in panels:
+        for key, group, style in _styled_lines(groups, lines):
             label = c.line_label(lines, key)
             if all(v is None for v in group.column(x)):  # full precision: no bits axis
                 med, lo, hi = (prep(v) for v in c.seed_stats(group.column(name)))
@@ -138,16 +156,11 @@ def _draw_floor(ax, group: Table, metric: str, x: str, color: str, label: str):
 def convergence(table: Table, *, metric: str | Sequence[str] = "grad_norm", lines: Sequence[str] | None = None,
                 title: str | None = None):
     """``metric`` against epoch, one panel per metric; returns a matplotlib Figure."""
-    metrics = [metric] if isinstance(metric, str) else list(metric)
     lines = list(lines) if lines is not None else c.line_columns(table, "epoch")
-    fig, axes = c.new_figure(len(metrics))
-    by_algorithm = lines == ["algorithm"] or lines == []
+    fig, panels = _metric_panels(metric)
     groups = table.group(lines)
-    for ax, name in zip(axes, metrics):
-        logy = name in c.LOG_METRICS
-        prep = c.positive if logy else (lambda v: v)
-        for index, (key, group) in enumerate(groups.items()):
-            style = c.line_style(lines, key, index, by_algorithm)
+    for ax, name, logy, prep in panels:
+        for key, group, style in _styled_lines(groups, lines):
             style.update(marker=None)
             xs, med, lo, hi = _series(group, "epoch", name, prep)
             if any(math.isfinite(v) for v in med):

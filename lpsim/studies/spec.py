@@ -112,6 +112,14 @@ class _Source:
             where.append(key)
         return StudyError(f"{prefix}: {' '.join(where)}{': ' if where else ''}{message}")
 
+    def table(self, raw: dict, section: str, expected: str) -> dict:
+        """``raw[section]`` (an empty table when the file has none); an error saying ``expected``
+        where the file has something else there."""
+        value = raw.get(section, {})
+        if not isinstance(value, dict):
+            raise self.error(expected, section)
+        return value
+
     def check(self, key: str, value: Any, section: str) -> Any:
         """``value`` checked against the schema of parameter ``key``; a rejection names this file and line."""
         try:
@@ -582,9 +590,7 @@ def _parse(raw: Any, src: _Source) -> Study:
 
 def _parse_head(raw: dict, src: _Source) -> tuple[str, str, list]:
     """[study]: name, description and the recorded metrics."""
-    head = raw.get("study", {})
-    if not isinstance(head, dict):
-        raise src.error("expected a table [study]", "study")
+    head = src.table(raw, "study", "expected a table [study]")
     for key in head:
         if key not in STUDY_KEYS:
             raise src.error(f"unknown key; allowed keys: {', '.join(STUDY_KEYS)}", "study", key)
@@ -631,9 +637,7 @@ def _parse_fixed(raw: dict, src: _Source) -> dict:
     """[problem], [train], [precision]: one value per parameter, over the schema's defaults."""
     fixed = schema.defaults()
     for section in schema.SECTIONS:
-        table = raw.get(section, {})
-        if not isinstance(table, dict):
-            raise src.error(f"expected a table [{section}]", section)
+        table = src.table(raw, section, f"expected a table [{section}]")
         allowed = schema.params_in(section)
         for key, value in table.items():
             if key not in allowed:
@@ -647,9 +651,7 @@ def _parse_fixed(raw: dict, src: _Source) -> dict:
 
 def _parse_grid(raw: dict, src: _Source) -> dict[str, tuple]:
     """[grid]: axis name -> distinct checked values, in file order."""
-    grid_raw = raw.get("grid", {})
-    if not isinstance(grid_raw, dict):
-        raise src.error("expected a table [grid] of parameter = [values]", "grid")
+    grid_raw = src.table(raw, "grid", "expected a table [grid] of parameter = [values]")
     grid: dict[str, tuple] = {}
     for key, values in grid_raw.items():
         if key not in PARAMS:
@@ -665,9 +667,7 @@ def _parse_grid(raw: dict, src: _Source) -> dict[str, tuple]:
 
 def _parse_overrides(raw: dict, src: _Source) -> dict[str, dict]:
     """[overrides.ALGORITHM]: train and precision values for one algorithm's runs."""
-    over_raw = raw.get("overrides", {})
-    if not isinstance(over_raw, dict):
-        raise src.error("expected tables [overrides.ALGORITHM]", "overrides")
+    over_raw = src.table(raw, "overrides", "expected tables [overrides.ALGORITHM]")
     overrides: dict[str, dict] = {}
     for algorithm, table in over_raw.items():
         section = f"overrides.{algorithm}"

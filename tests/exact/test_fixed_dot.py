@@ -49,6 +49,16 @@ I8 = FixedPoint.integer(8)
 U8 = FixedPoint.integer(8, signed=False)
 
 
+def draw_codes(data, fmt: FixedPoint, n: int) -> list[int]:
+    """``n`` codes of ``fmt``, anywhere in its range."""
+    return data.draw(st.lists(st.integers(fmt.code_min, fmt.code_max), min_size=n, max_size=n))
+
+
+def dot_of_codes(a: list[int], a_fmt, b: list[int], b_fmt, acc: Accumulator, engine: str):
+    return ops.dot(QArray(codes=np.array(a, dtype=np.int64), fmt=a_fmt),
+                   QArray(codes=np.array(b, dtype=np.int64), fmt=b_fmt), acc, engine=engine)
+
+
 @settings(max_examples=60)
 @given(
     data=st.data(),
@@ -58,12 +68,11 @@ U8 = FixedPoint.integer(8, signed=False)
     order=st.sampled_from(["sequential", "pairwise"]),
 )
 def test_int8_dot_matches_reference(engine, data, n, acc_bits, policy, order):
-    a = data.draw(st.lists(st.integers(-128, 127), min_size=n, max_size=n))
-    b = data.draw(st.lists(st.integers(-128, 127), min_size=n, max_size=n))
+    a, b = draw_codes(data, I8, n), draw_codes(data, I8, n)
     acc = Accumulator(product=IntRegister(bits=16, overflow="error"),
                       accumulator=IntRegister(bits=acc_bits, overflow=policy),
                       summation=PAIRWISE if order == "pairwise" else Summation())
-    got = ops.dot(QArray(codes=np.array(a, dtype=np.int64), fmt=I8), QArray(codes=np.array(b, dtype=np.int64), fmt=I8), acc, engine=engine)
+    got = dot_of_codes(a, I8, b, I8, acc, engine)
     bring = lambda k: POLICIES[policy](k, acc_bits)  # noqa: E731
     products = [x * y for x, y in zip(a, b)]
     expected = reference_pairwise(products, bring) if order == "pairwise" else reference_sequential(products, bring)
@@ -79,12 +88,11 @@ def test_int8_dot_matches_reference(engine, data, n, acc_bits, policy, order):
     policy=st.sampled_from(["wrap", "saturate"]),
 )
 def test_chunked_dot_matches_reference(engine, data, n, k, policy):
-    a = data.draw(st.lists(st.integers(0, 255), min_size=n, max_size=n))
-    b = data.draw(st.lists(st.integers(-128, 127), min_size=n, max_size=n))
+    a, b = draw_codes(data, U8, n), draw_codes(data, I8, n)
     acc = Accumulator(product=IntRegister(bits=16, overflow="error"),
                       accumulator=IntRegister(bits=16, overflow=policy),
                       summation=Summation.chunked(k, IntRegister(bits=18, overflow=policy)))
-    got = ops.dot(QArray(codes=np.array(a), fmt=U8), QArray(codes=np.array(b), fmt=I8), acc, engine=engine)
+    got = dot_of_codes(a, U8, b, I8, acc, engine)
     expected = reference_chunked([x * y for x, y in zip(a, b)], k,
                                  lambda v: POLICIES[policy](v, 16), lambda v: POLICIES[policy](v, 18))
     assert int(got.codes) == expected

@@ -5,9 +5,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fast_strategies import stochastic_roundings
 from lpsim import codec
 from lpsim.formats import E4M3, BlockFormat, FixedPoint, FloatFormat
+
+from .fast_strategies import stochastic_roundings
 
 FORMATS = [FixedPoint(bits=8, frac_bits=5), FixedPoint(bits=12, scale=0.01), E4M3, FloatFormat(exp_bits=5, man_bits=4)]
 

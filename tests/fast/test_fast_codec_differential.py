@@ -6,11 +6,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fast_strategies import (
-    arrays_of, block_formats, fixed_formats, fixed_values, float_formats, float_values, keys, roundings,
-)
 from lpsim import codec
 from lpsim.formats import BlockCodes
+
+from .fast_strategies import (
+    arrays_of, block_formats, fixed_formats, fixed_values, float_formats, float_values, keys, roundings,
+)
 
 
 def outcome(function, *args, **kwargs):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from doc_examples import default_engine, run_python_blocks
+from ..doc_examples import default_engine, run_python_blocks
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 

@@ -1,6 +1,6 @@
 """docs/nn.md's python blocks run as written, in order, in one namespace."""
 
-from doc_examples import run_python_blocks
+from ..doc_examples import run_python_blocks
 
 
 def test_nn_doc_examples_run(capsys):

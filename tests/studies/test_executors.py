@@ -11,10 +11,12 @@ import textwrap
 import warnings
 
 import pytest
-from live_processes import in_group, kill_group, needs_proc, wait_until_gone
-from warning_runs import WARNING_TEXT, run_with_a_warning
 
 from lpsim.studies import DaskExecutor, ProcessExecutor, Study, make_executor, run_study
+
+from ..live_processes import in_group, kill_group, needs_proc, wait_until_gone
+from . import warning_runs
+from .warning_runs import WARNING_TEXT, run_with_a_warning
 
 
 def without_timing(table):
@@ -113,7 +115,7 @@ def test_warnings_do_not_cut_the_progress_line(tmp_path, monkeypatch, serial, ex
     shown = [i for i, text in enumerate(segments) if WARNING_TEXT in text]
     assert shown, "the warning from inside the runs was not shown"
     for i in shown:  # on a line of its own: not after part of a progress line, not cut by one
-        assert segments[i].startswith(f"{sys.modules['warning_runs'].__file__}:"), segments[i]
+        assert segments[i].startswith(f"{warning_runs.__file__}:"), segments[i]
         assert "/10 runs" not in segments[i]
         redrawn = next(text for text in segments[i + 1:] if text.strip() and not text.startswith(" "))
         assert redrawn.startswith("[") and "/10 runs" in redrawn  # the progress line comes back below it

@@ -20,8 +20,8 @@ from lpsim.studies import ResultsStore, StoreError, Study, Table, load_results, 
 from lpsim.studies.runner import run_status
 from lpsim.studies.store import run_record_problem
 
-from test_cli import lpsim
-from test_store import fake_run, study
+from ..cli.test_cli import lpsim
+from .test_store import fake_run, study
 
 # The ways a run file can be damaged: cut short by a failing disk or a copy, emptied, overwritten
 # with binary data, or replaced by JSON that is not a complete run.

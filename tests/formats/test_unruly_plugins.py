@@ -1,4 +1,4 @@
-"""Plugins that misbehave, installed for real with pip (tests/registry/plugins/lpsim_unruly): one whose
+"""Plugins that misbehave, installed for real with pip (tests/formats/plugins/lpsim_unruly): one whose
 module calls sys.exit, spec parsers that raise, exit or return the wrong type. The CLI, the registry and
 a study report each by name and entry point, with no traceback, and the other formats keep working."""
 

@@ -9,7 +9,8 @@ from lpsim.algorithms import TrainConfig, train
 from lpsim.algorithms import integer as integer_module
 from lpsim.data import make_dataset
 from lpsim.models import make_model
-from test_softmax import three_classes
+
+from ..fast.test_fast_integer_softmax import three_classes
 
 
 @pytest.fixture(scope="module", params=["least_squares", "logistic", "softmax"])

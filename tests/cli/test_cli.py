@@ -9,9 +9,10 @@ import textwrap
 import time
 
 import pytest
-from live_processes import in_group, kill_group, needs_proc, wait_until_gone
 
 from lpsim.studies import Study, Table, run_study
+
+from ..live_processes import in_group, kill_group, needs_proc, wait_until_gone
 
 
 def lpsim(*args, check=True, timeout=300, **kwargs):

@@ -9,7 +9,8 @@ from lpsim.arith import integer_loop
 from lpsim.data import Dataset
 from lpsim.fast import _halp_kernels as hk
 from lpsim.models import SoftmaxLoss, make_model
-from test_engines_agree import run_both_engines
+
+from .test_fast_integer_loop import run_both_engines
 
 
 def three_classes(n, d, seed, classes=3):

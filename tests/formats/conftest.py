@@ -159,7 +159,7 @@ def _install_plugins(base: Path) -> None:
 
 @pytest.fixture(scope="session")
 def unruly_plugins(tmp_path_factory) -> Path:
-    """A directory where pip installed tests/registry/plugins/lpsim_unruly (plugins that call sys.exit,
+    """A directory where pip installed tests/formats/plugins/lpsim_unruly (plugins that call sys.exit,
     spec parsers that raise or return the wrong type, one good format) and version 1.0 of lpsim-twin;
     version 2.0 of lpsim-twin, whose format 'twin' lives in another module, is in the sibling "site-later"."""
     return _installed_once(tmp_path_factory, "lpsim-unruly-plugins", _install_unruly)

@@ -1,1 +1,0 @@
-"""Plugins that misbehave in every way the registry must survive (installed by tests/registry/conftest.py)."""
