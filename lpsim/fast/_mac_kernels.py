@@ -26,6 +26,7 @@ operands, +0.0 for fixed-point ones, whose products are integers without a signe
 from __future__ import annotations
 
 import math
+import types
 from collections import namedtuple
 
 import numpy as np
@@ -528,3 +529,21 @@ def values_to_wide(values, cls, negative, hi, lo, e):
     for i in range(flat.shape[0]):
         c, n, h, l, x = wide_from_float(flat[i])
         cls[i], negative[i], hi[i], lo[i], e[i] = c, n, h, l, x
+
+
+# -- serial twins for small work -------------------------------------------------------------------
+
+
+def _serial_twin(kernel):
+    """The same loops compiled without ``parallel=True`` (prange runs as range), under their own
+    name so that the disk cache keeps the two apart: waking the thread pool costs more than a
+    short dot (lpsim.fast._mac runs work below lpsim.fast.threads.SMALL_WORK on these)."""
+    f = kernel.py_func
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_serial"
+    twin.__doc__ = f.__doc__
+    return jit(twin)
+
+
+SERIAL = {kernel: _serial_twin(kernel) for kernel in
+          (native_sequential, native_chunked, native_pairwise, int_tile, int_wrap32, rounded_reduce)}

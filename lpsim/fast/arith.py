@@ -198,11 +198,12 @@ def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out,
         return _fallback(f"{op} {route[2]}", exact_call)
     integer, direct, _, code_dtype, shift, wrap = route
     problems = items()
-    if out is None:
-        native = [_mac.native_codes(plan, ia, ib, None) for ia, ib, _, _ in problems[:1]]
-        if native and native[0] is not None:
-            native += [_mac.native_codes(plan, ia, ib, None) for ia, ib, _, _ in problems[1:]]
-            return _result(_joined(native), out_shape, fmt, code_dtype)
+    if out is None and problems:
+        native = _mac.native_codes(plan, problems[0][0], problems[0][1], None)
+        if native is not None:
+            if len(problems) > 1:
+                native = _joined([native] + [_mac.native_codes(plan, ia, ib, None) for ia, ib, _, _ in problems[1:]])
+            return _result(native, out_shape, fmt, code_dtype)
     parts = [_register_values(plan, ia, ib, rows, _shifted(key, first), integer, wrap)
              for ia, ib, rows, first in problems]
     values = None if not parts or parts[0][0] is None else _joined([part[0] for part in parts])
@@ -347,7 +348,9 @@ def _result(codes: np.ndarray, shape, fmt: Format, code_dtype=None) -> QArray:
     """A QArray of codes the kernels produced in fmt's range, without QArray's range check (a
     dtype cast and a read-only flag are all it would add). ``code_dtype``: fmt.code_dtype, if known."""
     result = object.__new__(QArray)
-    codes = codes.astype(fmt.code_dtype if code_dtype is None else code_dtype).reshape(shape)
+    # no copy where the dtype is already right: the codes are the kernels' own arrays, or views of
+    # an operand's read-only codes
+    codes = codes.astype(fmt.code_dtype if code_dtype is None else code_dtype, copy=False).reshape(shape)
     codes.setflags(write=False)
     object.__setattr__(result, "codes", codes)
     object.__setattr__(result, "fmt", fmt)
