@@ -212,12 +212,12 @@ def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out,
     status = _joined([part[2] for part in parts])
     exact_output = _ExactOutputs(op, a, b, plan, pairs, out_shape, key)
     patched = _patch_unsettled(op, status, exact_output)
-    what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
+    what = functools.partial(_what, op, a.fmt, b.fmt, fmt)  # the message prefix, built only where an output needs it
     if direct:
         codes = np.zeros(0, dtype=np.int64) if values is None else values
         for o, value in patched.items():
             # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
-            codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what} [{o}]")
+            codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what()} [{o}]")
         return _result(codes, out_shape, fmt, code_dtype)
     if integer:
         wide = _integer_as_wide(np.zeros(0, dtype=np.int64) if values is None else values)
@@ -225,6 +225,10 @@ def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out,
         wide = _integer_as_wide(np.zeros(0, dtype=np.int64))
     codes = _round_wide(op, wide, patched, plan, shift, fmt, output_rounding, key, what)
     return _result(codes, out_shape, fmt, code_dtype)
+
+
+def _what(op, a_fmt: Format, b_fmt: Format, fmt: Format) -> str:
+    return f"{op} of {a_fmt.spec} x {b_fmt.spec} into {fmt.spec}"
 
 
 def _joined(arrays: list) -> np.ndarray:
@@ -302,7 +306,7 @@ def _integer_as_wide(flat: np.ndarray) -> tuple:
 
 
 def _round_wide(op, wide: tuple, patched: dict, plan: DotPlan, shift: int, fmt: Format, output_rounding: Rounding,
-                key: RandomKey, what: str) -> np.ndarray:
+                key: RandomKey, what) -> np.ndarray:
     """Codes of the wide values rounded into fmt; the patched outputs and those the kernel cannot
     round are rounded by the exact engine."""
     n_outputs = wide[0].shape[0]
@@ -322,7 +326,7 @@ def _round_wide(op, wide: tuple, patched: dict, plan: DotPlan, shift: int, fmt: 
                     value = register_value_as_exact(patched[o], plan)
                 else:
                     value = _wide_exact(tuple(w[o] for w in wide), shift)
-                codes[o] = round_exact(value, fmt, output_rounding, key.element(output_rounding, o), f"{what} [{o}]")
+                codes[o] = round_exact(value, fmt, output_rounding, key.element(output_rounding, o), f"{what()} [{o}]")
                 if o == stop:
                     raise AssertionError(f"fast {op}: rounding output {o} failed in the kernel but not in the exact engine; please report")
         first = end

@@ -152,3 +152,18 @@ def test_batched_overflow_names_the_output_with_its_batch_index():
     for engine in ("fast", "exact"):
         with pytest.raises(OverflowError, match=r"output \(1, 0, 2\)"):
             ops.matmul(a, b, tight, engine=engine)
+
+
+def test_nn_matmul_takes_a_batch_with_the_same_bits_as_its_elements():
+    """lpsim.nn's one matrix product accepts batched operands (as numpy's @ does); each batch element
+    gets the bits of its own 2-D product, so layers calling it in 2-D keep their results."""
+    from lpsim.nn import Mac, matmul as nn_matmul
+
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((3, 5, 16)), rng.standard_normal((16, 4))
+    mac = Mac(accumulator=Accumulator(accumulator=FloatRegister(fmt=BFLOAT16)), inputs=(E4M3, E4M3))
+    batched = nn_matmul(x, w, mac)
+    assert batched.shape == (3, 5, 4)
+    for t in range(3):
+        np.testing.assert_array_equal(batched[t], nn_matmul(x[t], w, mac))
+    np.testing.assert_array_equal(nn_matmul(x, w), x @ w)
