@@ -276,10 +276,6 @@ def native_codes(plan: DotPlan, a: QArray, b: QArray, out_shape) -> np.ndarray |
     return codes
 
 
-def _integer_only(plan: DotPlan) -> bool:
-    return not any(isinstance(r, FloatRegister) for r in plan.accumulator.registers)
-
-
 def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key: RandomKey, integer: bool, wrap):
     """(int64 values, None) or (None, wide values) of every output's result register, or None."""
     chosen = recipe(plan, integer, wrap)
@@ -303,7 +299,8 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         out = np.zeros((L.shape[0], R.shape[1]), dtype=np.int64)
         tile_status = np.zeros_like(out)
         if out.size:
-            _kernel(M.int_tile, work)(np.ascontiguousarray(L), np.ascontiguousarray(R), out, tile_status, A, F, chunk or max(n, 1))
+            _kernel(M.int_tile, work)(np.ascontiguousarray(L), np.ascontiguousarray(R), out, tile_status, A, F,
+                                      chunk or max(n, 1))
         status[...] = tile_status.reshape(status.shape)
         return out.reshape(m, p), None
     plus = 0.0 if plan.fixed_operands else -0.0
@@ -314,8 +311,8 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         L, Rt = _terms_rt(a, b, float_values(a), float_values(b))
         values = np.zeros((m, p), dtype=np.float64)
         if values.size:
-            _kernel(M.rounded_reduce, work)(L, Rt, values, status, P, A, F, product_rounds, order, chunk, np.uint64(key.seed),
-                             np.uint64(key.stream), np.uint64(key.offset), plus)
+            _kernel(M.rounded_reduce, work)(L, Rt, values, status, P, A, F, product_rounds, order, chunk,
+                                            np.uint64(key.seed), np.uint64(key.stream), np.uint64(key.offset), plus)
     size = values.size
     wide = (np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.bool_), np.zeros(size, dtype=np.uint64),
             np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64))

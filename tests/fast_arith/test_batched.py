@@ -167,3 +167,21 @@ def test_nn_matmul_takes_a_batch_with_the_same_bits_as_its_elements():
     for t in range(3):
         np.testing.assert_array_equal(batched[t], nn_matmul(x[t], w, mac))
     np.testing.assert_array_equal(nn_matmul(x, w), x @ w)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((2, 3, 2), (2, 4)), ((2, 3, 2), (2, 2, 4)), ((2,), (2, 2, 4)),
+                                              ((2, 1, 3, 2), (1, 3, 2, 2)), ((2, 3, 2), (2,))])
+def test_batched_block_formats_match_the_exact_engine(a_shape, b_shape):
+    """Block formats slice whole blocks: a batch of them folds or splits like any other format."""
+    import attrs
+
+    from .strategies import BLOCK_FORMATS
+
+    rng = np.random.default_rng(2)
+    for fmt in BLOCK_FORMATS:
+        k = 2 * fmt.block_size  # the reduction axis holds whole blocks
+        a_dims, b_dims = a_shape[:-1] + (k,), (b_shape[:-2] + (k, b_shape[-1])) if len(b_shape) > 1 else (k,)
+        a = QArray.from_float(rng.standard_normal(a_dims), fmt)
+        b = QArray.from_float(rng.standard_normal(b_dims), fmt if len(b_dims) == 1 else attrs.evolve(fmt, axis=-2))
+        bf16 = Accumulator(accumulator=FloatRegister(fmt=BFLOAT16))
+        assert assert_engines_agree("matmul", a, b, bf16, out=BINARY32)[0] == "ok"
