@@ -21,6 +21,7 @@ from ..formats.presets import BINARY32, BINARY64
 from ..formats.rounding import Overflow, RoundingMode
 from . import _mac_kernels as M
 from . import threads
+from ._memo import by_identity
 from .registry import kernels_for
 
 _NATIVE = {BINARY32: np.float32, BINARY64: np.float64}
@@ -152,22 +153,15 @@ def _int_recipe(plan: DotPlan, wrap):
     return ("int_tile", A, F, int(summation.chunk or 0), max(abs(plan.product_low), abs(plan.product_high)))
 
 
-_RECIPES: dict = {}
-
-
 def recipe(plan: DotPlan, integer: bool, wrap):
-    """The fast path for a plan (remembered by the plan's identity; the entry keeps it alive)."""
-    hit = _RECIPES.get((id(plan), integer))
-    if hit is not None and hit[0] is plan:
-        return hit[1]
+    """The fast path for a plan (remembered by the plan's identity; ``wrap`` follows from the plan)."""
+    return by_identity(_choose_recipe, plan, integer, extra=(wrap,))
+
+
+def _choose_recipe(plan: DotPlan, integer: bool, wrap):
     if integer:
-        chosen = _int_recipe(plan, wrap)
-    else:
-        chosen = _native_recipe(plan) or _rounded_recipe(plan)
-    if len(_RECIPES) > 4096:
-        _RECIPES.clear()
-    _RECIPES[(id(plan), integer)] = (plan, chosen)
-    return chosen
+        return _int_recipe(plan, wrap)
+    return _native_recipe(plan) or _rounded_recipe(plan)
 
 
 def _log2(unit) -> int:
@@ -177,29 +171,26 @@ def _log2(unit) -> int:
 # -- running them --------------------------------------------------------------------------------
 
 
-_TABLES: dict = {}
-
-
 def float_values(q: QArray, dtype=np.float64) -> np.ndarray:
     """The exact float64 values of q's elements, as ``dtype`` (callers pass float32 only where every
     value is a float32 number). Formats of at most 16 bits use a lookup table in ``dtype``,
     remembered by the format's identity: decoding, hashing and casting cost more than a short dot."""
     fmt = q.fmt
-    hit = _TABLES.get((id(fmt), dtype))
-    if hit is not None and hit[0] is fmt:
-        return hit[1][q.codes]
+    table = by_identity(_value_table, fmt, dtype)
+    if table is not None:
+        return table[q.codes]
     if isinstance(fmt, FixedPoint):
         return (q.codes.astype(np.float64) * fmt.step).astype(dtype, copy=False)
-    if isinstance(fmt, FloatFormat) and fmt.bits <= 16:
-        _, decode = kernels_for(fmt)
-        table = np.asarray(decode(np.arange(1 << fmt.bits, dtype=fmt.code_dtype), fmt), dtype=np.float64)
-        hit = (fmt, table.astype(dtype))
-        if len(_TABLES) > 256:
-            _TABLES.clear()
-        _TABLES[(id(fmt), dtype)] = hit
-        return hit[1][q.codes]
     _, decode = kernels_for(fmt)
     return np.asarray(decode(q.codes, fmt), dtype=np.float64).astype(dtype, copy=False)
+
+
+def _value_table(fmt, dtype) -> np.ndarray | None:
+    """The values of every code of a float format of at most 16 bits, as ``dtype``; None for others."""
+    if not (isinstance(fmt, FloatFormat) and fmt.bits <= 16):
+        return None
+    _, decode = kernels_for(fmt)
+    return np.asarray(decode(np.arange(1 << fmt.bits, dtype=fmt.code_dtype), fmt), dtype=np.float64).astype(dtype)
 
 
 def _layout(a: QArray, b: QArray, a_terms: np.ndarray, b_terms: np.ndarray):
