@@ -244,6 +244,19 @@ def _native_values(chosen, plan: DotPlan, a: QArray, b: QArray, m: int, p: int) 
     return out.reshape(m, p)
 
 
+def _short_dot(chosen, a: QArray, b: QArray) -> np.ndarray | None:
+    """The register value of a sequential native dot of two float formats with value tables, as a
+    1-element array: one serial kernel call through the tables; None where it does not apply."""
+    _, dtype, order, _, _ = chosen
+    if order is not Order.SEQUENTIAL or a.shape[0] >= threads.SMALL_WORK:
+        return None
+    table_a, table_b = by_identity(_value_table, a.fmt, dtype), by_identity(_value_table, b.fmt, dtype)
+    if table_a is None or table_b is None:
+        return None
+    # float operands: the first product enters as p + (-0.0), as in native_sequential
+    return np.array([M.native_dot_tables(a.codes, b.codes, table_a, table_b, dtype(-0.0))], dtype=dtype)
+
+
 def native_codes(plan: DotPlan, a: QArray, b: QArray, out_shape) -> np.ndarray | None:
     """Result codes of a native float path whose register is the result format (out=None): the
     IEEE bits of the float32 / float64 register values, every NaN as the format's positive NaN
@@ -252,9 +265,11 @@ def native_codes(plan: DotPlan, a: QArray, b: QArray, out_shape) -> np.ndarray |
     if chosen is None or chosen[0] != "native":
         return None
     a_shape, b_shape = a.shape, b.shape
-    m = a_shape[0] if len(a_shape) == 2 else 1
-    p = b_shape[1] if len(b_shape) == 2 else 1
-    values = _native_values(chosen, plan, a, b, m, p).reshape(-1)
+    values = _short_dot(chosen, a, b) if len(a_shape) == 1 and len(b_shape) == 1 else None
+    if values is None:
+        m = a_shape[0] if len(a_shape) == 2 else 1
+        p = b_shape[1] if len(b_shape) == 2 else 1
+        values = _native_values(chosen, plan, a, b, m, p).reshape(-1)
     dtype = values.dtype.type
     codes = values.view(_CODE_VIEWS[dtype])
     if values.size == 1:

@@ -531,6 +531,20 @@ def values_to_wide(values, cls, negative, hi, lo, e):
         cls[i], negative[i], hi[i], lo[i], e[i] = c, n, h, l, x
 
 
+@jit
+def native_dot_tables(codes_a, codes_b, table_a, table_b, plus):
+    """One short dot of the native sequential path, serial, reading the operands through their
+    value tables: the sum native_sequential forms for one output (p_0 + plus, then acc + p_j in
+    the tables' dtype), without building operand or output arrays (a length-32 dot's own cost)."""
+    n = codes_a.shape[0]
+    if n == 0:
+        return plus - plus  # +0 in the tables' dtype: an empty sum
+    acc = table_a[codes_a[0]] * table_b[codes_b[0]] + plus
+    for j in range(1, n):
+        acc = acc + table_a[codes_a[j]] * table_b[codes_b[j]]
+    return acc
+
+
 # -- serial twins for small work -------------------------------------------------------------------
 
 

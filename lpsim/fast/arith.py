@@ -210,8 +210,8 @@ def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out,
     wide = None if not parts or parts[0][1] is None else tuple(_joined([part[1][i] for part in parts])
                                                                 for i in range(5))
     status = _joined([part[2] for part in parts])
-    exact_output = _ExactOutputs(op, a, b, plan, pairs, out_shape, key)
-    patched = _patch_unsettled(op, status, exact_output)
+    patched = _patch_unsettled(op, status, _ExactOutputs(op, a, b, plan, pairs, out_shape, key)) \
+        if np.count_nonzero(status) else {}
     what = functools.partial(_what, op, a.fmt, b.fmt, fmt)  # the message prefix, built only where an output needs it
     if direct:
         codes = np.zeros(0, dtype=np.int64) if values is None else values
