@@ -82,7 +82,8 @@ def matvec(a, x, accumulator, out=None, rounding=NEAREST_EVEN, *, seed=0, stream
 
 
 def matmul(a, b, accumulator, out=None, rounding=NEAREST_EVEN, *, seed=0, stream=0, offset=0, engine="fast") -> QArray:
-    """c_ik = sum_j a_ij * b_jk; output index o = i * p + k."""
+    """c[..., i, k] = sum_j a[..., i, j] * b[..., j, k] with numpy's matmul shapes (batch axes
+    broadcast, 1-D operands); output index o = the flat C index of the result (i * p + k in 2-D)."""
     return _engine(engine).matmul(a, b, accumulator, out, rounding, seed=seed, stream=stream, offset=offset)
 
 

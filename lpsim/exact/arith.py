@@ -14,6 +14,7 @@ import functools
 import math
 from typing import Callable
 
+import attrs
 import numpy as np
 
 from ..arith.plan import DotPlan, plan_dot
@@ -210,7 +211,78 @@ def _check_dims(op: str, operands: dict[str, QArray], ndims: dict[str, int]) -> 
 def _check_inner(op: str, a_name: str, a: QArray, b_name: str, b: QArray, a_axis: int, b_axis: int) -> None:
     if a.shape[a_axis] != b.shape[b_axis]:
         raise ValueError(f"{op}: inner dimensions differ: {a_name} ({a.fmt.spec}) has shape {a.shape}, "
-                         f"{b_name} ({b.fmt.spec}) has shape {b.shape}")
+                         f"{b_name} ({b.fmt.spec}) has shape {b.shape} (axis {a_axis} of {a_name} has "
+                         f"{a.shape[a_axis]}, axis {b_axis} of {b_name} has {b.shape[b_axis]})")
+
+
+@attrs.frozen
+class MatmulShape:
+    """How ``matmul`` pairs rows and columns, numpy's rules: a (..., m, n) @ b (..., n, p) gives
+    (..., m, p) with the leading (batch) axes broadcast; a 1-D ``a`` acts as (1, n) and a 1-D ``b``
+    as (n, 1), the added axis then dropped from the result. Output o is the flat C index of the
+    result, so its random bits do not depend on how the batch is split (docs/arithmetic.md)."""
+
+    batch: tuple[int, ...]  # the broadcast batch shape
+    m: int
+    n: int
+    p: int
+    a_vector: bool
+    b_vector: bool
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        return self.batch + ((), (self.m,))[not self.a_vector] + ((), (self.p,))[not self.b_vector]
+
+    def item(self, shape: tuple[int, ...], batch_index: tuple[int, ...]) -> tuple[int, ...]:
+        """The index into an operand's own batch axes (``shape``: the operand's shape without its
+        last two axes) of the broadcast batch element ``batch_index``."""
+        tail = batch_index[len(batch_index) - len(shape):]
+        return tuple(0 if size == 1 else i for size, i in zip(shape, tail))
+
+    def split(self, idx: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+        """(batch index, i, k) of the result index ``idx``."""
+        if not self.b_vector:
+            idx, k = idx[:-1], idx[-1]
+        else:
+            k = 0
+        if not self.a_vector:
+            idx, i = idx[:-1], idx[-1]
+        else:
+            i = 0
+        return idx, i, k
+
+
+def matmul_shape(a: QArray, b: QArray) -> MatmulShape:
+    """The checks of ``matmul``'s operands, shared with the fast engine."""
+    for name, q in (("a", a), ("b", b)):
+        _operand(q, name, "matmul")
+        if q.ndim == 0:
+            raise ValueError(f"matmul: operand {name} must have at least 1 dimension, got shape () ({q.fmt.spec}); "
+                             f"use multiply for scalars")
+    _check_inner("matmul", "a", a, "b", b, -1, 0 if b.ndim == 1 else -2)
+    a_batch, b_batch = a.shape[:-2], b.shape[:-2]
+    for axis in range(1, min(len(a_batch), len(b_batch)) + 1):
+        x, y = a_batch[-axis], b_batch[-axis]
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"matmul: batch dimensions do not broadcast: a ({a.fmt.spec}) has shape {a.shape}, "
+                             f"b ({b.fmt.spec}) has shape {b.shape} (axis {-axis - 2} of a has {x}, "
+                             f"axis {-axis - 2} of b has {y})")
+    batch = np.broadcast_shapes(a_batch, b_batch)
+    return MatmulShape(batch=batch, m=1 if a.ndim == 1 else a.shape[-2], n=a.shape[-1],
+                       p=1 if b.ndim == 1 else b.shape[-1], a_vector=a.ndim == 1, b_vector=b.ndim == 1)
+
+
+def matmul_pairs(shape: MatmulShape, a: QArray, b: QArray):
+    """``pairs(a_terms, b_terms, idx)``: the row of ``a`` and the column of ``b`` of result index ``idx``."""
+    a_batch, b_batch = a.shape[:-2], b.shape[:-2]
+
+    def pairs(a_terms, b_terms, idx):
+        batch, i, k = shape.split(idx)
+        row = a_terms if shape.a_vector else a_terms[shape.item(a_batch, batch) + (i,)]
+        column = b_terms if shape.b_vector else b_terms[shape.item(b_batch, batch) + (slice(None), k)]
+        return row, column
+
+    return pairs
 
 
 def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
@@ -236,11 +308,12 @@ def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, roundin
 
 def matmul(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding="nearest_even", *,
            seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
-    """c_ik = sum_j a_ij * b_jk for (m, n) and (n, p) matrices; output index o = i * p + k."""
-    _check_dims("matmul", {"a": a, "b": b}, {"a": 2, "b": 2})
-    _check_inner("matmul", "a", a, "b", b, 1, 0)
-    return _reduce("matmul", a, b, lambda at, bt, idx: (at[idx[0]], bt[:, idx[1]]), (a.shape[0], b.shape[1]),
-                   accumulator, out, rounding, seed, stream, offset)
+    """c[..., i, k] = sum_j a[..., i, j] * b[..., j, k], numpy's matmul shapes: the leading (batch)
+    axes broadcast, a 1-D operand is a row (a) or a column (b). Output index o = the flat C index
+    of the result: for (m, n) @ (n, p), o = i * p + k; for a batch, o = batch_flat * m * p + i * p + k."""
+    shape = matmul_shape(a, b)
+    return _reduce("matmul", a, b, matmul_pairs(shape, a, b), shape.out_shape, accumulator, out, rounding,
+                   seed, stream, offset)
 
 
 __all__ = ["add", "subtract", "multiply", "fma", "axpy", "requantize", "dot", "matvec", "matmul"]

@@ -21,6 +21,7 @@ from ..formats.presets import BINARY32, BINARY64
 from ..formats.rounding import Overflow, RoundingMode
 from . import _mac_kernels as M
 from . import threads
+from ._memo import by_identity
 from .registry import kernels_for
 
 _NATIVE = {BINARY32: np.float32, BINARY64: np.float64}
@@ -152,22 +153,15 @@ def _int_recipe(plan: DotPlan, wrap):
     return ("int_tile", A, F, int(summation.chunk or 0), max(abs(plan.product_low), abs(plan.product_high)))
 
 
-_RECIPES: dict = {}
-
-
 def recipe(plan: DotPlan, integer: bool, wrap):
-    """The fast path for a plan (remembered by the plan's identity; the entry keeps it alive)."""
-    hit = _RECIPES.get((id(plan), integer))
-    if hit is not None and hit[0] is plan:
-        return hit[1]
+    """The fast path for a plan (remembered by the plan's identity; ``wrap`` follows from the plan)."""
+    return by_identity(_choose_recipe, plan, integer, extra=(wrap,))
+
+
+def _choose_recipe(plan: DotPlan, integer: bool, wrap):
     if integer:
-        chosen = _int_recipe(plan, wrap)
-    else:
-        chosen = _native_recipe(plan) or _rounded_recipe(plan)
-    if len(_RECIPES) > 4096:
-        _RECIPES.clear()
-    _RECIPES[(id(plan), integer)] = (plan, chosen)
-    return chosen
+        return _int_recipe(plan, wrap)
+    return _native_recipe(plan) or _rounded_recipe(plan)
 
 
 def _log2(unit) -> int:
@@ -177,26 +171,26 @@ def _log2(unit) -> int:
 # -- running them --------------------------------------------------------------------------------
 
 
-_TABLES: dict = {}
-
-
-def float_values(q: QArray) -> np.ndarray:
-    """The exact float64 values of q's elements (a lookup table for formats of at most 16 bits,
-    remembered by the format's identity: decoding and hashing cost more than a short dot)."""
+def float_values(q: QArray, dtype=np.float64) -> np.ndarray:
+    """The exact float64 values of q's elements, as ``dtype`` (callers pass float32 only where every
+    value is a float32 number). Formats of at most 16 bits use a lookup table in ``dtype``,
+    remembered by the format's identity: decoding, hashing and casting cost more than a short dot."""
     fmt = q.fmt
+    table = by_identity(_value_table, fmt, dtype)
+    if table is not None:
+        return table[q.codes]
     if isinstance(fmt, FixedPoint):
-        return q.codes.astype(np.float64) * fmt.step
-    if isinstance(fmt, FloatFormat) and fmt.bits <= 16:
-        hit = _TABLES.get(id(fmt))
-        if hit is None or hit[0] is not fmt:
-            _, decode = kernels_for(fmt)
-            hit = (fmt, np.asarray(decode(np.arange(1 << fmt.bits, dtype=fmt.code_dtype), fmt), dtype=np.float64))
-            if len(_TABLES) > 256:
-                _TABLES.clear()
-            _TABLES[id(fmt)] = hit
-        return hit[1][q.codes]
+        return (q.codes.astype(np.float64) * fmt.step).astype(dtype, copy=False)
     _, decode = kernels_for(fmt)
-    return np.asarray(decode(q.codes, fmt), dtype=np.float64)
+    return np.asarray(decode(q.codes, fmt), dtype=np.float64).astype(dtype, copy=False)
+
+
+def _value_table(fmt, dtype) -> np.ndarray | None:
+    """The values of every code of a float format of at most 16 bits, as ``dtype``; None for others."""
+    if not (isinstance(fmt, FloatFormat) and fmt.bits <= 16):
+        return None
+    _, decode = kernels_for(fmt)
+    return np.asarray(decode(np.arange(1 << fmt.bits, dtype=fmt.code_dtype), fmt), dtype=np.float64).astype(dtype)
 
 
 def _layout(a: QArray, b: QArray, a_terms: np.ndarray, b_terms: np.ndarray):
@@ -216,6 +210,15 @@ def _terms_rt(a: QArray, b: QArray, a_terms, b_terms):
     return L, Rt
 
 
+def _kernel(kernel, work: int):
+    """``kernel`` on lpsim.fast.threads' thread count, or its serial twin for ``work`` (multiply-
+    accumulates) below threads.SMALL_WORK: the same loops, so the same bits, without the pool's wake-up."""
+    if work < threads.SMALL_WORK:
+        return M.SERIAL[kernel]
+    threads.apply(work)
+    return kernel
+
+
 _NAN_CODES = {np.float32: np.uint32(0x7FC00000), np.float64: np.uint64(0x7FF8000000000000)}
 _CODE_VIEWS = {np.float32: np.uint32, np.float64: np.uint64}
 
@@ -223,41 +226,60 @@ _CODE_VIEWS = {np.float32: np.uint32, np.float64: np.uint64}
 def _native_values(chosen, plan: DotPlan, a: QArray, b: QArray, m: int, p: int) -> np.ndarray:
     """The register values (in the register's numpy dtype) of a native recipe, shape (m, p)."""
     _, dtype, order, chunk, final = chosen
-    L, R, _ = _layout(a, b, float_values(a).astype(dtype), float_values(b).astype(dtype))
-    L, R = np.ascontiguousarray(L), np.ascontiguousarray(R)
+    L, R, _ = _layout(a, b, float_values(a, dtype), float_values(b, dtype))
+    if not L.flags.c_contiguous:
+        L = np.ascontiguousarray(L)
+    if not R.flags.c_contiguous:
+        R = np.ascontiguousarray(R)
     out = np.zeros((L.shape[0], R.shape[1]), dtype=final or dtype)
     if out.size:
         plus = dtype(0.0 if plan.fixed_operands else -0.0)
-        threads.apply(m * p * a.shape[-1])
+        work = out.size * L.shape[1]
         if order is Order.SEQUENTIAL:
-            M.native_sequential(L, R, out, plus)
+            _kernel(M.native_sequential, work)(L, R, out, plus)
         elif order is Order.PAIRWISE:
-            M.native_pairwise(L, R, out, plus)
+            _kernel(M.native_pairwise, work)(L, R, out, plus)
         else:
-            M.native_chunked(L, R, out, chunk, plus)
+            _kernel(M.native_chunked, work)(L, R, out, chunk, plus)
     return out.reshape(m, p)
+
+
+def _short_dot(chosen, a: QArray, b: QArray) -> np.ndarray | None:
+    """The register value of a sequential native dot of two float formats with value tables, as a
+    1-element array: one serial kernel call through the tables; None where it does not apply."""
+    _, dtype, order, _, _ = chosen
+    if order is not Order.SEQUENTIAL or a.shape[0] >= threads.SMALL_WORK:
+        return None
+    table_a, table_b = by_identity(_value_table, a.fmt, dtype), by_identity(_value_table, b.fmt, dtype)
+    if table_a is None or table_b is None:
+        return None
+    # float operands: the first product enters as p + (-0.0), as in native_sequential
+    return np.array([M.native_dot_tables(a.codes, b.codes, table_a, table_b, dtype(-0.0))], dtype=dtype)
 
 
 def native_codes(plan: DotPlan, a: QArray, b: QArray, out_shape) -> np.ndarray | None:
     """Result codes of a native float path whose register is the result format (out=None): the
     IEEE bits of the float32 / float64 register values, every NaN as the format's positive NaN
     (as the exact engine rounds NaN). None if the plan has no native path."""
-    chosen = None if _integer_only(plan) else recipe(plan, False, None)
+    chosen = recipe(plan, False, None)  # None for integer-only plans (no float register to round)
     if chosen is None or chosen[0] != "native":
         return None
-    m = a.shape[0] if a.ndim == 2 else 1
-    p = b.shape[1] if b.ndim == 2 else 1
-    values = _native_values(chosen, plan, a, b, m, p)
+    a_shape, b_shape = a.shape, b.shape
+    values = _short_dot(chosen, a, b) if len(a_shape) == 1 and len(b_shape) == 1 else None
+    if values is None:
+        m = a_shape[0] if len(a_shape) == 2 else 1
+        p = b_shape[1] if len(b_shape) == 2 else 1
+        values = _native_values(chosen, plan, a, b, m, p).reshape(-1)
     dtype = values.dtype.type
     codes = values.view(_CODE_VIEWS[dtype])
+    if values.size == 1:
+        if values[0] != values[0]:
+            codes = np.full(1, _NAN_CODES[dtype])
+        return codes
     nan = values != values
     if nan.any():
         codes = np.where(nan, _NAN_CODES[dtype], codes)
-    return codes.reshape(-1)
-
-
-def _integer_only(plan: DotPlan) -> bool:
-    return not any(isinstance(r, FloatRegister) for r in plan.accumulator.registers)
+    return codes
 
 
 def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key: RandomKey, integer: bool, wrap):
@@ -267,12 +289,12 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         return None
     m, p = status.shape
     kind = chosen[0]
-    threads.apply(m * p * a.shape[-1])
+    work = m * p * a.shape[-1]
     if kind == "wrap32":
         out = np.zeros((m, p), dtype=np.int64)
         L, Rt = _terms_rt(a, b, a.element_codes, b.element_codes)
         if L.shape[1] and m and p:
-            M.int_wrap32(L, Rt, out, chosen[1], chosen[2])
+            _kernel(M.int_wrap32, work)(L, Rt, out, chosen[1], chosen[2])
         return out, None
     if kind == "int_tile":
         _, A, F, chunk, largest = chosen
@@ -283,7 +305,8 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         out = np.zeros((L.shape[0], R.shape[1]), dtype=np.int64)
         tile_status = np.zeros_like(out)
         if out.size:
-            M.int_tile(np.ascontiguousarray(L), np.ascontiguousarray(R), out, tile_status, A, F, chunk or max(n, 1))
+            _kernel(M.int_tile, work)(np.ascontiguousarray(L), np.ascontiguousarray(R), out, tile_status, A, F,
+                                      chunk or max(n, 1))
         status[...] = tile_status.reshape(status.shape)
         return out.reshape(m, p), None
     plus = 0.0 if plan.fixed_operands else -0.0
@@ -294,8 +317,8 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         L, Rt = _terms_rt(a, b, float_values(a), float_values(b))
         values = np.zeros((m, p), dtype=np.float64)
         if values.size:
-            M.rounded_reduce(L, Rt, values, status, P, A, F, product_rounds, order, chunk, np.uint64(key.seed),
-                             np.uint64(key.stream), np.uint64(key.offset), plus)
+            _kernel(M.rounded_reduce, work)(L, Rt, values, status, P, A, F, product_rounds, order, chunk,
+                                            np.uint64(key.seed), np.uint64(key.stream), np.uint64(key.offset), plus)
     size = values.size
     wide = (np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.bool_), np.zeros(size, dtype=np.uint64),
             np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64))

@@ -26,6 +26,7 @@ operands, +0.0 for fixed-point ones, whose products are integers without a signe
 from __future__ import annotations
 
 import math
+import types
 from collections import namedtuple
 
 import numpy as np
@@ -528,3 +529,35 @@ def values_to_wide(values, cls, negative, hi, lo, e):
     for i in range(flat.shape[0]):
         c, n, h, l, x = wide_from_float(flat[i])
         cls[i], negative[i], hi[i], lo[i], e[i] = c, n, h, l, x
+
+
+@jit
+def native_dot_tables(codes_a, codes_b, table_a, table_b, plus):
+    """One short dot of the native sequential path, serial, reading the operands through their
+    value tables: the sum native_sequential forms for one output (p_0 + plus, then acc + p_j in
+    the tables' dtype), without building operand or output arrays (a length-32 dot's own cost)."""
+    n = codes_a.shape[0]
+    if n == 0:
+        return plus - plus  # +0 in the tables' dtype: an empty sum
+    acc = table_a[codes_a[0]] * table_b[codes_b[0]] + plus
+    for j in range(1, n):
+        acc = acc + table_a[codes_a[j]] * table_b[codes_b[j]]
+    return acc
+
+
+# -- serial twins for small work -------------------------------------------------------------------
+
+
+def _serial_twin(kernel):
+    """The same loops compiled without ``parallel=True`` (prange runs as range), under their own
+    name so that the disk cache keeps the two apart: waking the thread pool costs more than a
+    short dot (lpsim.fast._mac runs work below lpsim.fast.threads.SMALL_WORK on these)."""
+    f = kernel.py_func
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_serial"
+    twin.__doc__ = f.__doc__
+    return jit(twin)
+
+
+SERIAL = {kernel: _serial_twin(kernel) for kernel in
+          (native_sequential, native_chunked, native_pairwise, int_tile, int_wrap32, rounded_reduce)}

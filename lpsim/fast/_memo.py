@@ -18,7 +18,13 @@ def by_identity(build: Callable, *args, extra: tuple = ()):
 
     ``extra``: arguments ``build`` also needs that the ``args`` already determine (left out of the key).
     """
-    key = (build, *map(id, args))
+    # spelled out for one and two arguments: a short dot makes four of these calls
+    if len(args) == 1:
+        key = (build, id(args[0]))
+    elif len(args) == 2:
+        key = (build, id(args[0]), id(args[1]))
+    else:
+        key = (build, *map(id, args))
     hit = _ENTRIES.get(key)
     if hit is None:
         if len(_ENTRIES) >= _LIMIT:

@@ -181,9 +181,13 @@ def _plan_route(plan: DotPlan, fmt: Format, output_rounding: Rounding, default_o
     return route
 
 
-def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out, rounding, seed, stream, offset):
+def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out, rounding, seed, stream, offset):
     """The reductions' common path: route, sum every output in a kernel, patch what the kernel left
-    to the exact engine, then take the register's integers as codes or round into the result format."""
+    to the exact engine, then take the register's integers as codes or round into the result format.
+
+    ``items``: a callable giving the kernels' problems, a list of (a, b, b_rows, first output): 1-D or
+    2-D operands whose outputs, in order, are the result's outputs (flat C order) from ``first output``
+    on; one problem for dot, matvec and a plain matmul, one per batch element for a batched matmul."""
     rounding, key, plan, fmt = exact_arith.prepare_reduction(op, a, b, out_shape, accumulator, out, rounding, seed,
                                                              stream, offset)
     output_rounding = rounding if out is not None else NEAREST_EVEN
@@ -193,11 +197,57 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
                                        seed=seed, stream=stream, offset=offset)
         return _fallback(f"{op} {route[2]}", exact_call)
     integer, direct, _, code_dtype, shift, wrap = route
-    if out is None:
-        native = _mac.native_codes(plan, a, b, out_shape)
+    problems = items()
+    if out is None and problems:
+        native = _mac.native_codes(plan, problems[0][0], problems[0][1], None)
         if native is not None:
+            if len(problems) > 1:
+                native = _joined([native] + [_mac.native_codes(plan, ia, ib, None) for ia, ib, _, _ in problems[1:]])
             return _result(native, out_shape, fmt, code_dtype)
+    parts = [_register_values(plan, ia, ib, rows, _shifted(key, first), integer, wrap)
+             for ia, ib, rows, first in problems]
+    values = None if not parts or parts[0][0] is None else _joined([part[0] for part in parts])
+    wide = None if not parts or parts[0][1] is None else tuple(_joined([part[1][i] for part in parts])
+                                                                for i in range(5))
+    status = _joined([part[2] for part in parts])
+    patched = _patch_unsettled(op, status, _ExactOutputs(op, a, b, plan, pairs, out_shape, key)) \
+        if np.count_nonzero(status) else {}
+    what = functools.partial(_what, op, a.fmt, b.fmt, fmt)  # the message prefix, built only where an output needs it
+    if direct:
+        codes = np.zeros(0, dtype=np.int64) if values is None else values
+        for o, value in patched.items():
+            # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
+            codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what()} [{o}]")
+        return _result(codes, out_shape, fmt, code_dtype)
+    if integer:
+        wide = _integer_as_wide(np.zeros(0, dtype=np.int64) if values is None else values)
+    elif wide is None:
+        wide = _integer_as_wide(np.zeros(0, dtype=np.int64))
+    codes = _round_wide(op, wide, patched, plan, shift, fmt, output_rounding, key, what)
+    return _result(codes, out_shape, fmt, code_dtype)
 
+
+def _what(op, a_fmt: Format, b_fmt: Format, fmt: Format) -> str:
+    return f"{op} of {a_fmt.spec} x {b_fmt.spec} into {fmt.spec}"
+
+
+def _joined(arrays: list) -> np.ndarray:
+    """The arrays flattened and joined end to end (no copy for one array)."""
+    if len(arrays) == 1:
+        return arrays[0].reshape(-1)
+    if not arrays:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([x.reshape(-1) for x in arrays])
+
+
+def _shifted(key: RandomKey, first: int) -> RandomKey:
+    """The key of a problem whose outputs start at output ``first`` (prepare_reduction has checked
+    that every output's random indices stay below 2**64)."""
+    return key if first == 0 else RandomKey(seed=key.seed, stream=key.stream, offset=key.offset + first)
+
+
+def _register_values(plan: DotPlan, a: QArray, b: QArray, b_rows, key: RandomKey, integer: bool, wrap):
+    """(int64 values or None, wide values or None, status) of every output of one 1-D or 2-D problem."""
     a_codes = a.element_codes
     if a_codes.ndim == 1:
         a_codes = a_codes[None, :]
@@ -213,21 +263,7 @@ def _reduce(op, a: QArray, b: QArray, b_rows, pairs, out_shape, accumulator, out
     else:
         wide = _wide_reduce(plan, a, b, b_rows, status, key)
         values = None
-    exact_output = _ExactOutputs(op, a, b, plan, pairs, out_shape, key)
-    patched = _patch_unsettled(op, status, exact_output)
-    what = f"{op} of {a.fmt.spec} x {b.fmt.spec} into {fmt.spec}"
-    if direct:
-        codes = values.reshape(-1)
-        for o, value in patched.items():
-            # an exact sum beyond int64: the exact engine's rounding into the 64-bit result format raises
-            codes[o] = round_exact(register_value_as_exact(value, plan), fmt, NEAREST_EVEN, None, f"{what} [{o}]")
-        return _result(codes, out_shape, fmt, code_dtype)
-    if integer:
-        wide = _integer_as_wide(values.reshape(-1))
-    else:
-        wide = tuple(w.reshape(-1) for w in wide)
-    codes = _round_wide(op, wide, patched, plan, shift, fmt, output_rounding, key, what)
-    return _result(codes, out_shape, fmt, code_dtype)
+    return values, wide, status
 
 
 class _ExactOutputs:
@@ -270,7 +306,7 @@ def _integer_as_wide(flat: np.ndarray) -> tuple:
 
 
 def _round_wide(op, wide: tuple, patched: dict, plan: DotPlan, shift: int, fmt: Format, output_rounding: Rounding,
-                key: RandomKey, what: str) -> np.ndarray:
+                key: RandomKey, what) -> np.ndarray:
     """Codes of the wide values rounded into fmt; the patched outputs and those the kernel cannot
     round are rounded by the exact engine."""
     n_outputs = wide[0].shape[0]
@@ -290,7 +326,7 @@ def _round_wide(op, wide: tuple, patched: dict, plan: DotPlan, shift: int, fmt: 
                     value = register_value_as_exact(patched[o], plan)
                 else:
                     value = _wide_exact(tuple(w[o] for w in wide), shift)
-                codes[o] = round_exact(value, fmt, output_rounding, key.element(output_rounding, o), f"{what} [{o}]")
+                codes[o] = round_exact(value, fmt, output_rounding, key.element(output_rounding, o), f"{what()} [{o}]")
                 if o == stop:
                     raise AssertionError(f"fast {op}: rounding output {o} failed in the kernel but not in the exact engine; please report")
         first = end
@@ -316,7 +352,9 @@ def _result(codes: np.ndarray, shape, fmt: Format, code_dtype=None) -> QArray:
     """A QArray of codes the kernels produced in fmt's range, without QArray's range check (a
     dtype cast and a read-only flag are all it would add). ``code_dtype``: fmt.code_dtype, if known."""
     result = object.__new__(QArray)
-    codes = codes.astype(fmt.code_dtype if code_dtype is None else code_dtype).reshape(shape)
+    # no copy where the dtype is already right: the codes are the kernels' own arrays, or views of
+    # an operand's read-only codes
+    codes = codes.astype(fmt.code_dtype if code_dtype is None else code_dtype, copy=False).reshape(shape)
     codes.setflags(write=False)
     object.__setattr__(result, "codes", codes)
     object.__setattr__(result, "fmt", fmt)
@@ -389,8 +427,8 @@ def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding=N
         # the exact engine's checks, which raise its exceptions (the test above only lets valid operands skip them)
         _check_dims("dot", {"a": a, "b": b}, {"a": 1, "b": 1})
         _check_inner("dot", "a", a, "b", b, 0, 0)
-    return _reduce("dot", a, b, b.element_codes[None, :], lambda at, bt, idx: (at, bt), (), accumulator, out,
-                   rounding, seed, stream, offset)
+    return _reduce("dot", a, b, lambda: [(a, b, b.element_codes[None, :], 0)], lambda at, bt, idx: (at, bt), (),
+                   accumulator, out, rounding, seed, stream, offset)
 
 
 def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, rounding=NEAREST_EVEN, *,
@@ -398,17 +436,64 @@ def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, roundin
     """As lpsim.exact.matvec, compiled."""
     _check_dims("matvec", {"a": a, "x": x}, {"a": 2, "x": 1})
     _check_inner("matvec", "a", a, "x", x, 1, 0)
-    return _reduce("matvec", a, x, np.atleast_2d(x.element_codes), lambda at, xt, idx: (at[idx[0]], xt),
-                   (a.shape[0],), accumulator, out, rounding, seed, stream, offset)
+    return _reduce("matvec", a, x, lambda: [(a, x, np.atleast_2d(x.element_codes), 0)],
+                   lambda at, xt, idx: (at[idx[0]], xt), (a.shape[0],), accumulator, out, rounding, seed, stream, offset)
 
 
 def matmul(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding=NEAREST_EVEN, *,
            seed: int = 0, stream: int = 0, offset: int = 0) -> QArray:
-    """As lpsim.exact.matmul, compiled."""
-    _check_dims("matmul", {"a": a, "b": b}, {"a": 2, "b": 2})
-    _check_inner("matmul", "a", a, "b", b, 1, 0)
-    return _reduce("matmul", a, b, np.ascontiguousarray(b.element_codes.T), lambda at, bt, idx: (at[idx[0]], bt[:, idx[1]]),
-                   (a.shape[0], b.shape[1]), accumulator, out, rounding, seed, stream, offset)
+    """As lpsim.exact.matmul (numpy's matmul shapes, batches included), compiled."""
+    shape = exact_arith.matmul_shape(a, b)
+    return _reduce("matmul", a, b, lambda: _matmul_problems(shape, a, b), exact_arith.matmul_pairs(shape, a, b),
+                   shape.out_shape, accumulator, out, rounding, seed, stream, offset)
+
+
+def _matmul_problems(shape, a: QArray, b: QArray) -> list:
+    """A matmul as the kernels' 1-D / 2-D problems (see _reduce): one where the batch folds into the
+    rows of ``a`` (b without batch axes: the flat output order is then the rows' order), else one
+    per batch element, each starting at its first flat output."""
+    if a.ndim <= 2 and b.ndim <= 2:
+        if a.ndim == 1 and b.ndim == 2:
+            a = _reshaped(a, (1, shape.n))
+        return [(a, b, _b_rows(b), 0)]
+    if b.ndim <= 2:
+        folded = _reshaped(a, (math.prod(a.shape[:-1]), shape.n), allow_fail=True)
+        if folded is not None:
+            return [(folded, b, _b_rows(b), 0)]
+    size = shape.m * shape.p
+    a_batch, b_batch = a.shape[:-2], b.shape[:-2]
+    problems = []
+    for t, batch in enumerate(np.ndindex(shape.batch)):
+        ia = a if a.ndim == 1 else _item(a, shape.item(a_batch, batch))
+        ib = b if b.ndim == 1 else _item(b, shape.item(b_batch, batch))
+        if ia.ndim == 1:
+            ia = _reshaped(ia, (1, shape.n))
+        problems.append((ia, ib, _b_rows(ib), t * size))
+    return problems
+
+
+def _b_rows(b: QArray) -> np.ndarray:
+    codes = b.element_codes
+    return codes[None, :] if codes.ndim == 1 else np.ascontiguousarray(codes.T)
+
+
+def _item(q: QArray, index: tuple) -> QArray:
+    """q[index] (codes already checked: no range check again, except for block formats' own slicing)."""
+    if isinstance(q.fmt, BlockFormat):
+        return q[index]
+    return _result(q.codes[index], q.codes[index].shape, q.fmt)
+
+
+def _reshaped(q: QArray, shape: tuple, allow_fail: bool = False) -> QArray | None:
+    if isinstance(q.fmt, BlockFormat):
+        try:
+            return q.reshape(shape)
+        except TypeError:
+            if allow_fail:
+                return None  # the block axis is not last: the caller splits the batch instead
+            raise
+    codes = q.codes.reshape(shape)
+    return _result(codes, codes.shape, q.fmt)
 
 
 # -- elementwise ----------------------------------------------------------------------------------

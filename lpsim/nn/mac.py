@@ -92,7 +92,12 @@ def as_mac(value, engine: str = "fast") -> Mac | None:
 
 
 def matmul(a: np.ndarray, b: np.ndarray, mac=None, key: dict | None = None) -> np.ndarray:
-    """a @ b for 2-D float64 arrays, computed by ``mac`` (see the module docstring); float64 result."""
+    """a @ b for float64 arrays, computed by ``mac`` (see the module docstring); float64 result.
+
+    Shapes as numpy's matmul: leading batch axes broadcast (a stack of im2col matrices times one
+    weight matrix is one call), and each batch element is the 2-D product it would be alone, with
+    the random bits of a stochastic accumulator at the flat output index (docs/arithmetic.md);
+    ``key`` (seed, stream, offset) places those bits."""
     mac = as_mac(mac)
     if mac is None:
         return a @ b
