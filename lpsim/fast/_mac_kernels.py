@@ -377,7 +377,7 @@ def round_sum(s, err, R, u):
     if d == 0.0 and e1 == 0.0:
         result = ms
     else:
-        if d == 0.0:  # e1 < 0: the magnitude lies just below lo
+        if d == 0.0 and e1 < 0.0:  # the magnitude lies just below lo (e1 > 0: just above it, d + e1 = e1)
             lo -= ulp
             k -= 1.0
             d = ulp

@@ -293,7 +293,8 @@ def test_narrow_path_matches_the_exact_engine(fmt, register, m, n, p, seed, matv
     accumulator = build_or_none(lambda: Accumulator(product=EXACT, accumulator=register))
     if accumulator is None:
         return
-    assert _route(accumulator, fmt, fmt, False) == "narrow"
+    native = register.fmt == BINARY32 and register.rounding == Rounding(mode="nearest_even")  # path 1 instead
+    assert _route(accumulator, fmt, fmt, False) == ("native" if native else "narrow")
     rng = np.random.default_rng(seed)
     a = _spread(rng, (m, n), fmt)
     b = _spread(rng, (n,) if matvec else (n, p), fmt)
@@ -314,3 +315,19 @@ def test_narrow_path_signed_zeros_ties_and_grid_points(mode, a_values, b_values)
     assert _route(accumulator, BINARY32, BINARY32, False) == "narrow"
     a, b = ops.from_float(np.array(a_values), BINARY32), ops.from_float(np.array(b_values), BINARY32)
     assert_engines_agree("dot", a, b, accumulator)
+
+
+@pytest.mark.parametrize("mode, terms", [
+    ("toward_zero", [-14776.0, -2.0**-40]), ("toward_positive", [14776.0, 2.0**-40]),
+    ("to_odd", [14776.0, 2.0**-40]), ("stochastic:64", [14776.0, 2.0**-40]),
+])
+def test_scalar_rounding_kernel_with_a_tiny_addend_beyond_a_grid_point(mode, terms):
+    """A sum whose float64 value is a grid point of the register and whose TwoSum error points away
+    from zero: the scalar kernel once treated it as lying just below the grid point (-14768 instead
+    of -14776 toward zero; the narrow path's differential test found it)."""
+    accumulator = Accumulator(product=EXACT, accumulator=FloatRegister(fmt=BINARY16, rounding=mode),
+                              summation=Summation(order="pairwise"))
+    assert _route(accumulator, BINARY32, BINARY32, False) == "rounded"
+    a, b = ops.from_float(np.array(terms), BINARY32), ops.from_float(np.ones(2), BINARY32)
+    for offset in range(4):
+        assert_engines_agree("dot", a, b, accumulator, seed=1, offset=offset)
