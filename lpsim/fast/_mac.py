@@ -22,6 +22,7 @@ from ..formats.rounding import Overflow, RoundingMode
 from . import _mac_kernels as M
 from . import threads
 from ._memo import by_identity
+from ._rng_kernels import source_word
 from .registry import kernels_for
 
 _NATIVE = {BINARY32: np.float32, BINARY64: np.float64}
@@ -100,15 +101,11 @@ def round_register(register) -> M.RoundReg | None:
     if not (fmt.subnormals and fmt.man_bits <= 50 and fmt.emin - fmt.man_bits >= -400 and fmt.emax <= 400):
         return None
     rounding = register.rounding
-    if rounding.is_stochastic:
-        # The kernel's stochastic decisions disagreed with the exact engine (exact probabilities, and
-        # 64 random bits into fp16: found by the differential tests in tests/fast_arith): the general
-        # kernels, which agree for every generator, take stochastic registers until it is fixed.
-        return None
     return M.RoundReg(man_bits=fmt.man_bits, emin=fmt.emin, max_value=fmt.max,
-                      neg_zero=fmt.specials is not Specials.FNUZ,
+                      neg_zero=fmt.specials not in (Specials.FNUZ, Specials.P3109),
                       ieee=fmt.specials is Specials.IEEE and fmt.overflow is Overflow.IEEE,
-                      mode=rounding.mode.code, random_bits=int(rounding.random_bits or 0))
+                      mode=rounding.mode.code, random_bits=int(rounding.random_bits or 0),
+                      generator_bits=source_word(0, rounding.generator.code))
 
 
 def _rounded_recipe(plan: DotPlan):
@@ -124,7 +121,13 @@ def _rounded_recipe(plan: DotPlan):
     F = round_register(summation.final) if summation.order is Order.CHUNKED else A
     if P is None or F is None:
         return None
-    return ("rounded", P, A, F, isinstance(product, FloatRegister), summation.order.code, int(summation.chunk or 1))
+    # a product register with IEEE specials holding every product leaves each product as it is
+    product_rounds = isinstance(product, FloatRegister) and not (P.ieee and holds(product.fmt, product_set(
+        value_set(plan.a_fmt), value_set(plan.b_fmt))))
+    kind = "rounded"
+    if summation.order is Order.SEQUENTIAL and not product_rounds and not accumulator.accumulator.rounding.is_stochastic:
+        kind = "narrow"  # vectorized across outputs; outputs meeting inf, NaN or overflow go to "rounded"
+    return (kind, P, A, F, product_rounds, summation.order.code, int(summation.chunk or 1))
 
 
 def _int_tile_register(register) -> M.IntTileReg | None:
@@ -282,6 +285,20 @@ def native_codes(plan: DotPlan, a: QArray, b: QArray, out_shape) -> np.ndarray |
     return codes
 
 
+def _narrow_values(a: QArray, b: QArray, A, plus: float, m: int, p: int, work: int) -> np.ndarray | None:
+    """The register values of a "narrow" recipe, shape (m, p), or None if some output met inf,
+    NaN or an overflow (the rounding kernel then sums every output)."""
+    L, R, _ = _layout(a, b, float_values(a), float_values(b))
+    L, R = np.ascontiguousarray(L), np.ascontiguousarray(R)
+    values = np.zeros((L.shape[0], R.shape[1]), dtype=np.float64)
+    bad = np.zeros(values.shape, dtype=np.bool_)
+    if values.size:
+        _kernel(M.narrow_sequential, work)(L, R, values, bad, A, plus)
+        if bad.any():
+            return None
+    return values.reshape(m, p)
+
+
 def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key: RandomKey, integer: bool, wrap):
     """(int64 values, None) or (None, wide values) of every output's result register, or None."""
     chosen = recipe(plan, integer, wrap)
@@ -314,6 +331,8 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         values = _native_values(chosen, plan, a, b, m, p).astype(np.float64)
     else:
         _, P, A, F, product_rounds, order, chunk = chosen
+        values = _narrow_values(a, b, A, plus, m, p, work) if kind == "narrow" else None
+    if values is None:
         L, Rt = _terms_rt(a, b, float_values(a), float_values(b))
         values = np.zeros((m, p), dtype=np.float64)
         if values.size:

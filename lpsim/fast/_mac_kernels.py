@@ -34,7 +34,7 @@ from numba import prange
 
 from ._config import jit
 from ._arith_kernels import wide_from_float
-from ._rng_kernels import element_word
+from ._rng_kernels import GROUP, element_word, fill_group_words
 from ._round_kernels import NEAREST_AWAY, NEAREST_EVEN, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE
 
 OK = 0
@@ -53,10 +53,11 @@ TILE_ROWS = 4  # output rows sharing one pass over R (each R load feeds four acc
 TILE_COLS = 256  # outputs per row of a tile: the accumulators stay in L1
 PAIRWISE_COLS = 32  # pairwise keeps all n products of a tile
 
-RoundReg = namedtuple("RoundReg", "man_bits emin max_value neg_zero ieee mode random_bits")
+RoundReg = namedtuple("RoundReg", "man_bits emin max_value neg_zero ieee mode random_bits generator_bits")
 RoundReg.__doc__ = """A float register for ``rounded_reduce``: precision and range of its format, whether it
 has -0, whether NaN/inf pass through as IEEE says (IEEE specials and overflow), its rounding
-mode code and random bits (0: exact probabilities)."""
+mode code, random bits (0: exact probabilities) and random-bit generator (its code << 32: the
+high bits of the stream word, lpsim/fast/_rng_kernels.py)."""
 
 IntTileReg = namedtuple("IntTileReg", "kind overflow bits code_min code_max")
 IntTileReg.__doc__ = "An integer register for ``int_tile``: kind (exact or integer), overflow code, range."
@@ -270,8 +271,28 @@ def random64(seed, stream, index, two_words):
 
 @jit
 def fill_random(buf, count, seed, stream, base, two_words):
-    for e in range(count):
-        buf[e] = random64(seed, stream, base + np.uint64(e), two_words)
+    """buf[e] = the first 64 random bits of element base + e (the low word zero unless ``two_words``).
+
+    Long runs take whole groups of 256 consecutive elements from one vectorized pass of 64
+    counters (a quarter of a generator call per word); short runs call the generator per element."""
+    if count < 32:
+        for e in range(count):
+            buf[e] = random64(seed, stream, base + np.uint64(e), two_words)
+        return
+    high = np.empty(GROUP, dtype=np.uint32)
+    low = np.zeros(GROUP, dtype=np.uint32)
+    e = 0
+    while e < count:
+        index = base + np.uint64(e)
+        start = np.int64(index & np.uint64(GROUP - 1))
+        take = min(GROUP - start, count - e)
+        group = index >> np.uint64(8)
+        fill_group_words(seed, stream, group, 0, high)
+        if two_words:
+            fill_group_words(seed, stream, group, 1, low)
+        for h in range(take):
+            buf[e + h] = (np.uint64(high[start + h]) << np.uint64(32)) | np.uint64(low[start + h])
+        e += take
 
 
 MANTISSA = np.uint64((1 << 52) - 1)
@@ -294,29 +315,32 @@ def to_u64(x):
 
 @jit(inline="always")
 def _stochastic_away(d, e1, q, random_bits, u):
-    """Stochastic rounding of a magnitude whose discarded part is (d + e1) / 2**q in (0, 1]:
+    """Stochastic rounding of a magnitude whose discarded part is (d + e1) / 2**q in (0, 1):
     (away?, status). t = floor(fraction * 2**r) from the exact parts; r = 0 means exact
-    probabilities (compare the first 64 random bits, undecided only on equality)."""
+    probabilities (compare the first 64 random bits, undecided only on equality).
+
+    Floors stay float64 (np.floor): math.floor gives int64 in compiled code, which overflows
+    for thresholds of 2**63 and more (r = 64, or exact probabilities with a fraction >= 1/2)."""
     rr = random_bits if random_bits > 0 else 64
     scale = pow2(-q)
-    D = d * scale * pow2(rr)
+    D = d * scale * pow2(rr)  # exact: power-of-two scalings of float64 values far from the limits
     eps = e1 * scale * pow2(rr)
-    F = math.floor(D)
+    F = np.floor(D)
     g = D - F
     integral = False
-    if d == pow2(q):  # the fraction is 1 + e1 / 2**q with e1 < 0
-        fe = math.floor(eps)
-        t = (np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - rr)) - np.uint64(-(np.int64(fe) + 1))
+    if d == pow2(q):  # the fraction is 1 + e1 / 2**q with e1 < 0: t = 2**r + floor(eps)
+        fe = np.floor(eps)
+        t = (np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - rr)) - to_u64(-(fe + 1.0))
         integral = eps == fe
     elif eps == 0.0:
         t = to_u64(F)
         integral = g == 0.0
     elif g == 0.0:
-        fe = math.floor(eps)
-        t = to_u64(F) + np.uint64(np.int64(fe))
+        fe = np.floor(eps)
+        t = to_u64(F) + np.uint64(np.int64(fe))  # mod 2**64: fe may be negative
         integral = eps == fe
     else:
-        t = to_u64(F)
+        t = to_u64(F)  # D's grid is finer than 1 only where |eps| is below half of it
     u = u >> np.uint64(64 - rr) if rr < 64 else u
     if random_bits > 0:
         return u < t, OK
@@ -354,7 +378,7 @@ def round_sum(s, err, R, u):
     if d == 0.0 and e1 == 0.0:
         result = ms
     else:
-        if d == 0.0:  # e1 < 0: the magnitude lies just below lo
+        if d == 0.0 and e1 < 0.0:  # the magnitude lies just below lo (e1 > 0: just above it, d + e1 = e1)
             lo -= ulp
             k -= 1.0
             d = ulp
@@ -423,9 +447,10 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
     m, n = L.shape
     p = Rt.shape[0]
     n_chunks = (n + chunk - 1) // chunk if order == CHUNKED else 0
-    s_product = (stream + np.uint64(1)) & np.uint64(0xFFFFFFFF)
-    s_acc = (stream + np.uint64(2)) & np.uint64(0xFFFFFFFF)
-    s_final = (stream + np.uint64(3)) & np.uint64(0xFFFFFFFF)
+    # each register draws from its own generator (its code in the stream word's high bits)
+    s_product = ((stream + np.uint64(1)) & np.uint64(0xFFFFFFFF)) | P.generator_bits
+    s_acc = ((stream + np.uint64(2)) & np.uint64(0xFFFFFFFF)) | A.generator_bits
+    s_final = ((stream + np.uint64(3)) & np.uint64(0xFFFFFFFF)) | F.generator_bits
     two_p = P.random_bits == 0 or P.random_bits > 32
     two_a = A.random_bits == 0 or A.random_bits > 32
     two_f = F.random_bits == 0 or F.random_bits > 32
@@ -521,6 +546,114 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
             out[i, k] = values[c] if states[c] == OK else 0.0
 
 
+# -- deterministic narrow float registers, vectorized across outputs ---------------------------------
+
+
+SIGN = np.uint64(1 << 63)
+MAGNITUDE = np.uint64((1 << 63) - 1)
+IMPLICIT = np.uint64(1 << 52)
+TWO52_BITS = np.uint64(0x4330000000000000)  # 2.0**52: small integers OR-ed into its mantissa
+TWO52 = 4503599627370496.0
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+
+
+@jit(inline="always")
+def round_branch_free(s, err, zero_sign, man_bits, emin, max_value, neg_zero, nearest, tie_away, toward_positive,
+                      toward_negative, to_odd):
+    """The exact value s + err (s = fl64(s + err), TwoSum's pair) rounded once into a float register
+    of man_bits <= 50 fraction bits (subnormals from 2**emin down) in a deterministic mode, without
+    branches, so that a loop of these vectorizes: (value, bad). ``bad``: s is not finite or the
+    result exceeds the register's largest value (the caller redoes those outputs).
+
+    First s + err is rounded to odd in float64 (s itself if err is 0 or s's last bit is 1, else the
+    float64 neighbour of s on err's side): with at least two more bits than the register, rounding
+    that odd value to the register in any mode equals rounding s + err (docs/arithmetic.md). The
+    register's grid step is 2**q, q = max(E, emin) - man_bits, so the significand of the odd value
+    loses 52 - man_bits bits (more below 2**emin) by integer shifts. ``zero_sign``: the sign bit of an
+    exact zero sum (IEEE: -0 from (-0) + (-0), or toward negative from any zero sum but (+0) + (+0))."""
+    bits = np.float64(s).view(np.uint64)
+    sign = bits & SIGN
+    magnitude = bits & MAGNITUDE
+    err_bits = np.float64(err).view(np.uint64)
+    inexact_even = ((err_bits & MAGNITUDE) != U0) & ((magnitude & U1) == U0)
+    outward = (err_bits & SIGN) == sign
+    magnitude = magnitude + (U1 if inexact_even & outward else U0) - (U1 if inexact_even & (not outward) else U0)
+    E = np.int64(magnitude >> np.uint64(52)) - 1023
+    shift = min(52 - man_bits + max(emin - E, 0), 60)  # 60: everything is discarded, below half a step
+    sh = np.uint64(shift)
+    significand = (magnitude & MANTISSA) | IMPLICIT if magnitude != U0 else U0
+    k = significand >> sh
+    rest = significand & ((U1 << sh) - U1)
+    half = U1 << (sh - U1)
+    negative = sign != U0
+    odd = (k & U1) != U0
+    threshold = half if nearest else U0
+    above_goes_up = nearest | (toward_positive & (not negative)) | (toward_negative & negative) | (to_odd & (not odd))
+    at_goes_up = nearest & (tie_away | odd)
+    up = ((rest > threshold) & above_goes_up) | ((rest == threshold) & at_goes_up)  # a tie: nearest only
+    kept = k + (U1 if up else U0)
+    value = (np.uint64(kept | TWO52_BITS).view(np.float64) - TWO52) * pow2(max(E, emin) - man_bits)
+    bad = (E >= 1024) | (value > max_value)
+    out_sign = zero_sign if magnitude == U0 else sign
+    if value == 0.0 and not neg_zero:
+        out_sign = U0
+    return np.uint64(np.float64(value).view(np.uint64) | out_sign).view(np.float64), bad
+
+
+@jit(parallel=True)
+def narrow_sequential(L, R, out, bad_out, A, plus):
+    """Sequential order into a float register A in a deterministic mode, products exact in float64:
+    acc = A(p_0), acc = A(acc + p_k) with TwoSum and round_branch_free, k outside and a row of
+    outputs inside (vectorized across outputs, as native_sequential). bad_out marks outputs that
+    met inf, NaN or an overflow; the caller sums those again on the general rounding kernel."""
+    m, n = L.shape
+    p = R.shape[1]
+    man_bits, emin, max_value, neg_zero = A.man_bits, A.emin, A.max_value, A.neg_zero
+    mode = A.mode
+    nearest = mode == NEAREST_EVEN or mode == NEAREST_AWAY
+    tie_away = mode == NEAREST_AWAY
+    toward_positive = mode == TOWARD_POSITIVE
+    toward_negative = mode == TOWARD_NEGATIVE
+    to_odd = mode == TO_ODD
+    for t in prange(tile_count(m, p)):
+        i0, j0, rows, cols = tile_bounds(t, m, p)
+        acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.float64)
+        bad = np.zeros((TILE_ROWS, TILE_COLS), dtype=np.bool_)
+        if n > 0:
+            first = R[0, j0:j0 + cols]
+            for r in range(rows):
+                a = L[i0 + r, 0]
+                row = acc[r]
+                flags = bad[r]
+                for j in range(cols):
+                    s = a * first[j] + plus
+                    row[j], flags[j] = round_branch_free(s, 0.0, np.float64(s).view(np.uint64) & SIGN, man_bits,
+                                                         emin, max_value, neg_zero, nearest, tie_away,
+                                                         toward_positive, toward_negative, to_odd)
+        for k in range(1, n):
+            Rk = R[k, j0:j0 + cols]
+            for r in range(rows):
+                a = L[i0 + r, k]
+                row = acc[r]
+                flags = bad[r]
+                for j in range(cols):
+                    x = row[j]
+                    y = a * Rk[j] + plus
+                    s = x + y
+                    back = s - x
+                    err = (x - (s - back)) + (y - back)
+                    either = (np.float64(x).view(np.uint64) | np.float64(y).view(np.uint64)) & SIGN
+                    zero_sign = either if toward_negative else np.float64(s).view(np.uint64) & SIGN
+                    value, over = round_branch_free(s, err, zero_sign, man_bits, emin, max_value, neg_zero, nearest,
+                                                    tie_away, toward_positive, toward_negative, to_odd)
+                    row[j] = value
+                    flags[j] = flags[j] | over
+        for r in range(rows):
+            out[i0 + r, j0:j0 + cols] = acc[r, :cols]
+            bad_out[i0 + r, j0:j0 + cols] = bad[r, :cols]
+
+
 @jit
 def values_to_wide(values, cls, negative, hi, lo, e):
     """Float64 register values as the wide values lpsim.fast.arith rounds into result formats
@@ -560,4 +693,5 @@ def _serial_twin(kernel):
 
 
 SERIAL = {kernel: _serial_twin(kernel) for kernel in
-          (native_sequential, native_chunked, native_pairwise, int_tile, int_wrap32, rounded_reduce)}
+          (native_sequential, native_chunked, native_pairwise, int_tile, int_wrap32, rounded_reduce,
+           narrow_sequential)}

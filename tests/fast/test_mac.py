@@ -36,7 +36,8 @@ def every_call_parallel(monkeypatch):
 
 
 def roundings():
-    stochastic = st.builds(Rounding, mode=st.just("stochastic"), random_bits=st.sampled_from([None, 1, 5, 23, 33, 64]))
+    stochastic = st.builds(Rounding, mode=st.just("stochastic"), random_bits=st.sampled_from([None, 1, 5, 23, 33, 64]),
+                           generator=st.sampled_from(["philox10", "philox7", "splitmix64", "hash32"]))
     return st.one_of(st.builds(Rounding, mode=st.sampled_from(MODES)), stochastic)
 
 
@@ -130,17 +131,19 @@ def _wrap(plan):
     ("bf16_fp32", BFLOAT16, BFLOAT16, False, "native"),
     ("fp16_fp32", BINARY16, BINARY16, False, "native"),
     ("fp64", BINARY64, BINARY64, False, "native"),
-    ("fp16_fp16", BINARY16, BINARY16, False, "rounded"),
-    # stochastic registers (any random bits, any generator): the general kernel
-    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="stochastic:16")), E4M3, E4M3, False, None),
-    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="stochastic")), E4M3, E4M3, False, None),
-    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="sr16:splitmix64")), E4M3, E4M3, False, None),
-    (Accumulator(accumulator=FloatRegister(fmt=FP13, rounding="toward_zero")), E4M3, E4M3, False, "rounded"),
+    ("fp16_fp16", BINARY16, BINARY16, False, "narrow"),
+    # stochastic registers (any random bits, any generator): the rounding kernel
+    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="stochastic:16")), E4M3, E4M3, False, "rounded"),
+    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="stochastic")), E4M3, E4M3, False, "rounded"),
+    (Accumulator(accumulator=FloatRegister(fmt=BINARY32, rounding="sr16:splitmix64")), E4M3, E4M3, False, "rounded"),
+    (Accumulator(accumulator=FloatRegister(fmt=FP13, rounding="toward_zero")), E4M3, E4M3, False, "narrow"),
+    (Accumulator(accumulator=FloatRegister(fmt=FP13, rounding="toward_zero"), summation=Summation(order="pairwise")),
+     E4M3, E4M3, False, "rounded"),
     ("vnni_int8_int32", INT8, INT8, True, "wrap32"),
     ("vnni_int8_int32_sat", UINT8, INT8, True, "int_tile"),
     ("avx2_maddubs_int16", UINT8, INT8, True, "int_tile"),
     # fp32 x fp32 exact products are not float32 numbers: no native path, the rounding kernel
-    (Accumulator(accumulator=FloatRegister(fmt=BINARY32)), BINARY32, BINARY32, False, "rounded"),
+    (Accumulator(accumulator=FloatRegister(fmt=BINARY32)), BINARY32, BINARY32, False, "narrow"),
     # binary64 registers in other modes than nearest-even: the general kernel
     (Accumulator(accumulator=FloatRegister(fmt=BINARY64, rounding="toward_zero")), E4M3, E4M3, False, None),
 ])
@@ -256,3 +259,90 @@ def test_exact_probability_stochastic_accumulator_matches_exact(offset):
     fast = ops.dot(a, b, accumulator, offset=offset, engine="fast")
     exact = ops.dot(a, b, accumulator, offset=offset, engine="exact")
     assert int(fast.codes) == int(exact.codes)
+
+
+@pytest.mark.parametrize("rounding", ["stochastic:64", "stochastic", "stochastic:64:splitmix64", "stochastic:hash32"])
+def test_stochastic_thresholds_of_2_63_and_more_match_exact(rounding):
+    """fp16 accumulators whose discarded fractions are often >= 1/2, so that t = floor(fraction * 2**r)
+    reaches 2**63 with r = 64 or exact probabilities: the fast kernel once took that floor as an int64,
+    which overflowed and rounded such sums down (the exact-probability case above, and 64 random bits
+    into fp16, disagreed with the exact engine); other generators must keep their own bits."""
+    rng = np.random.default_rng(5)
+    a, b = _values(rng, (3, 200), BINARY16, 4.0), _values(rng, (200, 5), BINARY16, 4.0)
+    accumulator = Accumulator(accumulator=FloatRegister(fmt=BINARY16, rounding=rounding))
+    assert _route(accumulator, BINARY16, BINARY16, False) == "rounded"
+    for offset in (0, 3):
+        fast = ops.matmul(a, b, accumulator, seed=11, stream=4, offset=offset, engine="fast")
+        exact = ops.matmul(a, b, accumulator, seed=11, stream=4, offset=offset, engine="exact")
+        np.testing.assert_array_equal(fast.codes, exact.codes)
+
+
+def _spread(rng, shape, fmt):
+    """Values over many binades, so sums meet ties, discarded bits far below the register's grid,
+    the register's subnormal range and exact cancellations."""
+    return QArray.from_float(rng.standard_normal(shape) * np.exp2(rng.integers(-40, 14, shape)), fmt)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fmt=st.sampled_from([E4M3, BINARY16, BFLOAT16, INT8]), register=st.builds(
+           FloatRegister, fmt=st.sampled_from(NARROW + [BINARY32]), rounding=st.builds(Rounding, mode=st.sampled_from(MODES))),
+       m=st.integers(0, 4), n=st.integers(0, 60), p=st.integers(0, 5), seed=st.integers(0, 2**32 - 1),
+       matvec=st.booleans(), n_threads=st.sampled_from([1, 2]))
+def test_narrow_path_matches_the_exact_engine(fmt, register, m, n, p, seed, matvec, n_threads):
+    """The branch-free, vectorized deterministic path (round to odd in float64, then once into the register)."""
+    accumulator = build_or_none(lambda: Accumulator(product=EXACT, accumulator=register))
+    if accumulator is None:
+        return
+    native = register.fmt == BINARY32 and register.rounding == Rounding(mode="nearest_even")  # path 1 instead
+    assert _route(accumulator, fmt, fmt, False) == ("native" if native else "narrow")
+    rng = np.random.default_rng(seed)
+    a = _spread(rng, (m, n), fmt)
+    b = _spread(rng, (n,) if matvec else (n, p), fmt)
+    with threads.using_threads(n_threads):
+        assert_engines_agree("matvec" if matvec else "matmul", a, b, accumulator)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("a_values, b_values", [
+    ([1.0, 1.0], [2.0, -2.0]), ([-0.0, -0.0], [1.0, 1.0]), ([0.0, -0.0], [1.0, 1.0]), ([-1.0, 1.0], [0.0, 0.0]),
+    ([2048.0, 1.0, 2.0**-30], [1.0, 1.0, 1.0]), ([2048.0, 1.0, -2.0**-30], [1.0, 1.0, 1.0]),
+    ([1.0, -2.0**-30], [1.0, 1.0]), ([2.0**-14, -2.0**-24, 2.0**-40], [1.0, 1.0, 1.0]),
+])
+def test_narrow_path_signed_zeros_ties_and_grid_points(mode, a_values, b_values):
+    """Exact zero sums (IEEE's sign rules per mode), ties broken by bits far below the grid, a grid
+    point approached from below, and the register's subnormal range, into an fp16 accumulator."""
+    accumulator = Accumulator(product=EXACT, accumulator=FloatRegister(fmt=BINARY16, rounding=mode))
+    assert _route(accumulator, BINARY32, BINARY32, False) == "narrow"
+    a, b = ops.from_float(np.array(a_values), BINARY32), ops.from_float(np.array(b_values), BINARY32)
+    assert_engines_agree("dot", a, b, accumulator)
+
+
+@pytest.mark.parametrize("mode, terms", [
+    ("toward_zero", [-14776.0, -2.0**-40]), ("toward_positive", [14776.0, 2.0**-40]),
+    ("to_odd", [14776.0, 2.0**-40]), ("stochastic:64", [14776.0, 2.0**-40]),
+])
+def test_scalar_rounding_kernel_with_a_tiny_addend_beyond_a_grid_point(mode, terms):
+    """A sum whose float64 value is a grid point of the register and whose TwoSum error points away
+    from zero: the scalar kernel once treated it as lying just below the grid point (-14768 instead
+    of -14776 toward zero; the narrow path's differential test found it)."""
+    accumulator = Accumulator(product=EXACT, accumulator=FloatRegister(fmt=BINARY16, rounding=mode),
+                              summation=Summation(order="pairwise"))
+    assert _route(accumulator, BINARY32, BINARY32, False) == "rounded"
+    a, b = ops.from_float(np.array(terms), BINARY32), ops.from_float(np.ones(2), BINARY32)
+    for offset in range(4):
+        assert_engines_agree("dot", a, b, accumulator, seed=1, offset=offset)
+
+
+@pytest.mark.parametrize("register", [
+    FloatFormat.p3109(8, 4), FloatFormat.p3109(8, 3, domain="finite"), FloatFormat.p3109(8, 4, signed=False),
+    FloatFormat.p3109(8, 3, signed=False, overflow="satpropagate"),
+], ids=str)
+@pytest.mark.parametrize("mode", ["nearest_even", "toward_negative", "stochastic:13"])
+@pytest.mark.parametrize("a_values", [[1.0, -1.0], [-0.5, 0.25], [-0.0, -0.0], [3.0, -40.0, 2.0], [1e3, 1e3, -1.0]])
+def test_p3109_registers_match_the_exact_engine(register, mode, a_values):
+    """P3109 accumulators: no -0 (an exact zero or a negative value rounded to zero is +0), an
+    unsigned register turns negative sums into NaN, SatPropagate keeps finite sums at +-max."""
+    accumulator = Accumulator(product=EXACT, accumulator=FloatRegister(fmt=register, rounding=mode))
+    a = ops.from_float(np.array(a_values), BINARY32)
+    b = ops.from_float(np.ones(len(a_values)), BINARY32)
+    assert_engines_agree("dot", a, b, accumulator)
