@@ -260,10 +260,23 @@ def _short_dot(chosen, a: QArray, b: QArray) -> np.ndarray | None:
     return np.array([M.native_dot_tables(a.codes, b.codes, table_a, table_b, dtype(-0.0))], dtype=dtype)
 
 
-def native_codes(plan: DotPlan, a: QArray, b: QArray, out_shape) -> np.ndarray | None:
-    """Result codes of a native float path whose register is the result format (out=None): the
-    IEEE bits of the float32 / float64 register values, every NaN as the format's positive NaN
-    (as the exact engine rounds NaN). None if the plan has no native path."""
+def _short_int_dot(chosen, a: QArray, b: QArray) -> np.ndarray | None:
+    """The register value of a wrap32 dot of two 1-D operands shorter than threads.SMALL_WORK, as a
+    1-element int64 array: one serial kernel call over the element codes; None where it does not apply."""
+    codes_a, codes_b = a.element_codes, b.element_codes
+    if codes_a.ndim != 1 or codes_b.ndim != 1 or codes_a.shape[0] >= threads.SMALL_WORK:
+        return None
+    return np.array([M.int_dot_wrap32(codes_a, codes_b, chosen[1], chosen[2])], dtype=np.int64)
+
+
+def native_codes(plan: DotPlan, a: QArray, b: QArray, wrap) -> np.ndarray | None:
+    """Result codes of a path whose register is the result format (out=None): the IEEE bits of the
+    float32 / float64 register values of a native float path, every NaN as the format's positive NaN
+    (as the exact engine rounds NaN); for an integer plan with a wrapping accumulator (``wrap``: its
+    wrap recipe, else None), the register's integers of a short wrap32 dot. None otherwise."""
+    if wrap is not None:
+        chosen = recipe(plan, True, wrap)
+        return None if chosen is None else _short_int_dot(chosen, a, b)
     chosen = recipe(plan, False, None)  # None for integer-only plans (no float register to round)
     if chosen is None or chosen[0] != "native":
         return None
@@ -308,6 +321,9 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
     kind = chosen[0]
     work = m * p * a.shape[-1]
     if kind == "wrap32":
+        short = _short_int_dot(chosen, a, b)
+        if short is not None:
+            return short.reshape(1, 1), None
         out = np.zeros((m, p), dtype=np.int64)
         L, Rt = _terms_rt(a, b, a.element_codes, b.element_codes)
         if L.shape[1] and m and p:

@@ -695,3 +695,18 @@ def _serial_twin(kernel):
 SERIAL = {kernel: _serial_twin(kernel) for kernel in
           (native_sequential, native_chunked, native_pairwise, int_tile, int_wrap32, rounded_reduce,
            narrow_sequential)}
+
+
+# -- one short integer dot -------------------------------------------------------------------------
+
+
+@jit
+def int_dot_wrap32(codes_a, codes_b, bits, code_min):
+    """One short dot of the wrap32 path, serial, over the element codes of two 1-D operands: the sum
+    int_wrap32 forms for one output (int32 lanes, wrapped once into the register), without building
+    the 2-D operand views or the output array (a length-32 dot's own cost)."""
+    total = np.int32(0)
+    for j in range(codes_a.shape[0]):
+        total = np.int32(total + np.int32(np.int32(codes_a[j]) * np.int32(codes_b[j])))
+    mask = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    return np.int64(((np.uint64(np.int64(total)) - np.uint64(code_min)) & mask) + np.uint64(code_min))

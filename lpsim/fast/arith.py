@@ -199,10 +199,10 @@ def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out,
     integer, direct, _, code_dtype, shift, wrap = route
     problems = items()
     if out is None and problems:
-        native = _mac.native_codes(plan, problems[0][0], problems[0][1], None)
+        native = _mac.native_codes(plan, problems[0][0], problems[0][1], wrap)
         if native is not None:
             if len(problems) > 1:
-                native = _joined([native] + [_mac.native_codes(plan, ia, ib, None) for ia, ib, _, _ in problems[1:]])
+                native = _joined([native] + [_mac.native_codes(plan, ia, ib, wrap) for ia, ib, _, _ in problems[1:]])
             return _result(native, out_shape, fmt, code_dtype)
     parts = [_register_values(plan, ia, ib, rows, _shifted(key, first), integer, wrap)
              for ia, ib, rows, first in problems]
