@@ -80,31 +80,36 @@ def tile_bounds(t, m, p):
 # -- native IEEE float paths ---------------------------------------------------------------------
 
 
+@jit(inline="always")
+def _sequential_products(L, R, acc, i0, j0, rows, cols, start, stop, plus):
+    """acc[r, j] = sum of L[i0 + r, k] * R[k, j0 + j] for k in [start, stop), added sequentially
+    in acc's dtype, the first product entered as p + plus. The inner loops run over 1-d row views
+    (not 2-d indexing): only then does LLVM vectorize them (about 7x on this loop)."""
+    first = R[start, j0:j0 + cols]
+    for r in range(rows):
+        a = L[i0 + r, start]
+        row = acc[r]
+        for j in range(cols):
+            row[j] = a * first[j] + plus
+    for k in range(start + 1, stop):
+        Rk = R[k, j0:j0 + cols]
+        for r in range(rows):
+            a = L[i0 + r, k]
+            row = acc[r]
+            for j in range(cols):
+                row[j] = row[j] + a * Rk[j]
+
+
 @jit(parallel=True)
 def native_sequential(L, R, out, plus):
-    """Sequential order: acc = p_0, acc = acc + p_k in L's dtype (float32 or float64).
-
-    The inner loops run over 1-d row views (not 2-d indexing): only then does LLVM vectorize
-    them (about 7x on this loop)."""
+    """Sequential order: acc = p_0, acc = acc + p_k in L's dtype (float32 or float64)."""
     m, n = L.shape
     p = R.shape[1]
     for t in prange(tile_count(m, p)):
         i0, j0, rows, cols = tile_bounds(t, m, p)
         acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
         if n > 0:
-            first = R[0, j0:j0 + cols]
-            for r in range(rows):
-                a = L[i0 + r, 0]
-                row = acc[r]
-                for j in range(cols):
-                    row[j] = a * first[j] + plus
-        for k in range(1, n):
-            Rk = R[k, j0:j0 + cols]
-            for r in range(rows):
-                a = L[i0 + r, k]
-                row = acc[r]
-                for j in range(cols):
-                    row[j] = row[j] + a * Rk[j]
+            _sequential_products(L, R, acc, i0, j0, rows, cols, 0, n, plus)
         for r in range(rows):
             out[i0 + r, j0:j0 + cols] = acc[r, :cols]
 
@@ -120,20 +125,7 @@ def native_chunked(L, R, out, chunk, plus):
         acc = np.zeros((TILE_ROWS, TILE_COLS), dtype=L.dtype)
         total = np.zeros((TILE_ROWS, TILE_COLS), dtype=out.dtype)
         for start in range(0, n, chunk):
-            stop = min(start + chunk, n)
-            first = R[start, j0:j0 + cols]
-            for r in range(rows):
-                a = L[i0 + r, start]
-                row = acc[r]
-                for j in range(cols):
-                    row[j] = a * first[j] + plus
-            for k in range(start + 1, stop):
-                Rk = R[k, j0:j0 + cols]
-                for r in range(rows):
-                    a = L[i0 + r, k]
-                    row = acc[r]
-                    for j in range(cols):
-                        row[j] = row[j] + a * Rk[j]
+            _sequential_products(L, R, acc, i0, j0, rows, cols, start, min(start + chunk, n), plus)
             for r in range(rows):
                 row = acc[r]
                 sums = total[r]
