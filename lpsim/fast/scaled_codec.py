@@ -1,10 +1,10 @@
 """The fast engine's ScaledBlockFormat codec: vectorized numpy, bit for bit the exact engine's.
 
-Rounding a quotient v / d to nearest-even needs only exact comparisons of v with the grid's
-midpoints times d; when the midpoints and d have few enough significant bits, every such
-product is a float64 number, so numpy decides each rounding exactly (``nearest_even_index``).
-What this path cannot prove exact (stochastic or directed element rounding, a scale format
-that raises on overflow, wide formats, products that could lose bits) runs on the exact
+Rounding a quotient v / d onto a grid needs only exact comparisons of v with the grid's values
+and midpoints times d; when those and d have few enough significant bits, every such product is
+a float64 number, so numpy decides each rounding exactly in every deterministic mode
+(``rounded_index``). What this path cannot prove exact (stochastic element rounding, a scale
+format that raises on overflow, wide formats, products that could lose bits) runs on the exact
 engine, with one FastEngineFallbackWarning per kind.
 """
 
@@ -20,7 +20,7 @@ from ..exact.codec import decode_fixed_element, decode_float_element
 from ..formats.block import BlockCodes, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
-from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
+from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
 from .codec import decode_fixed, decode_float
 from .fallback import warn_once
@@ -56,30 +56,64 @@ def significant_bits(a: np.ndarray) -> int:
     return int(_FLOAT64_BITS - np.log2(lowest.astype(np.float64)).min())
 
 
-def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
-    """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded to nearest even, saturating at the largest.
+def _floor_index(v: np.ndarray, d: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The largest k with values[k] * d <= v (v >= 0, d > 0), by exact comparisons after a float64 guess.
 
-    The caller guarantees every midpoint * d is exact in float64. The float64 quotient puts each
-    v within one step of its place; exact comparisons with midpoint * d then settle it.
+    The caller guarantees every values[k] * d is a float64 number; the float64 quotient v / d puts
+    the guess within one step of its place, and the comparisons then settle it.
     """
-    _, codes, mids = grid(fmt)
-    last = mids.size
+    last = values.size - 1
     with np.errstate(over="ignore", invalid="ignore"):
-        k = np.searchsorted(mids, v / d, side="left")  # about #{j: mid_j * d < v}
+        k = np.clip(np.searchsorted(values, v / d, side="right") - 1, 0, last)
         for _ in range(2):
-            below = (k > 0) & (v <= mids[np.clip(k - 1, 0, last - 1)] * d)
-            k = k - below
-            above = (k < last) & (v > mids[np.clip(k, 0, last - 1)] * d)
-            k = k + above
-        tie = (k < last) & (v == mids[np.clip(k, 0, last - 1)] * d)
-    return np.where(tie & ((codes[k] & 1) == 1), k + 1, k)
+            k = k - ((k > 0) & (values[k] * d > v))
+            k = k + ((k < last) & (values[np.minimum(k + 1, last)] * d <= v))
+    return k
+
+
+def rounded_index(v: np.ndarray, d: np.ndarray, fmt, mode: RoundingMode, negative: np.ndarray | bool = False,
+                  stochastic_up: np.ndarray | None = None) -> np.ndarray:
+    """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded in a deterministic ``mode``, saturating at the largest.
+
+    ``negative`` is the sign of the value v is the magnitude of: directed modes are mirrored for it,
+    as the exact engine does. The caller guarantees every midpoint * d is exact in float64 (so
+    every grid value * d is too). Past the largest value every mode gives the largest, because
+    element and (fast-path) scale formats saturate.
+    """
+    values, codes, mids = grid(fmt)
+    last = values.size - 1
+    lo = _floor_index(v, d, values)
+    inside = lo < last
+    hi = np.minimum(lo + 1, last)
+    with np.errstate(over="ignore", invalid="ignore"):
+        inexact = inside & (values[lo] * d != v)
+        if mode in (RoundingMode.NEAREST_EVEN, RoundingMode.NEAREST_AWAY):
+            mid = mids[np.minimum(lo, last - 1)] * d
+            tie_up = (codes[lo] & 1) == 1 if mode is RoundingMode.NEAREST_EVEN else True
+            up = (v > mid) | ((v == mid) & tie_up)
+        elif mode is RoundingMode.TO_ODD:
+            up = (codes[lo] & 1) == 0
+        elif mode is RoundingMode.TOWARD_ZERO:
+            up = False
+        elif mode is RoundingMode.TOWARD_POSITIVE:
+            up = ~np.asarray(negative)
+        elif mode is RoundingMode.TOWARD_NEGATIVE:
+            up = np.asarray(negative)
+        else:
+            up = stochastic_up
+    return np.where(inexact & up, hi, lo)
+
+
+def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
+    """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded to nearest even, saturating at the largest."""
+    return rounded_index(v, d, fmt, RoundingMode.NEAREST_EVEN)
 
 
 def _static_fast(fmt: ScaledBlockFormat, rounding: Rounding) -> str | None:
     """Why this path cannot run the format and rounding, or None if it can."""
     element, scale = fmt.element, fmt.scale
-    if rounding != NEAREST_EVEN or fmt.scale_rounding != NEAREST_EVEN:
-        return "rounding modes other than nearest_even"
+    if rounding.is_stochastic:
+        return "stochastic rounding"
     if not isinstance(element, FloatFormat) or element.man_bits < 1 or not element.subnormals:
         return "fixed-point elements, or float elements without subnormals or mantissa bits"
     if scale.overflow is not Overflow.SATURATE:
@@ -145,7 +179,8 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
         _fallback("scales whose products with the tensor scale are not float64 numbers", fmt)
         return exact.encode_scaled_block(x, fmt, rounding, seed, stream, offset)
     k_scale = np.zeros(amax.shape, dtype=np.int64)
-    k_scale[positive] = nearest_even_index(amax[positive], np.full(int(positive.sum()), divisor), scale)
+    k_scale[positive] = rounded_index(amax[positive], np.full(int(positive.sum()), divisor), scale,
+                                      fmt.scale_rounding.mode)
     k_scale[positive & (k_scale == 0)] = 1  # a scale rounding to zero: the smallest positive one
     s = scale_values[k_scale] * tensor
     if not exact_midpoint_products(element, s):
@@ -159,7 +194,7 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
     live = np.broadcast_to((positive & finite)[..., None], blocks.shape)
     k = np.zeros(blocks.shape, dtype=np.int64)
     d = np.broadcast_to(s[..., None], blocks.shape)
-    k[live] = nearest_even_index(magnitudes[live], d[live], element)
+    k[live] = rounded_index(magnitudes[live], d[live], element, rounding.mode, np.signbit(blocks[live]))
     negative = np.signbit(blocks) & (element.has_negative_zero | (k > 0)) & finite[..., None]
     codes = element_codes[k] | np.where(negative, element.sign_mask, 0)
     elements = codes.reshape(moved.shape[:-1] + (n_blocks * size,))[..., :n].astype(fmt.code_dtype)
