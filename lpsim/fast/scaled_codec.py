@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import numpy as np
 
+from .. import rng
 from ..exact import scaled_codec as exact
 from ..exact.codec import decode_fixed_element, decode_float_element
+from ..exact.rounding import ElementRandom
+from ..exact.values import round_exact
 from ..formats.block import BlockCodes, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
-from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding, RoundingMode
+from ..formats.rounding import DEFAULT_GENERATOR, NEAREST_EVEN, Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
 from .codec import decode_fixed, decode_float
 from .fallback import warn_once
@@ -104,6 +108,57 @@ def rounded_index(v: np.ndarray, d: np.ndarray, fmt, mode: RoundingMode, negativ
     return np.where(inexact & up, hi, lo)
 
 
+_SPLITTER = 2.0**27 + 1  # Veltkamp's split of a float64 into two 26-bit halves
+_SAFE_PRODUCT = 2.0**900  # splits and products of factors within this range neither overflow nor underflow
+
+
+def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p, e) with p = fl(a * b) and p + e = a * b exactly (Dekker), for |a|, |b| within 1/_SAFE_PRODUCT .. _SAFE_PRODUCT."""
+    def split(c):
+        t = _SPLITTER * c
+        high = t - (t - c)
+        return high, c - high
+    (a_high, a_low), (b_high, b_low) = split(a), split(b)
+    p = a * b
+    return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
+
+
+def stochastic_index(v: np.ndarray, d: np.ndarray, fmt, words: np.ndarray,
+                     random_bits: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(index into ``grid(fmt)``, undecided) of v / d (v >= 0, d > 0) rounded stochastically as the exact engine does.
+
+    With ``words`` each element's first 32-bit random word: r random bits (r <= 32) round up iff
+    their integer u < floor(f * 2**r), f the discarded fraction; exact probabilities (r None) round
+    up iff the word is below f * 2**32, and leave a word equal to its floor to the next words
+    unless f * 2**32 is that integer. The remainder v - grid value * d is exact (Sterbenz: the
+    value is at least half of v); the float64 quotient f * 2**r is within one of its floor, and an
+    exact product (Dekker) of that integer with the step settles which. Factors too large or too
+    small for the product, and undecided words, come back as undecided, for the exact engine.
+    """
+    values = grid(fmt)[0]
+    last = values.size - 1
+    lo = _floor_index(v, d, values)
+    hi = np.minimum(lo + 1, last)
+    r = 32 if random_bits is None else random_bits
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        below = values[lo] * d
+        inexact = (lo < last) & (below != v)
+        step = (values[hi] - values[lo]) * d
+        remainder = np.ldexp(v - below, r)  # f * 2**r * step, exactly
+        guess = np.rint(remainder / step)
+        product, error = _two_product(guess, step)
+        at_least = (remainder > product) | ((remainder == product) & (error <= 0))  # f * 2**r >= guess
+        on = (remainder == product) & (error == 0)
+        floor = np.where(at_least, guess, guess - 1)
+        safe = ((step > 1 / _SAFE_PRODUCT) & (step < _SAFE_PRODUCT) & (remainder < _SAFE_PRODUCT)
+                & (guess < _SAFE_PRODUCT))
+    undecided = inexact & ~safe
+    u = words if random_bits is None else words >> np.uint64(32 - random_bits)
+    if random_bits is None:
+        undecided |= inexact & (u == floor) & ~on
+    return np.where(inexact & (u < floor), hi, lo), undecided
+
+
 def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
     """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded to nearest even, saturating at the largest."""
     return rounded_index(v, d, fmt, RoundingMode.NEAREST_EVEN)
@@ -112,8 +167,9 @@ def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
 def _static_fast(fmt: ScaledBlockFormat, rounding: Rounding) -> str | None:
     """Why this path cannot run the format and rounding, or None if it can."""
     element, scale = fmt.element, fmt.scale
-    if rounding.is_stochastic:
-        return "stochastic rounding"
+    if rounding.is_stochastic and (rounding.generator is not DEFAULT_GENERATOR or (rounding.random_bits or 0) > 32):
+        # the exact engine draws a scaled block's random bits from the default generator
+        return "stochastic rounding with more than 32 random bits or a non-default generator"
     if not isinstance(element, FloatFormat) or element.man_bits < 1 or not element.subnormals:
         return "fixed-point elements, or float elements without subnormals or mantissa bits"
     if scale.overflow is not Overflow.SATURATE:
@@ -161,9 +217,7 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
     moved = np.moveaxis(x, axis, -1)
     n, size = moved.shape[-1], fmt.block_size
     n_blocks = -(-n // size)
-    padded = np.zeros(moved.shape[:-1] + (n_blocks * size,))
-    padded[..., :n] = moved
-    blocks = padded.reshape(moved.shape[:-1] + (n_blocks, size))
+    blocks = _padded_blocks(x, axis, size)
     finite = np.isfinite(blocks).all(axis=-1)
     amax = np.where(finite, np.abs(np.where(np.isfinite(blocks), blocks, 0.0)).max(axis=-1), 0.0)
 
@@ -194,9 +248,16 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
     live = np.broadcast_to((positive & finite)[..., None], blocks.shape)
     k = np.zeros(blocks.shape, dtype=np.int64)
     d = np.broadcast_to(s[..., None], blocks.shape)
-    k[live] = rounded_index(magnitudes[live], d[live], element, rounding.mode, np.signbit(blocks[live]))
+    if rounding.is_stochastic:
+        index = _padded_blocks(np.arange(x.size, dtype=np.uint64).reshape(x.shape), axis, size)[live] + np.uint64(offset)
+        k[live], undecided = stochastic_index(magnitudes[live], d[live], element,
+                                              rng.element_words(seed, stream, index), rounding.random_bits)
+    else:
+        k[live] = rounded_index(magnitudes[live], d[live], element, rounding.mode, np.signbit(blocks[live]))
     negative = np.signbit(blocks) & (element.has_negative_zero | (k > 0)) & finite[..., None]
     codes = element_codes[k] | np.where(negative, element.sign_mask, 0)
+    if rounding.is_stochastic and undecided.any():
+        codes[live] = _exact_elements(codes[live], undecided, blocks[live], d[live], index, fmt, rounding, seed, stream)
     elements = codes.reshape(moved.shape[:-1] + (n_blocks * size,))[..., :n].astype(fmt.code_dtype)
     elements = np.moveaxis(elements, -1, axis)
     scales = np.moveaxis(scales, -1, axis)
@@ -204,6 +265,27 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
         elements, scales = elements.reshape(()), scales.reshape(())
     return BlockCodes(elements=elements, scales=scales,
                       tensor_scale=np.float32(tensor) if fmt.tensor_scale else None)
+
+
+def _padded_blocks(a: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """``a`` with ``axis`` moved last, zero-padded to whole blocks and split into (..., n_blocks, size)."""
+    moved = np.moveaxis(a, axis, -1)
+    n = moved.shape[-1]
+    n_blocks = -(-n // size)
+    padded = np.zeros(moved.shape[:-1] + (n_blocks * size,), dtype=a.dtype)
+    padded[..., :n] = moved
+    return padded.reshape(moved.shape[:-1] + (n_blocks, size))
+
+
+def _exact_elements(codes: np.ndarray, undecided: np.ndarray, x: np.ndarray, d: np.ndarray, index: np.ndarray,
+                    fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int) -> np.ndarray:
+    """``codes`` with the undecided elements' codes from the exact engine (x / d exact, d a float64 number)."""
+    codes = codes.copy()
+    for j in np.flatnonzero(undecided):
+        quotient = Fraction(float(x[j])) / Fraction(float(d[j]))
+        random = ElementRandom(seed, stream, int(index[j]))
+        codes[j] = round_exact(quotient, fmt.element, rounding, random, f"element {int(index[j])} of {fmt.spec}")
+    return codes
 
 
 def decode_scaled_block(codes: BlockCodes, fmt: ScaledBlockFormat) -> np.ndarray:

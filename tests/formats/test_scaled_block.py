@@ -319,10 +319,58 @@ def test_fast_path_rounds_every_element_and_scale_tie_like_the_exact_engine(mode
     assert np.array_equal(fast.elements, exact.elements)
 
 
+@settings(max_examples=40)
+@given(data=st.data(), random_bits=st.sampled_from((None, 1, 2, 5, 16, 32)), axis=st.sampled_from((0, -1)),
+       tensor=st.booleans(), seed=st.integers(0, 2**64 - 1), offset=st.integers(0, 2**40))
+def test_fast_path_rounds_stochastically_with_the_exact_engines_random_bits(data, random_bits, axis, tensor, seed,
+                                                                            offset):
+    """Stochastic element rounding on the fast path draws each element's bits at its index, as the exact
+    engine does, and decides exactly, for values on and beside grid values and midpoints."""
+    x = data.draw(blocks_near_ties(4, E4M3_GRID, 20))
+    if axis == 0:
+        x = x.T.copy()
+    fmt = attrs.evolve(NVFP4, block_size=4, axis=axis, tensor_scale=tensor)
+    rounding = lpsim.Rounding(mode="stochastic", random_bits=random_bits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+        fast = lpsim.encode(x, fmt, rounding, seed=seed, stream=5, offset=offset, engine="fast")
+    exact = lpsim.encode(x, fmt, rounding, seed=seed, stream=5, offset=offset, engine="exact")
+    assert np.array_equal(fast.scales, exact.scales)
+    assert np.array_equal(fast.elements, exact.elements), (fast.elements, exact.elements)
+
+
+@pytest.mark.parametrize("random_bits", [None, 3])
+def test_fast_stochastic_rounding_agrees_on_many_seeds_of_random_values(random_bits):
+    """Over many seeds the fast path takes each element's own up/down decision, not only the likely one."""
+    x = np.random.default_rng(0).normal(size=64) * 3
+    rounding = lpsim.Rounding(mode="stochastic", random_bits=random_bits)
+    for seed in range(8):
+        fast = lpsim.encode(x, NVFP4, rounding, seed=seed, engine="fast")
+        exact = lpsim.encode(x, NVFP4, rounding, seed=seed, engine="exact")
+        assert np.array_equal(fast.elements, exact.elements), seed
+
+
+def test_stochastic_index_leaves_a_word_equal_to_the_fraction_undecided():
+    """With exact probabilities a first word equal to the fraction's first 32 bits cannot decide (the exact
+    engine reads on) unless no bits follow; words either side of it round up or down. 1.25 is the
+    midpoint of 1 and 1.5."""
+    from lpsim.fast.scaled_codec import grid, stochastic_index
+
+    values = grid(NVFP4.element)[0].tolist()
+    v, d = np.full(3, 1.25), np.ones(3)
+    words = np.array([2**31 - 1, 2**31, 2**31 + 1], dtype=np.uint64)
+    k, undecided = stochastic_index(v, d, NVFP4.element, words, None)
+    assert not undecided.any() and [values[i] for i in k] == [1.5, 1.0, 1.0]  # f * 2**32 is 2**31 exactly
+    k, undecided = stochastic_index(np.nextafter(v, 2), d, NVFP4.element, words, None)
+    assert undecided.tolist() == [False, True, False] and [values[i] for i in k[[0, 2]]] == [1.5, 1.0]
+    k, undecided = stochastic_index(v, d, NVFP4.element, words, 1)  # u = the first bit: 0, 1, 1 against 1
+    assert not undecided.any() and [values[i] for i in k] == [1.5, 1.0, 1.0]
+
+
 def test_modes_without_a_fast_path_run_on_the_exact_engine_and_agree():
     x = np.linspace(-3, 3, 40)
-    fast = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="fast")
-    exact = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="exact")
+    fast = lpsim.encode(x, NVFP4, "stochastic:40", seed=3, engine="fast")
+    exact = lpsim.encode(x, NVFP4, "stochastic:40", seed=3, engine="exact")
     assert np.array_equal(fast.elements, exact.elements) and np.array_equal(fast.scales, exact.scales)
 
 
