@@ -3,9 +3,10 @@
 Rounding a quotient v / d onto a grid needs only exact comparisons of v with the grid's values
 and midpoints times d; when those and d have few enough significant bits, every such product is
 a float64 number, so numpy decides each rounding exactly in every deterministic mode
-(``rounded_index``). What this path cannot prove exact (stochastic element rounding, a scale
-format that raises on overflow, wide formats, products that could lose bits) runs on the exact
-engine, with one FastEngineFallbackWarning per kind.
+(``rounded_index``) and stochastic rounding with the exact engine's random bits
+(``stochastic_index``). What this path cannot prove exact (more than 32 random bits or another
+generator, a scale format that raises on overflow, wide formats, products that could lose
+bits) runs on the exact engine, with one FastEngineFallbackWarning per kind.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..exact.values import round_exact
 from ..formats.block import BlockCodes, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
-from ..formats.rounding import DEFAULT_GENERATOR, NEAREST_EVEN, Overflow, Rounding, RoundingMode
+from ..formats.rounding import DEFAULT_GENERATOR, Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
 from .codec import decode_fixed, decode_float
 from .fallback import warn_once
@@ -75,8 +76,8 @@ def _floor_index(v: np.ndarray, d: np.ndarray, values: np.ndarray) -> np.ndarray
     return k
 
 
-def rounded_index(v: np.ndarray, d: np.ndarray, fmt, mode: RoundingMode, negative: np.ndarray | bool = False,
-                  stochastic_up: np.ndarray | None = None) -> np.ndarray:
+def rounded_index(v: np.ndarray, d: np.ndarray, fmt, mode: RoundingMode,
+                  negative: np.ndarray | bool = False) -> np.ndarray:
     """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded in a deterministic ``mode``, saturating at the largest.
 
     ``negative`` is the sign of the value v is the magnitude of: directed modes are mirrored for it,
@@ -104,7 +105,7 @@ def rounded_index(v: np.ndarray, d: np.ndarray, fmt, mode: RoundingMode, negativ
         elif mode is RoundingMode.TOWARD_NEGATIVE:
             up = np.asarray(negative)
         else:
-            up = stochastic_up
+            raise AssertionError(f"rounded_index takes deterministic modes, got {mode}")
     return np.where(inexact & up, hi, lo)
 
 
@@ -132,8 +133,9 @@ def stochastic_index(v: np.ndarray, d: np.ndarray, fmt, words: np.ndarray,
     up iff the word is below f * 2**32, and leave a word equal to its floor to the next words
     unless f * 2**32 is that integer. The remainder v - grid value * d is exact (Sterbenz: the
     value is at least half of v); the float64 quotient f * 2**r is within one of its floor, and an
-    exact product (Dekker) of that integer with the step settles which. Factors too large or too
-    small for the product, and undecided words, come back as undecided, for the exact engine.
+    exact product (Dekker) of that integer with the step settles which. Undecided words, and
+    factors too large or too small for the product (out of reach of the formats this path takes,
+    a guard should its limits grow), come back as undecided, for the exact engine.
     """
     values = grid(fmt)[0]
     last = values.size - 1

@@ -367,6 +367,21 @@ def test_stochastic_index_leaves_a_word_equal_to_the_fraction_undecided():
     assert not undecided.any() and [values[i] for i in k] == [1.5, 1.0, 1.0]
 
 
+def test_undecided_elements_are_finished_as_the_exact_engine_rounds_them():
+    """The exact finish of undecided elements (rare with real random words) gives the exact engine's codes."""
+    from lpsim.fast.scaled_codec import _exact_elements
+
+    x = np.random.default_rng(4).normal(size=16)
+    fmt = attrs.evolve(NVFP4, tensor_scale=False)
+    rounding = lpsim.Rounding(mode="stochastic")
+    want = lpsim.encode(x, fmt, rounding, seed=3, stream=1, offset=9, engine="exact")
+    s = float(lpsim.decode(want.scales, fmt.scale)[0])
+    index = np.arange(16, dtype=np.uint64) + np.uint64(9)
+    got = _exact_elements(np.zeros(16, dtype=np.int64), np.ones(16, dtype=bool), x, np.full(16, s), index, fmt,
+                          rounding, 3, 1)
+    assert got.tolist() == want.elements.tolist()
+
+
 def test_modes_without_a_fast_path_run_on_the_exact_engine_and_agree():
     x = np.linspace(-3, 3, 40)
     fast = lpsim.encode(x, NVFP4, "stochastic:40", seed=3, engine="fast")
