@@ -1,26 +1,31 @@
 """The fast engine's ScaledBlockFormat codec: vectorized numpy, bit for bit the exact engine's.
 
-Rounding a quotient v / d to nearest-even needs only exact comparisons of v with the grid's
-midpoints times d; when the midpoints and d have few enough significant bits, every such
-product is a float64 number, so numpy decides each rounding exactly (``nearest_even_index``).
-What this path cannot prove exact (stochastic or directed element rounding, a scale format
-that raises on overflow, wide formats, products that could lose bits) runs on the exact
-engine, with one FastEngineFallbackWarning per kind.
+Rounding a quotient v / d onto a grid needs only exact comparisons of v with the grid's values
+and midpoints times d; when those and d have few enough significant bits, every such product is
+a float64 number, so numpy decides each rounding exactly in every deterministic mode
+(``rounded_index``) and stochastic rounding with the exact engine's random bits
+(``stochastic_index``). What this path cannot prove exact (more than 32 random bits or another
+generator, a scale format that raises on overflow, wide formats, products that could lose
+bits) runs on the exact engine, with one FastEngineFallbackWarning per kind.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import numpy as np
 
+from .. import rng
 from ..exact import scaled_codec as exact
 from ..exact.codec import decode_fixed_element, decode_float_element
+from ..exact.rounding import ElementRandom
+from ..exact.values import round_exact
 from ..formats.block import BlockCodes, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
-from ..formats.rounding import NEAREST_EVEN, Overflow, Rounding
+from ..formats.rounding import DEFAULT_GENERATOR, Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
 from .codec import decode_fixed, decode_float
 from .fallback import warn_once
@@ -56,30 +61,117 @@ def significant_bits(a: np.ndarray) -> int:
     return int(_FLOAT64_BITS - np.log2(lowest.astype(np.float64)).min())
 
 
-def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
-    """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded to nearest even, saturating at the largest.
+def _floor_index(v: np.ndarray, d: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The largest k with values[k] * d <= v (v >= 0, d > 0), by exact comparisons after a float64 guess.
 
-    The caller guarantees every midpoint * d is exact in float64. The float64 quotient puts each
-    v within one step of its place; exact comparisons with midpoint * d then settle it.
+    The caller guarantees every values[k] * d is a float64 number; the float64 quotient v / d puts
+    the guess within one step of its place, and the comparisons then settle it.
     """
-    _, codes, mids = grid(fmt)
-    last = mids.size
+    last = values.size - 1
     with np.errstate(over="ignore", invalid="ignore"):
-        k = np.searchsorted(mids, v / d, side="left")  # about #{j: mid_j * d < v}
+        k = np.clip(np.searchsorted(values, v / d, side="right") - 1, 0, last)
         for _ in range(2):
-            below = (k > 0) & (v <= mids[np.clip(k - 1, 0, last - 1)] * d)
-            k = k - below
-            above = (k < last) & (v > mids[np.clip(k, 0, last - 1)] * d)
-            k = k + above
-        tie = (k < last) & (v == mids[np.clip(k, 0, last - 1)] * d)
-    return np.where(tie & ((codes[k] & 1) == 1), k + 1, k)
+            k = k - ((k > 0) & (values[k] * d > v))
+            k = k + ((k < last) & (values[np.minimum(k + 1, last)] * d <= v))
+    return k
+
+
+def rounded_index(v: np.ndarray, d: np.ndarray, fmt, mode: RoundingMode,
+                  negative: np.ndarray | bool = False) -> np.ndarray:
+    """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded in a deterministic ``mode``, saturating at the largest.
+
+    ``negative`` is the sign of the value v is the magnitude of: directed modes are mirrored for it,
+    as the exact engine does. The caller guarantees every midpoint * d is exact in float64 (so
+    every grid value * d is too). Past the largest value every mode gives the largest, because
+    element and (fast-path) scale formats saturate.
+    """
+    values, codes, mids = grid(fmt)
+    last = values.size - 1
+    lo = _floor_index(v, d, values)
+    inside = lo < last
+    hi = np.minimum(lo + 1, last)
+    with np.errstate(over="ignore", invalid="ignore"):
+        inexact = inside & (values[lo] * d != v)
+        if mode in (RoundingMode.NEAREST_EVEN, RoundingMode.NEAREST_AWAY):
+            mid = mids[np.minimum(lo, last - 1)] * d
+            tie_up = (codes[lo] & 1) == 1 if mode is RoundingMode.NEAREST_EVEN else True
+            up = (v > mid) | ((v == mid) & tie_up)
+        elif mode is RoundingMode.TO_ODD:
+            up = (codes[lo] & 1) == 0
+        elif mode is RoundingMode.TOWARD_ZERO:
+            up = False
+        elif mode is RoundingMode.TOWARD_POSITIVE:
+            up = ~np.asarray(negative)
+        elif mode is RoundingMode.TOWARD_NEGATIVE:
+            up = np.asarray(negative)
+        else:
+            raise AssertionError(f"rounded_index takes deterministic modes, got {mode}")
+    return np.where(inexact & up, hi, lo)
+
+
+_SPLITTER = 2.0**27 + 1  # Veltkamp's split of a float64 into two 26-bit halves
+_SAFE_PRODUCT = 2.0**900  # splits and products of factors within this range neither overflow nor underflow
+
+
+def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p, e) with p = fl(a * b) and p + e = a * b exactly (Dekker), for |a|, |b| within 1/_SAFE_PRODUCT .. _SAFE_PRODUCT."""
+    def split(c):
+        t = _SPLITTER * c
+        high = t - (t - c)
+        return high, c - high
+    (a_high, a_low), (b_high, b_low) = split(a), split(b)
+    p = a * b
+    return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
+
+
+def stochastic_index(v: np.ndarray, d: np.ndarray, fmt, words: np.ndarray,
+                     random_bits: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(index into ``grid(fmt)``, undecided) of v / d (v >= 0, d > 0) rounded stochastically as the exact engine does.
+
+    With ``words`` each element's first 32-bit random word: r random bits (r <= 32) round up iff
+    their integer u < floor(f * 2**r), f the discarded fraction; exact probabilities (r None) round
+    up iff the word is below f * 2**32, and leave a word equal to its floor to the next words
+    unless f * 2**32 is that integer. The remainder v - grid value * d is exact (Sterbenz: the
+    value is at least half of v); the float64 quotient f * 2**r is within one of its floor, and an
+    exact product (Dekker) of that integer with the step settles which. Undecided words, and
+    factors too large or too small for the product (out of reach of the formats this path takes,
+    a guard should its limits grow), come back as undecided, for the exact engine.
+    """
+    values = grid(fmt)[0]
+    last = values.size - 1
+    lo = _floor_index(v, d, values)
+    hi = np.minimum(lo + 1, last)
+    r = 32 if random_bits is None else random_bits
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        below = values[lo] * d
+        inexact = (lo < last) & (below != v)
+        step = (values[hi] - values[lo]) * d
+        remainder = np.ldexp(v - below, r)  # f * 2**r * step, exactly
+        guess = np.rint(remainder / step)
+        product, error = _two_product(guess, step)
+        at_least = (remainder > product) | ((remainder == product) & (error <= 0))  # f * 2**r >= guess
+        on = (remainder == product) & (error == 0)
+        floor = np.where(at_least, guess, guess - 1)
+        safe = ((step > 1 / _SAFE_PRODUCT) & (step < _SAFE_PRODUCT) & (remainder < _SAFE_PRODUCT)
+                & (guess < _SAFE_PRODUCT))
+    undecided = inexact & ~safe
+    u = words if random_bits is None else words >> np.uint64(32 - random_bits)
+    if random_bits is None:
+        undecided |= inexact & (u == floor) & ~on
+    return np.where(inexact & (u < floor), hi, lo), undecided
+
+
+def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
+    """Index into ``grid(fmt)`` of v / d (v >= 0, d > 0) rounded to nearest even, saturating at the largest."""
+    return rounded_index(v, d, fmt, RoundingMode.NEAREST_EVEN)
 
 
 def _static_fast(fmt: ScaledBlockFormat, rounding: Rounding) -> str | None:
     """Why this path cannot run the format and rounding, or None if it can."""
     element, scale = fmt.element, fmt.scale
-    if rounding != NEAREST_EVEN or fmt.scale_rounding != NEAREST_EVEN:
-        return "rounding modes other than nearest_even"
+    if rounding.is_stochastic and (rounding.generator is not DEFAULT_GENERATOR or (rounding.random_bits or 0) > 32):
+        # the exact engine draws a scaled block's random bits from the default generator
+        return "stochastic rounding with more than 32 random bits or a non-default generator"
     if not isinstance(element, FloatFormat) or element.man_bits < 1 or not element.subnormals:
         return "fixed-point elements, or float elements without subnormals or mantissa bits"
     if scale.overflow is not Overflow.SATURATE:
@@ -127,9 +219,7 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
     moved = np.moveaxis(x, axis, -1)
     n, size = moved.shape[-1], fmt.block_size
     n_blocks = -(-n // size)
-    padded = np.zeros(moved.shape[:-1] + (n_blocks * size,))
-    padded[..., :n] = moved
-    blocks = padded.reshape(moved.shape[:-1] + (n_blocks, size))
+    blocks = _padded_blocks(x, axis, size)
     finite = np.isfinite(blocks).all(axis=-1)
     amax = np.where(finite, np.abs(np.where(np.isfinite(blocks), blocks, 0.0)).max(axis=-1), 0.0)
 
@@ -145,7 +235,8 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
         _fallback("scales whose products with the tensor scale are not float64 numbers", fmt)
         return exact.encode_scaled_block(x, fmt, rounding, seed, stream, offset)
     k_scale = np.zeros(amax.shape, dtype=np.int64)
-    k_scale[positive] = nearest_even_index(amax[positive], np.full(int(positive.sum()), divisor), scale)
+    k_scale[positive] = rounded_index(amax[positive], np.full(int(positive.sum()), divisor), scale,
+                                      fmt.scale_rounding.mode)
     k_scale[positive & (k_scale == 0)] = 1  # a scale rounding to zero: the smallest positive one
     s = scale_values[k_scale] * tensor
     if not exact_midpoint_products(element, s):
@@ -159,9 +250,16 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
     live = np.broadcast_to((positive & finite)[..., None], blocks.shape)
     k = np.zeros(blocks.shape, dtype=np.int64)
     d = np.broadcast_to(s[..., None], blocks.shape)
-    k[live] = nearest_even_index(magnitudes[live], d[live], element)
+    if rounding.is_stochastic:
+        index = _padded_blocks(np.arange(x.size, dtype=np.uint64).reshape(x.shape), axis, size)[live] + np.uint64(offset)
+        k[live], undecided = stochastic_index(magnitudes[live], d[live], element,
+                                              rng.element_words(seed, stream, index), rounding.random_bits)
+    else:
+        k[live] = rounded_index(magnitudes[live], d[live], element, rounding.mode, np.signbit(blocks[live]))
     negative = np.signbit(blocks) & (element.has_negative_zero | (k > 0)) & finite[..., None]
     codes = element_codes[k] | np.where(negative, element.sign_mask, 0)
+    if rounding.is_stochastic and undecided.any():
+        codes[live] = _exact_elements(codes[live], undecided, blocks[live], d[live], index, fmt, rounding, seed, stream)
     elements = codes.reshape(moved.shape[:-1] + (n_blocks * size,))[..., :n].astype(fmt.code_dtype)
     elements = np.moveaxis(elements, -1, axis)
     scales = np.moveaxis(scales, -1, axis)
@@ -169,6 +267,27 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
         elements, scales = elements.reshape(()), scales.reshape(())
     return BlockCodes(elements=elements, scales=scales,
                       tensor_scale=np.float32(tensor) if fmt.tensor_scale else None)
+
+
+def _padded_blocks(a: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """``a`` with ``axis`` moved last, zero-padded to whole blocks and split into (..., n_blocks, size)."""
+    moved = np.moveaxis(a, axis, -1)
+    n = moved.shape[-1]
+    n_blocks = -(-n // size)
+    padded = np.zeros(moved.shape[:-1] + (n_blocks * size,), dtype=a.dtype)
+    padded[..., :n] = moved
+    return padded.reshape(moved.shape[:-1] + (n_blocks, size))
+
+
+def _exact_elements(codes: np.ndarray, undecided: np.ndarray, x: np.ndarray, d: np.ndarray, index: np.ndarray,
+                    fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int) -> np.ndarray:
+    """``codes`` with the undecided elements' codes from the exact engine (x / d exact, d a float64 number)."""
+    codes = codes.copy()
+    for j in np.flatnonzero(undecided):
+        quotient = Fraction(float(x[j])) / Fraction(float(d[j]))
+        random = ElementRandom(seed, stream, int(index[j]))
+        codes[j] = round_exact(quotient, fmt.element, rounding, random, f"element {int(index[j])} of {fmt.spec}")
+    return codes
 
 
 def decode_scaled_block(codes: BlockCodes, fmt: ScaledBlockFormat) -> np.ndarray:

@@ -14,7 +14,7 @@ from fractions import Fraction
 import attrs
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lpsim
@@ -234,10 +234,158 @@ def test_fast_path_runs_without_fallback_and_agrees_with_exact(fmt, seed):
     assert_same_values(fast_values, lpsim.decode(exact, fmt, engine="exact"))
 
 
+DETERMINISTIC_MODES = ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "to_odd")
+E2M1_GRID = [float(v) for v in finite_grid(ml_dtypes.float4_e2m1fn)[1]]
+E4M3_GRID = [float(v) for v in finite_grid(ml_dtypes.float8_e4m3fn)[1]][1:]
+FIXED_SCALE = FixedPoint(bits=8, signed=False, frac_bits=4)
+FIXED_GRID = [k / 16 for k in range(1, 256)]
+
+
+def _grid_points(grid):
+    """Values and midpoints of a grid, where rounding modes part ways."""
+    return grid + [(a + b) / 2 for a, b in zip(grid, grid[1:])]
+
+
+def _nudged(v: float, step: int) -> float:
+    """v moved ``step`` (-1, 0, 1) float64 ulps: just below, on, or just above a value or midpoint."""
+    return float(np.nextafter(v, math.copysign(math.inf, step))) if step else v
+
+
+@st.composite
+def blocks_near_ties(draw, block_size: int, scale_grid: list[float], max_exponent: int):
+    """A (2, n) array whose blocks have maxima near element.max * (a scale value or midpoint), times a power
+    of two, and elements near element values and midpoints times that scale: both roundings at their edges."""
+    n_blocks = draw(st.integers(1, 3))
+    rows = []
+    for _ in range(2):
+        row = []
+        for _ in range(n_blocks):
+            scale = draw(st.sampled_from(_grid_points(scale_grid))) * 2.0 ** draw(st.integers(-max_exponent, max_exponent))
+            amax = _nudged(6.0 * scale, draw(st.integers(-1, 1)))
+            block = [amax * draw(st.sampled_from((1.0, -1.0)))]
+            for _ in range(block_size - 1):
+                v = _nudged(draw(st.sampled_from(_grid_points(E2M1_GRID))) * scale, draw(st.integers(-1, 1)))
+                block.append(v * draw(st.sampled_from((1.0, -1.0))))
+            row += block
+        rows.append(row)
+    return np.array(rows)
+
+
+@settings(max_examples=60)
+@given(data=st.data(), mode=st.sampled_from(DETERMINISTIC_MODES), scale_mode=st.sampled_from(DETERMINISTIC_MODES),
+       axis=st.sampled_from((0, -1)), tensor=st.booleans(), fixed_scale=st.booleans())
+def test_fast_path_rounds_every_deterministic_mode_like_the_exact_engine(data, mode, scale_mode, axis, tensor,
+                                                                          fixed_scale):
+    """Every deterministic element and scale rounding runs on the fast path, bit for bit the exact engine's,
+    for values on, just below and just above the element and scale grids' values and midpoints."""
+    block_size = 4
+    scale = FIXED_SCALE if fixed_scale else NVFP4.scale
+    x = data.draw(blocks_near_ties(block_size, FIXED_GRID if fixed_scale else E4M3_GRID, 2 if fixed_scale else 20))
+    if axis == 0:
+        x = x.T.copy()
+    fmt = ScaledBlockFormat(element=NVFP4.element, scale=scale, block_size=block_size, axis=axis,
+                            tensor_scale=tensor, scale_rounding=scale_mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+        fast = lpsim.encode(x, fmt, mode, engine="fast")
+    exact = lpsim.encode(x, fmt, mode, engine="exact")
+    assert np.array_equal(fast.scales, exact.scales), (fast.scales, exact.scales)
+    assert np.array_equal(fast.elements, exact.elements), (fast.elements, exact.elements)
+    assert fast.tensor_scale == exact.tensor_scale
+
+
+@pytest.mark.parametrize("mode", DETERMINISTIC_MODES)
+def test_fast_path_rounds_every_element_and_scale_tie_like_the_exact_engine(mode):
+    """For every positive E4M3 scale s: blocks of s * (every E2M1 midpoint), on, just below and just above,
+    both signs; and blocks whose maximum is 6 * (every E4M3 midpoint), on and beside it."""
+    e2m1 = np.array(E2M1_GRID)
+    mids = (e2m1[:-1] + e2m1[1:]) / 2
+    scales = np.array(E4M3_GRID)[:, None]
+    rows = []
+    for toward in (None, 0.0, np.inf):
+        ties = mids * scales if toward is None else np.nextafter(mids * scales, toward)
+        rows.append(np.concatenate([6 * scales, ties, -ties, -6 * scales], axis=1))
+    scale_mids = (scales[:-1] + scales[1:]) / 2
+    for toward in (None, 0.0, np.inf):
+        amax = 6 * scale_mids if toward is None else np.nextafter(6 * scale_mids, toward)
+        rows.append(np.concatenate([amax, -amax * e2m1[None, 1:] / 6, amax * mids[None, :] / 6, -amax], axis=1))
+    x = np.concatenate(rows)
+    fmt = attrs.evolve(NVFP4, tensor_scale=False, scale_rounding=mode)  # the scales round in the same mode
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+        fast = lpsim.encode(x, fmt, mode, engine="fast")
+    exact = lpsim.encode(x, fmt, mode, engine="exact")
+    assert np.array_equal(fast.scales, exact.scales)
+    assert np.array_equal(fast.elements, exact.elements)
+
+
+@settings(max_examples=40)
+@given(data=st.data(), random_bits=st.sampled_from((None, 1, 2, 5, 16, 32)), axis=st.sampled_from((0, -1)),
+       tensor=st.booleans(), seed=st.integers(0, 2**64 - 1), offset=st.integers(0, 2**40))
+def test_fast_path_rounds_stochastically_with_the_exact_engines_random_bits(data, random_bits, axis, tensor, seed,
+                                                                            offset):
+    """Stochastic element rounding on the fast path draws each element's bits at its index, as the exact
+    engine does, and decides exactly, for values on and beside grid values and midpoints."""
+    x = data.draw(blocks_near_ties(4, E4M3_GRID, 20))
+    if axis == 0:
+        x = x.T.copy()
+    fmt = attrs.evolve(NVFP4, block_size=4, axis=axis, tensor_scale=tensor)
+    rounding = lpsim.Rounding(mode="stochastic", random_bits=random_bits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+        fast = lpsim.encode(x, fmt, rounding, seed=seed, stream=5, offset=offset, engine="fast")
+    exact = lpsim.encode(x, fmt, rounding, seed=seed, stream=5, offset=offset, engine="exact")
+    assert np.array_equal(fast.scales, exact.scales)
+    assert np.array_equal(fast.elements, exact.elements), (fast.elements, exact.elements)
+
+
+@pytest.mark.parametrize("random_bits", [None, 3])
+def test_fast_stochastic_rounding_agrees_on_many_seeds_of_random_values(random_bits):
+    """Over many seeds the fast path takes each element's own up/down decision, not only the likely one."""
+    x = np.random.default_rng(0).normal(size=64) * 3
+    rounding = lpsim.Rounding(mode="stochastic", random_bits=random_bits)
+    for seed in range(8):
+        fast = lpsim.encode(x, NVFP4, rounding, seed=seed, engine="fast")
+        exact = lpsim.encode(x, NVFP4, rounding, seed=seed, engine="exact")
+        assert np.array_equal(fast.elements, exact.elements), seed
+
+
+def test_stochastic_index_leaves_a_word_equal_to_the_fraction_undecided():
+    """With exact probabilities a first word equal to the fraction's first 32 bits cannot decide (the exact
+    engine reads on) unless no bits follow; words either side of it round up or down. 1.25 is the
+    midpoint of 1 and 1.5."""
+    from lpsim.fast.scaled_codec import grid, stochastic_index
+
+    values = grid(NVFP4.element)[0].tolist()
+    v, d = np.full(3, 1.25), np.ones(3)
+    words = np.array([2**31 - 1, 2**31, 2**31 + 1], dtype=np.uint64)
+    k, undecided = stochastic_index(v, d, NVFP4.element, words, None)
+    assert not undecided.any() and [values[i] for i in k] == [1.5, 1.0, 1.0]  # f * 2**32 is 2**31 exactly
+    k, undecided = stochastic_index(np.nextafter(v, 2), d, NVFP4.element, words, None)
+    assert undecided.tolist() == [False, True, False] and [values[i] for i in k[[0, 2]]] == [1.5, 1.0]
+    k, undecided = stochastic_index(v, d, NVFP4.element, words, 1)  # u = the first bit: 0, 1, 1 against 1
+    assert not undecided.any() and [values[i] for i in k] == [1.5, 1.0, 1.0]
+
+
+def test_undecided_elements_are_finished_as_the_exact_engine_rounds_them():
+    """The exact finish of undecided elements (rare with real random words) gives the exact engine's codes."""
+    from lpsim.fast.scaled_codec import _exact_elements
+
+    x = np.random.default_rng(4).normal(size=16)
+    fmt = attrs.evolve(NVFP4, tensor_scale=False)
+    rounding = lpsim.Rounding(mode="stochastic")
+    want = lpsim.encode(x, fmt, rounding, seed=3, stream=1, offset=9, engine="exact")
+    s = float(lpsim.decode(want.scales, fmt.scale)[0])
+    index = np.arange(16, dtype=np.uint64) + np.uint64(9)
+    got = _exact_elements(np.zeros(16, dtype=np.int64), np.ones(16, dtype=bool), x, np.full(16, s), index, fmt,
+                          rounding, 3, 1)
+    assert got.tolist() == want.elements.tolist()
+
+
 def test_modes_without_a_fast_path_run_on_the_exact_engine_and_agree():
     x = np.linspace(-3, 3, 40)
-    fast = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="fast")
-    exact = lpsim.encode(x, NVFP4, "stochastic", seed=3, engine="exact")
+    fast = lpsim.encode(x, NVFP4, "stochastic:40", seed=3, engine="fast")
+    exact = lpsim.encode(x, NVFP4, "stochastic:40", seed=3, engine="exact")
     assert np.array_equal(fast.elements, exact.elements) and np.array_equal(fast.scales, exact.scales)
 
 
