@@ -196,7 +196,7 @@ def _encode_divided(x: np.ndarray, scales: np.ndarray, fmt, rounding, seed, stre
     for i in range(flat_x.size):
         v = float(flat_x[i])
         value = v if v == 0 or not math.isfinite(v) else exact_from_fraction(Fraction(v) / Fraction(float(flat_s[i])))
-        random = ElementRandom(seed, stream, offset + i) if rounding.is_stochastic else None
+        random = ElementRandom(seed, stream, offset + i, rounding.generator) if rounding.is_stochastic else None
         flat_out[i] = round_exact(value, fmt, rounding, random, f"element {i} / scale")
     return out
 

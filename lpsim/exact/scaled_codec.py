@@ -95,7 +95,7 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
             continue
         for idx, v in zip(members, block):
             i = int(np.ravel_multi_index(idx, x.shape))
-            random = ElementRandom(seed, stream, offset + i) if rounding.is_stochastic else None
+            random = ElementRandom(seed, stream, offset + i, rounding.generator) if rounding.is_stochastic else None
             quotient = v if v == 0 or scale == 0 else exact_from_fraction(Fraction(v) / (scale * tensor))
             elements[idx] = round_exact(quotient, fmt.element, rounding, random, f"element {i} of {fmt.spec}")
     if scalar:

@@ -4,8 +4,8 @@ Rounding a quotient v / d onto a grid needs only exact comparisons of v with the
 and midpoints times d; when those and d have few enough significant bits, every such product is
 a float64 number, so numpy decides each rounding exactly in every deterministic mode
 (``rounded_index``) and stochastic rounding with the exact engine's random bits
-(``stochastic_index``). What this path cannot prove exact (more than 32 random bits or another
-generator, a scale format that raises on overflow, wide formats, products that could lose
+(``stochastic_index``). What this path cannot prove exact (more than 32 random bits, a scale
+format that raises on overflow, wide formats, products that could lose
 bits) runs on the exact engine, with one FastEngineFallbackWarning per kind.
 """
 
@@ -25,7 +25,7 @@ from ..exact.values import round_exact
 from ..formats.block import BlockCodes, block_axis, checked_block_codes
 from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
-from ..formats.rounding import DEFAULT_GENERATOR, Overflow, Rounding, RoundingMode
+from ..formats.rounding import Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
 from .codec import decode_fixed, decode_float
 from .fallback import warn_once
@@ -169,9 +169,8 @@ def nearest_even_index(v: np.ndarray, d: np.ndarray, fmt) -> np.ndarray:
 def _static_fast(fmt: ScaledBlockFormat, rounding: Rounding) -> str | None:
     """Why this path cannot run the format and rounding, or None if it can."""
     element, scale = fmt.element, fmt.scale
-    if rounding.is_stochastic and (rounding.generator is not DEFAULT_GENERATOR or (rounding.random_bits or 0) > 32):
-        # the exact engine draws a scaled block's random bits from the default generator
-        return "stochastic rounding with more than 32 random bits or a non-default generator"
+    if rounding.is_stochastic and (rounding.random_bits or 0) > 32:
+        return "stochastic rounding with more than 32 random bits"
     if not isinstance(element, FloatFormat) or element.man_bits < 1 or not element.subnormals:
         return "fixed-point elements, or float elements without subnormals or mantissa bits"
     if scale.overflow is not Overflow.SATURATE:
@@ -253,7 +252,8 @@ def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Roundin
     if rounding.is_stochastic:
         index = _padded_blocks(np.arange(x.size, dtype=np.uint64).reshape(x.shape), axis, size)[live] + np.uint64(offset)
         k[live], undecided = stochastic_index(magnitudes[live], d[live], element,
-                                              rng.element_words(seed, stream, index), rounding.random_bits)
+                                              rng.element_words(seed, stream, index, generator=rounding.generator),
+                                              rounding.random_bits)
     else:
         k[live] = rounded_index(magnitudes[live], d[live], element, rounding.mode, np.signbit(blocks[live]))
     negative = np.signbit(blocks) & (element.has_negative_zero | (k > 0)) & finite[..., None]
@@ -285,7 +285,7 @@ def _exact_elements(codes: np.ndarray, undecided: np.ndarray, x: np.ndarray, d: 
     codes = codes.copy()
     for j in np.flatnonzero(undecided):
         quotient = Fraction(float(x[j])) / Fraction(float(d[j]))
-        random = ElementRandom(seed, stream, int(index[j]))
+        random = ElementRandom(seed, stream, int(index[j]), rounding.generator)
         codes[j] = round_exact(quotient, fmt.element, rounding, random, f"element {int(index[j])} of {fmt.spec}")
     return codes
 

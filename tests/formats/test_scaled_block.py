@@ -471,3 +471,24 @@ def test_unsigned_p3109_formats_as_scales_and_in_scaled_tensors():
     for engine in ENGINES:
         out = lpsim.scaled.quantize(x, get_format("binary8p4u"), "tensor", engine=engine)
         assert np.array_equal(np.isnan(out), x < 0) and np.all(out[x >= 0] >= 0)
+
+
+@pytest.mark.parametrize("generator", ["hash32", "xoroshiro128aox"])
+def test_scaled_formats_draw_stochastic_bits_from_the_named_generator(generator):
+    """A generator named in the rounding reaches scaled blocks (both engines, the fast one without
+    falling back) and lpsim.scaled's exact path: other bits than the default's, same on both engines."""
+    x = np.random.default_rng(7).normal(size=256) * 3
+    named, default = lpsim.Rounding(mode="stochastic", generator=generator), lpsim.Rounding(mode="stochastic")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+        fast = lpsim.encode(x, NVFP4, named, seed=2, engine="fast")
+    exact = lpsim.encode(x, NVFP4, named, seed=2, engine="exact")
+    assert np.array_equal(fast.elements, exact.elements) and np.array_equal(fast.scales, exact.scales)
+    assert not np.array_equal(exact.elements, lpsim.encode(x, NVFP4, default, seed=2, engine="exact").elements)
+    fp8 = FloatFormat(exp_bits=4, man_bits=3, specials=Specials.FN)
+    scale = np.float64(0.37)  # not a power of two: lpsim.scaled divides exactly on the exact engine
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lpsim.codec.FastEngineFallbackWarning)
+        codes = {g: lpsim.scaled.encode(x, fp8, scale=scale, rounding=r, seed=2).codes for g, r in
+                 (("named", named), ("default", default))}
+    assert not np.array_equal(codes["named"], codes["default"])
