@@ -38,8 +38,6 @@ def batched_shapes(draw):
     return a_shape, b_shape
 
 
-# one worker compiles the rounding kernels for both float-register tests (see test_mac.py)
-@pytest.mark.xdist_group("float_register_kernels")
 @settings(max_examples=40, deadline=None)
 @given(data=st.data(), shapes=batched_shapes(), a_fmt=st.sampled_from(OPERANDS), b_fmt=st.sampled_from(OPERANDS),
        accumulator=float_accumulators(), n_threads=st.sampled_from([1, 2]), **KEYS)

@@ -91,9 +91,6 @@ def operands(draw, a_fmt, b_fmt):
 KEYS = dict(seed=st.integers(0, 2**64 - 1), stream=st.integers(0, 2**32 - 1), offset=st.integers(0, 2**20))
 
 
-# The first call compiles the rounding kernels (minutes on a cold cache); the batched test needs the
-# same ones, so both run on one xdist worker (--dist loadgroup) and the kernels compile once, not twice at once.
-@pytest.mark.xdist_group("float_register_kernels")
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), a_fmt=st.sampled_from(OPERANDS), b_fmt=st.sampled_from(OPERANDS),
        accumulator=float_accumulators(), n_threads=st.sampled_from([1, 2]), **KEYS)
