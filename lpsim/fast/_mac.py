@@ -181,7 +181,13 @@ def float_values(q: QArray, dtype=np.float64) -> np.ndarray:
     fmt = q.fmt
     table = by_identity(_value_table, fmt, dtype)
     if table is not None:
-        return table[q.codes]
+        codes = q.codes
+        if codes.size < threads.SMALL_WORK:
+            return table[codes]
+        out = np.empty(codes.shape, dtype=table.dtype)
+        threads.apply(codes.size)
+        M.gather_values(table, np.ascontiguousarray(codes).reshape(-1), out.reshape(-1))
+        return out
     if isinstance(fmt, FixedPoint):
         return (q.codes.astype(np.float64) * fmt.step).astype(dtype, copy=False)
     _, decode = kernels_for(fmt)

@@ -185,7 +185,7 @@ def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out,
     """The reductions' common path: route, sum every output in a kernel, patch what the kernel left
     to the exact engine, then take the register's integers as codes or round into the result format.
 
-    ``items``: a callable giving the kernels' problems, a list of (a, b, b_rows, first output): 1-D or
+    ``items``: a callable giving the kernels' problems, a list of (a, b, first output): 1-D or
     2-D operands whose outputs, in order, are the result's outputs (flat C order) from ``first output``
     on; one problem for dot, matvec and a plain matmul, one per batch element for a batched matmul."""
     rounding, key, plan, fmt = exact_arith.prepare_reduction(op, a, b, out_shape, accumulator, out, rounding, seed,
@@ -202,10 +202,10 @@ def _reduce(op, a: QArray, b: QArray, items, pairs, out_shape, accumulator, out,
         native = _mac.native_codes(plan, problems[0][0], problems[0][1], wrap)
         if native is not None:
             if len(problems) > 1:
-                native = _joined([native] + [_mac.native_codes(plan, ia, ib, wrap) for ia, ib, _, _ in problems[1:]])
+                native = _joined([native] + [_mac.native_codes(plan, ia, ib, wrap) for ia, ib, _ in problems[1:]])
             return _result(native, out_shape, fmt, code_dtype)
-    parts = [_register_values(plan, ia, ib, rows, _shifted(key, first), integer, wrap)
-             for ia, ib, rows, first in problems]
+    parts = [_register_values(plan, ia, ib, _b_rows(ib), _shifted(key, first), integer, wrap)
+             for ia, ib, first in problems]
     values = None if not parts or parts[0][0] is None else _joined([part[0] for part in parts])
     wide = None if not parts or parts[0][1] is None else tuple(_joined([part[1][i] for part in parts])
                                                                 for i in range(5))
@@ -429,7 +429,7 @@ def dot(a: QArray, b: QArray, accumulator, out: Format | None = None, rounding=N
         # the exact engine's checks, which raise its exceptions (the test above only lets valid operands skip them)
         _check_dims("dot", {"a": a, "b": b}, {"a": 1, "b": 1})
         _check_inner("dot", "a", a, "b", b, 0, 0)
-    return _reduce("dot", a, b, lambda: [(a, b, b.element_codes[None, :], 0)], lambda at, bt, idx: (at, bt), (),
+    return _reduce("dot", a, b, lambda: [(a, b, 0)], lambda at, bt, idx: (at, bt), (),
                    accumulator, out, rounding, seed, stream, offset)
 
 
@@ -438,7 +438,7 @@ def matvec(a: QArray, x: QArray, accumulator, out: Format | None = None, roundin
     """As lpsim.exact.matvec, compiled."""
     _check_dims("matvec", {"a": a, "x": x}, {"a": 2, "x": 1})
     _check_inner("matvec", "a", a, "x", x, 1, 0)
-    return _reduce("matvec", a, x, lambda: [(a, x, np.atleast_2d(x.element_codes), 0)],
+    return _reduce("matvec", a, x, lambda: [(a, x, 0)],
                    lambda at, xt, idx: (at[idx[0]], xt), (a.shape[0],), accumulator, out, rounding, seed, stream, offset)
 
 
@@ -457,11 +457,11 @@ def _matmul_problems(shape, a: QArray, b: QArray) -> list:
     if a.ndim <= 2 and b.ndim <= 2:
         if a.ndim == 1 and b.ndim == 2:
             a = _reshaped(a, (1, shape.n))
-        return [(a, b, _b_rows(b), 0)]
+        return [(a, b, 0)]
     if b.ndim <= 2:
         folded = _reshaped(a, (math.prod(a.shape[:-1]), shape.n), allow_fail=True)
         if folded is not None:
-            return [(folded, b, _b_rows(b), 0)]
+            return [(folded, b, 0)]
     size = shape.m * shape.p
     a_batch, b_batch = a.shape[:-2], b.shape[:-2]
     problems = []
@@ -470,11 +470,13 @@ def _matmul_problems(shape, a: QArray, b: QArray) -> list:
         ib = b if b.ndim == 1 else _item(b, shape.item(b_batch, batch))
         if ia.ndim == 1:
             ia = _reshaped(ia, (1, shape.n))
-        problems.append((ia, ib, _b_rows(ib), t * size))
+        problems.append((ia, ib, t * size))
     return problems
 
 
 def _b_rows(b: QArray) -> np.ndarray:
+    """b's element codes with one row per output column (the integer and wide kernels' layout; the
+    native float paths never need this copy, so it is made only here)."""
     codes = b.element_codes
     return codes[None, :] if codes.ndim == 1 else np.ascontiguousarray(codes.T)
 

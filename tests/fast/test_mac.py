@@ -168,6 +168,31 @@ def test_fp32_sequential_equals_numpy_float32_running_sums(fmt, m, n, p, seed, n
     np.testing.assert_array_equal(got.astype(np.float32).view(np.uint32), expected.view(np.uint32))
 
 
+@pytest.mark.parametrize("fmt", [E4M3, BFLOAT16])
+def test_large_operands_decode_through_the_threaded_value_table(fmt):
+    # beyond SMALL_WORK codes the value table is read by a parallel kernel, not numpy indexing
+    codes = np.resize(np.arange(1 << fmt.bits).astype(fmt.code_dtype), (3, 5, threads.SMALL_WORK // 15 + 7))
+    q = QArray(codes=codes, fmt=fmt)
+    expected = ops.to_float(q).astype(np.float32)
+    for n_threads in (1, 2):
+        with threads.using_threads(n_threads):
+            got = _mac.float_values(q, np.float32)
+        assert got.shape == codes.shape
+        np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
+def test_large_fp32_matmul_equals_numpy_float32_running_sums():
+    rng = np.random.default_rng(11)
+    n = threads.SMALL_WORK // 2 + 9  # a's codes take the threaded decode
+    a, b = _values(rng, (2, n), E4M3, 8.0), _values(rng, (n, 3), E4M3, 8.0)
+    products = (ops.to_float(a)[:, :, None] * ops.to_float(b)[None, :, :]).astype(np.float32)
+    expected = np.add.accumulate(products, axis=1, dtype=np.float32)[:, -1, :]
+    for n_threads in (1, 2):
+        with threads.using_threads(n_threads):
+            got = ops.to_float(ops.matmul(a, b, "fp8_fp32")).astype(np.float32)
+        np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
 def _wrap_int(value, bits):
     return (value + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1))
 
