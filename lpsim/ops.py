@@ -30,7 +30,9 @@ def _engine(engine: str):
 
 def from_float(x, fmt, rounding=NEAREST_EVEN, *, seed: int = 0, stream: int = 0, offset: int = 0,
                engine: str = "fast") -> QArray:
-    """Quantize float values into a QArray with the chosen engine's codec (same codes either way)."""
+    """Quantize float values into a QArray with the chosen engine's codec (same codes either way);
+    ``fmt`` is a Format or a name or spec string, as in lpsim.codec."""
+    fmt = codec.check_format(fmt)
     return QArray(codes=codec.encode(x, fmt, rounding, seed=seed, stream=stream, offset=offset, engine=engine), fmt=fmt)
 
 

@@ -20,9 +20,12 @@ import numpy as np
 from ..arith.plan import DotPlan, plan_dot
 from ..arith.profiles import as_accumulator
 from ..formats.base import Format
+from ..formats.block import BlockFormat
+from ..formats.fixed import FixedPoint
+from ..formats.floating import FloatFormat
 from ..formats.rounding import NEAREST_EVEN, as_rounding
 from .accumulate import STREAM_OUTPUT, dot_one, register_value_as_exact
-from .qarray import MAX_INDEX, QArray, RandomKey
+from .qarray import MAX_INDEX, QArray, RandomKey, unsupported_format_message
 from .values import exact_add, exact_mul, exact_negate
 
 
@@ -39,13 +42,21 @@ def _describe(operands: dict[str, QArray]) -> str:
 def _output_format(out, operands: dict[str, QArray], op: str) -> Format:
     """``out`` if given, else the operands' common format."""
     if out is not None:
-        if not isinstance(out, Format):
-            raise TypeError(f"{op}: out must be an lpsim Format, got {type(out).__name__}")
-        return out
+        return _checked_out(op, out)
     formats = {q.fmt for q in operands.values()}
     if len(formats) != 1:
         raise ValueError(f"{op}: operands have different formats ({_describe(operands)}); pass out= to choose the result format")
     return formats.pop()
+
+
+def _checked_out(op: str, out) -> Format:
+    """``out`` if a QArray can hold it; checked before any work, so that neither engine starts
+    (nor the fast one warns of a fallback) on a result it must refuse."""
+    if not isinstance(out, Format):
+        raise TypeError(f"{op}: out must be an lpsim Format, got {type(out).__name__}")
+    if not isinstance(out, (FixedPoint, FloatFormat, BlockFormat)):
+        raise TypeError(unsupported_format_message(f"{op}: output format", out))
+    return out
 
 
 def _broadcast_shape(operands: dict[str, QArray], op: str) -> tuple[int, ...]:
@@ -165,8 +176,7 @@ def _checked_plan(op: str, accumulator, a_fmt: Format, b_fmt: Format, out) -> tu
     if fmt is None:
         raise ValueError(f"{op}: an exact accumulator with non-fixed-point operands ({a_fmt.spec}, {b_fmt.spec}) "
                          f"has no storage format; pass out=")
-    if not isinstance(fmt, Format):
-        raise TypeError(f"{op}: out must be an lpsim Format, got {type(fmt).__name__}")
+    _checked_out(op, fmt)
     if len(_CHECKED_PLANS) >= 1024:
         _CHECKED_PLANS.clear()
     _CHECKED_PLANS[key] = ((plan, fmt), (accumulator, a_fmt, b_fmt, out))

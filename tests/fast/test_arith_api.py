@@ -30,3 +30,17 @@ def test_bad_engine():
     x = ops.from_float(np.ones(2), BINARY16)
     with pytest.raises(ValueError, match="engine must be one of fast, exact"):
         ops.add(x, x, engine="gpu")
+
+
+@pytest.mark.parametrize("engine", ["fast", "exact"])
+@pytest.mark.parametrize("name", ["e4m3", "fixed8", "p3109_k8p3se"])
+def test_from_float_takes_a_format_name_or_spec(engine, name):
+    from lpsim.formats import get_format
+
+    x = np.linspace(-2.0, 2.0, 9)
+    by_name = ops.from_float(x, name, "toward_zero", engine=engine)
+    by_object = ops.from_float(x, get_format(name), "toward_zero", engine=engine)
+    assert by_name.fmt == get_format(name)
+    np.testing.assert_array_equal(by_name.codes, by_object.codes)
+    with pytest.raises(ValueError, match="no_such_format"):
+        ops.from_float(x, "no_such_format", engine=engine)

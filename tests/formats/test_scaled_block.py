@@ -448,9 +448,11 @@ def test_qarray_arithmetic_refuses_scaled_block_formats_by_name(engine):
         QArray.from_float(x, NVFP4)
     a = ops.from_float(x, E4M3_SAT, engine=engine)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", lpsim.ops.FastArithmeticFallbackWarning)
+        # refused before any work: no fallback warning announces an engine that will not run
+        warnings.simplefilter("error", lpsim.ops.FastArithmeticFallbackWarning)
         for call in (lambda: ops.add(a, a, NVFP4, engine=engine), lambda: ops.multiply(a, a, NVFP4, engine=engine),
-                     lambda: ops.requantize(a, NVFP4, engine=engine)):
+                     lambda: ops.requantize(a, NVFP4, engine=engine), lambda: ops.dot(a, a, "fp8_fp32", NVFP4, engine=engine),
+                     lambda: ops.matmul(a[None, :], a[:, None], "fp8_fp32", NVFP4, engine=engine)):
             with pytest.raises(TypeError, match=f"{NVFP4.spec} \\(ScaledBlockFormat\\) is not supported"):
                 call()
 
