@@ -69,7 +69,7 @@ def call_kernel(kernel, key, *args):
     return result
 
 
-def _array_key(a: np.ndarray) -> int:
+def array_key(a: np.ndarray) -> int:
     """What Numba's type of an array argument depends on, besides its dtype and rank: its flags
     (contiguity, writeable, aligned; the bit set holds a few more, which only split keys)."""
     return a.flags.num
@@ -209,14 +209,14 @@ def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, off
         R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
                           np.uint64(offset))
     # the parameter tuples' field types are fixed by the functions that build them
-    key = (kernel, code_dtype, _array_key(flat))
+    key = (kernel, code_dtype, array_key(flat))
     bad = call_kernel(kernel, key, flat, out.view(unsigned_dtype), params, R)
     if bad >= 0:
         _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
     return out.reshape(np.shape(x))
 
 
-def _deterministic_round_params(rounding: Rounding) -> K.RoundParams | None:
+def deterministic_round_params(rounding: Rounding) -> K.RoundParams | None:
     """The RoundParams of every call in a deterministic mode (which ignores seed, stream and
     offset), or None for stochastic rounding, whose parameters change with each call."""
     if rounding.is_stochastic:
@@ -228,7 +228,7 @@ def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
     """(kernel, params, code dtype, its unsigned twin, mode code, random bits, RoundParams or None)."""
     code_dtype = fmt.code_dtype
     return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding),
-            _deterministic_round_params(rounding))
+            deterministic_round_params(rounding))
 
 
 def stochastic_fast_path(fmt: FixedPoint, rounding: Rounding) -> bool:
@@ -265,7 +265,7 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
     params, narrow = by_identity(_fixed_decoder, fmt)
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
-    key = (K.decode_fixed, flat.dtype, _array_key(flat))
+    key = (K.decode_fixed, flat.dtype, array_key(flat))
     bad = call_kernel(K.decode_fixed, key, flat, out, params, narrow)
     if bad >= 0:
         _raise_decode_as_exact(exact_codec.decode_fixed_element, flat[bad], fmt)
@@ -304,7 +304,7 @@ def _quantize_one_step(plan, exact_element, x, fmt, rounding: Rounding, seed: in
         R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
                           np.uint64(offset))
     out = np.empty(flat.size, dtype=np.float64)
-    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, *before, R, *after)
+    bad = call_kernel(kernel, (kernel, array_key(flat)), flat, out, *before, R, *after)
     if bad >= 0:
         _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
     return out if one_dimensional else out.reshape(x.shape)
@@ -332,7 +332,7 @@ def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     out = np.empty(flat.size, dtype=np.float64)
     table = by_identity(_table_if_narrow, fmt)
     if table is not None:
-        key = (K.decode_by_table, flat.dtype, _array_key(flat))
+        key = (K.decode_by_table, flat.dtype, array_key(flat))
         bad = call_kernel(K.decode_by_table, key, flat, out, table)
     else:
         bad = K.decode_float(flat, out, float_layout(fmt), np.uint64(fmt.n_codes - 1))
@@ -347,7 +347,7 @@ def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
     table = _table_if_narrow(fmt)
     if table is None:
         return None
-    return (K.quantize_float_by_table, (table, float_params(fmt, rounding)), (), _deterministic_round_params(rounding),
+    return (K.quantize_float_by_table, (table, float_params(fmt, rounding)), (), deterministic_round_params(rounding),
             *_mode_and_bits(rounding))
 
 
@@ -414,13 +414,13 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     scales = np.empty((rows.shape[0], n_blocks), dtype=fmt.scale_dtype)
     exponents = np.empty(scales.shape, dtype=np.int64)
     # keys: the input rows' flags (read-only input stays read-only), the output dtypes; the rest is fresh
-    call_kernel(K.block_scales, (K.block_scales, scales.dtype, _array_key(rows)), rows, scales, exponents, B)
+    call_kernel(K.block_scales, (K.block_scales, scales.dtype, array_key(rows)), rows, scales, exponents, B)
     elements = np.zeros(rows.shape, dtype=fmt.code_dtype)
     first = _row_first_index(x.shape, axis)
     stride = math.prod(x.shape[axis + 1:])
     R = round_params(rounding, seed, stream, offset)
     target = _unsigned_view(elements) if element_kernel is K.encode_block_fixed else elements
-    call_kernel(element_kernel, (element_kernel, target.dtype, _array_key(rows)), rows, exponents, target, first, stride,
+    call_kernel(element_kernel, (element_kernel, target.dtype, array_key(rows)), rows, exponents, target, first, stride,
                 P, B, R)
     moved_shape = _moved_shape(x.shape, axis)
     elements = _unrows(elements, moved_shape, axis)
@@ -446,8 +446,8 @@ def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
     out = np.empty(element_rows.shape, dtype=np.float64)
     B, element_kernel, element_args = by_identity(_block_decoder, fmt)
     exponents = np.empty(scale_rows.shape, dtype=np.int64)
-    call_kernel(K.decode_scales, (K.decode_scales, scale_rows.dtype, _array_key(scale_rows)), scale_rows, exponents, B)
-    key = (element_kernel, element_rows.dtype, _array_key(element_rows))
+    call_kernel(K.decode_scales, (K.decode_scales, scale_rows.dtype, array_key(scale_rows)), scale_rows, exponents, B)
+    key = (element_kernel, element_rows.dtype, array_key(element_rows))
     bad, row, position = call_kernel(element_kernel, key, element_rows, exponents, out, *element_args, B)
     if bad == K.BAD_SCALE:
         exact_codec.check_code(int(scale_rows[row, position]), 0, fmt.scale_nan_code, fmt)

@@ -27,7 +27,9 @@ from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
-from .codec import decode_fixed, decode_float
+from . import _scaled_kernels as SK
+from ._memo import by_identity2
+from .codec import array_key, call_kernel, decode_fixed, decode_float, deterministic_round_params, round_params
 from .fallback import warn_once
 
 _TABLE_MAX_BITS = 12
@@ -205,6 +207,111 @@ def exact_midpoint_products(fmt, d: np.ndarray) -> bool:
 
 def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
                         offset: int) -> BlockCodes:
+    params = by_identity2(_kernel_params, fmt, rounding)
+    if params is not None:
+        done = _run_kernel(params, x, fmt, rounding, seed, stream, offset, True)
+        if done is not None:
+            return done
+    return _encode_vectorized(x, fmt, rounding, seed, stream, offset)
+
+
+def quantize_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
+                          offset: int) -> np.ndarray:
+    """decode_scaled_block(encode_scaled_block(...)), in one kernel call where the kernel settles it."""
+    params = by_identity2(_kernel_params, fmt, rounding)
+    if params is not None:
+        done = _run_kernel(params, x, fmt, rounding, seed, stream, offset, False)
+        if done is not None:
+            return done
+    return decode_scaled_block(_encode_vectorized(x, fmt, rounding, seed, stream, offset), fmt)
+
+
+def _grid_bits(fmt) -> tuple[int, int]:
+    """(most significant bits, exponent of the lowest set bit) over the positive values and midpoints of grid(fmt)."""
+    values, _, mids = grid(fmt)
+    both = np.concatenate([values[values > 0], mids])
+    lowest = min(math.frexp(float(v))[1] - _FLOAT64_BITS + _trailing_zeros(v) for v in both)
+    return significant_bits(both), lowest
+
+
+def _trailing_zeros(v) -> int:
+    mantissa = int(math.frexp(float(v))[0] * 2.0**_FLOAT64_BITS)
+    return (mantissa & -mantissa).bit_length() - 1
+
+
+@functools.lru_cache(maxsize=64)
+def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.ScaledParams | None:
+    if _static_fast(fmt, rounding) is not None:
+        return None
+    element, scale = fmt.element, fmt.scale
+    scale_bits = scale.man_bits + 1 if isinstance(scale, FloatFormat) else scale.bits
+    # quantize multiplies element and scale values: exact, so that times the tensor scale it rounds once
+    if not _exact_products(element.man_bits + 1, scale_bits, element.smallest_subnormal * scale.smallest_subnormal):
+        return None
+    tensor_divisor = Fraction(element.max) * Fraction(scale.max)
+    if fmt.tensor_scale:
+        # the kernel rounds amax / divisor to float32 by comparing amax with float32 values and midpoints
+        # (25 bits, lowest bit >= 2**-150) times the divisor: those products must be float64 numbers
+        if float(tensor_divisor) != tensor_divisor:
+            return None
+        bits, low = significant_bits(np.array([float(tensor_divisor)])), _trailing_zeros(float(tensor_divisor))
+        if bits + 25 > _FLOAT64_BITS or math.frexp(float(tensor_divisor))[1] - _FLOAT64_BITS + low - 150 < -1074:
+            return None
+    element_values, element_codes, element_mids = grid(element)
+    scale_values, scale_codes, scale_mids = grid(scale)
+    scale_nan = exact.nan_scale_code(fmt) if scale.has_nan else -1
+    return SK.ScaledParams(
+        element_values=element_values, element_codes=element_codes, element_mids=element_mids,
+        scale_values=scale_values, scale_codes=scale_codes, scale_mids=scale_mids,
+        element_sign_mask=int(element.sign_mask), element_negative_zero=bool(element.has_negative_zero),
+        scale_nan=int(scale_nan), block_size=int(fmt.block_size), element_max=float(element.max),
+        tensor_divisor=float(tensor_divisor), tensor=bool(fmt.tensor_scale), scale_mode=int(fmt.scale_rounding.mode.code),
+        element_grid_bits=_grid_bits(element)[0], element_grid_low=_grid_bits(element)[1],
+        scale_grid_bits=_grid_bits(scale)[0], scale_grid_low=_grid_bits(scale)[1],
+    )
+
+
+def _kernel_params(fmt: ScaledBlockFormat, rounding: Rounding):
+    """(ScaledParams, RoundParams of a deterministic rounding or None), or None where the kernel does not run."""
+    params = _kernel_params_by_value(fmt, rounding)
+    return None if params is None else (params, deterministic_round_params(rounding))
+
+
+_NO_VALUES = np.empty(0, dtype=np.float64)
+_NO_CODES = np.empty(0, dtype=np.uint16)
+
+
+def _run_kernel(plan, x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int, offset: int,
+                codes: bool):
+    """BlockCodes (``codes``) or values of x from the compiled kernel, or None where it cannot settle them."""
+    params, R = plan
+    shape = x.shape if x.ndim else (1,)
+    axis = block_axis(fmt, shape)
+    flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
+    outer, n, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+    n_blocks = -(-n // fmt.block_size)
+    if R is None:
+        R = round_params(rounding, seed, stream, offset)
+    if codes:
+        values, elements, scales = _NO_VALUES, np.empty(flat.size, dtype=np.uint16), np.empty(outer * n_blocks * inner, dtype=np.uint16)
+    else:
+        values, elements, scales = np.empty(flat.size, dtype=np.float64), _NO_CODES, _NO_CODES
+    kernel = SK.encode_scaled_blocks
+    status, tensor = call_kernel(kernel, (kernel, array_key(flat)), flat, outer, n, inner, values, elements, scales,
+                                 codes, not codes, params, R)
+    if status != SK.OK:
+        return None
+    if not codes:
+        return values.reshape(x.shape)
+    scale_shape = shape[:axis] + (n_blocks,) + shape[axis + 1:] if x.ndim else ()
+    return BlockCodes(elements=elements.astype(fmt.code_dtype).reshape(x.shape),
+                      scales=scales.astype(fmt.scale_dtype).reshape(scale_shape),
+                      tensor_scale=np.float32(tensor) if fmt.tensor_scale else None)
+
+
+def _encode_vectorized(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
+                       offset: int) -> BlockCodes:
+    """The numpy path: what the kernel leaves (undecided random words, products it cannot prove exact)."""
     reason = _static_fast(fmt, rounding)
     if reason is not None:
         _fallback(reason, fmt)
