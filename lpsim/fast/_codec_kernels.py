@@ -667,3 +667,62 @@ def decode_block_float(elements, exponents, out, L, code_max, B):
                 # NaN and inf pass through unchanged, sign included
                 out[row, j] = inner * power_of_two(E) if math.isfinite(inner) else inner
     return 0, 0, 0
+
+
+# -- block formats in one call: quantize -------------------------------------------------
+
+
+@jit(inline="always")
+def gathered_rows(x, outer, n, inner):
+    """(float64 bit patterns of x as rows of n, each row's first flat index): x flat in C order with
+    shape (outer, n, inner), its blocks along n; row a * inner + c holds elements (a, :, c)."""
+    rows = np.empty(outer * inner * n, dtype=np.float64)
+    first = np.empty(outer * inner, dtype=np.int64)
+    for a in range(outer):
+        for c in range(inner):
+            row = a * inner + c
+            first[row] = a * n * inner + c
+            for j in range(n):
+                rows[row * n + j] = x[first[row] + j * inner]
+    return rows.view(np.uint64).reshape((outer * inner, n)), first
+
+
+@jit(inline="always")
+def scatter_rows(values, first, inner, out):
+    """out[first[row] + j * inner] = values[row, j]: rows back to x's layout."""
+    for row in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            out[first[row] + j * inner] = values[row, j]
+
+
+@jit
+def quantize_block_float(x, out, outer, n, inner, P, L, code_max, B, R):
+    """out = decode_block_float(encode_block_float(x)) of a block format with float elements in one call, for short
+    arrays whose cost is the calls (x, out flat with shape (outer, n, inner), blocks along n)."""
+    bits, first = gathered_rows(x, outer, n, inner)
+    n_blocks = (n + B.block_size - 1) // B.block_size
+    scales = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    block_scales(bits, scales, exponents, B)
+    elements = np.zeros(bits.shape, dtype=np.uint64)
+    encode_block_float(bits, exponents, elements, first, inner, P, B, R)
+    values = np.empty(bits.shape, dtype=np.float64)
+    decode_block_float(elements, exponents, values, L, code_max, B)  # valid codes: nothing to report
+    scatter_rows(values, first, inner, out)
+
+
+@jit
+def quantize_block_fixed(x, out, outer, n, inner, P, B, R):
+    """As quantize_block_float for fixed-point elements; P.store_mask must keep all 64 bits, so that the
+    codes read as int64 are the signed codes."""
+    bits, first = gathered_rows(x, outer, n, inner)
+    n_blocks = (n + B.block_size - 1) // B.block_size
+    scales = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    block_scales(bits, scales, exponents, B)
+    codes = np.zeros(bits.shape[0] * bits.shape[1], dtype=np.uint64)
+    elements = codes.reshape(bits.shape)
+    encode_block_fixed(bits, exponents, elements, first, inner, P, B, R)
+    values = np.empty(bits.shape, dtype=np.float64)
+    decode_block_fixed(codes.view(np.int64).reshape(bits.shape), exponents, values, P, B)
+    scatter_rows(values, first, inner, out)

@@ -33,12 +33,12 @@ _TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every
 
 
 @functools.lru_cache(maxsize=64)
-def _mode_and_bits(rounding: Rounding) -> tuple[int, int]:
+def mode_and_bits(rounding: Rounding) -> tuple[int, int]:
     return rounding.mode.code, 0 if rounding.random_bits is None else int(rounding.random_bits)
 
 
 def round_params(rounding: Rounding, seed: int, stream: int, offset: int) -> K.RoundParams:
-    mode, random_bits = _mode_and_bits(rounding)
+    mode, random_bits = mode_and_bits(rounding)
     return K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
                          np.uint64(offset))
 
@@ -221,13 +221,13 @@ def deterministic_round_params(rounding: Rounding) -> K.RoundParams | None:
     offset), or None for stochastic rounding, whose parameters change with each call."""
     if rounding.is_stochastic:
         return None
-    return K.RoundParams(*_mode_and_bits(rounding), np.uint64(0), np.uint64(0), np.uint64(0))
+    return K.RoundParams(*mode_and_bits(rounding), np.uint64(0), np.uint64(0), np.uint64(0))
 
 
 def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
     """(kernel, params, code dtype, its unsigned twin, mode code, random bits, RoundParams or None)."""
     code_dtype = fmt.code_dtype
-    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding),
+    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *mode_and_bits(rounding),
             deterministic_round_params(rounding))
 
 
@@ -301,8 +301,7 @@ def _quantize_one_step(plan, exact_element, x, fmt, rounding: Rounding, seed: in
     flat = x if one_dimensional else _flat_float64(x)
     if R is None:
         _check_index_range(flat.size, rounding, offset)
-        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
-                          np.uint64(offset))
+        R = call_round_params(R, mode, random_bits, rounding.generator.code, seed, stream, offset)
     out = np.empty(flat.size, dtype=np.float64)
     bad = call_kernel(kernel, (kernel, array_key(flat)), flat, out, *before, R, *after)
     if bad >= 0:
@@ -348,7 +347,7 @@ def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
     if table is None:
         return None
     return (K.quantize_float_by_table, (table, float_params(fmt, rounding)), (), deterministic_round_params(rounding),
-            *_mode_and_bits(rounding))
+            *mode_and_bits(rounding))
 
 
 def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
@@ -430,6 +429,45 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     return BlockCodes(elements=elements, scales=scales)
 
 
+def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, tuple[int, ...], int, int, int, int]:
+    """(x flat in C order, x's shape with a 0-d array as one value, block axis, outer, n, inner): x as an
+    (outer, n, inner) array with its blocks along n, as the one-call block kernels read it."""
+    shape = x.shape if x.ndim else (1,)
+    axis = block_axis(fmt, shape)
+    flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
+    return flat, shape, axis, math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+
+
+def call_round_params(R: K.RoundParams | None, mode: int, random_bits: int, generator: int, seed: int, stream: int,
+                      offset: int) -> K.RoundParams:
+    """``R`` (a deterministic rounding's, the same every call), or a stochastic rounding's RoundParams of this call."""
+    if R is not None:
+        return R
+    return K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, generator), np.uint64(offset))
+
+
+def _block_quantizer(fmt: BlockFormat, rounding: Rounding) -> tuple:
+    """(one-call kernel, its element arguments, BlockParams, RoundParams or None, mode, random bits, generator)."""
+    element = fmt.element
+    if isinstance(element, FixedPoint):
+        kernel, element_args = K.quantize_block_fixed, (fixed_params(element)._replace(store_mask=_ALL_BITS),)
+    else:
+        kernel = K.quantize_block_float
+        element_args = (float_params(element, rounding), float_layout(element), np.uint64(element.n_codes - 1))
+    return (kernel, element_args, block_params(fmt), deterministic_round_params(rounding), *mode_and_bits(rounding),
+            rounding.generator.code)
+
+
+def quantize_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """decode_block(encode_block(...)) in one kernel call."""
+    kernel, element_args, B, R, mode, random_bits, generator = by_identity2(_block_quantizer, fmt, rounding)
+    flat, _, _, outer, n, inner = block_layout(x, fmt)
+    R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
+    out = np.empty(flat.size, dtype=np.float64)
+    call_kernel(kernel, (kernel, array_key(flat)), flat, out, outer, n, inner, *element_args, B, R)
+    return out.reshape(x.shape)
+
+
 def _block_decoder(fmt: BlockFormat) -> tuple:
     """(BlockParams, element kernel, its element arguments) of a block format."""
     element = fmt.element
@@ -462,10 +500,10 @@ def register_builtin_kernels(register) -> None:
     """Register the fast codecs of FixedPoint, FloatFormat and BlockFormat with ``register``."""
     register(FixedPoint, encode=encode_fixed, decode=decode_fixed, quantize=quantize_fixed)
     register(FloatFormat, encode=encode_float, decode=decode_float, quantize=quantize_float)
-    register(BlockFormat, encode=encode_block, decode=decode_block)
+    register(BlockFormat, encode=encode_block, decode=decode_block, quantize=quantize_block)
 
 
 __all__ = [
-    "call_kernel", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
-    "fixed_params", "float_layout", "float_params", "quantize_fixed", "quantize_float", "register_builtin_kernels", "round_params",
+    "block_layout", "call_kernel", "call_round_params", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
+    "fixed_params", "float_layout", "float_params", "quantize_block", "quantize_fixed", "quantize_float", "register_builtin_kernels", "round_params",
 ]

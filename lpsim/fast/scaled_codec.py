@@ -29,7 +29,8 @@ from ..formats.rounding import Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
 from . import _scaled_kernels as SK
 from ._memo import by_identity2
-from .codec import array_key, call_kernel, decode_fixed, decode_float, deterministic_round_params, round_params
+from .codec import (array_key, block_layout, call_kernel, call_round_params, decode_fixed, decode_float,
+                    deterministic_round_params, mode_and_bits)
 from .fallback import warn_once
 
 _TABLE_MAX_BITS = 12
@@ -272,9 +273,12 @@ def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.Sc
 
 
 def _kernel_params(fmt: ScaledBlockFormat, rounding: Rounding):
-    """(ScaledParams, RoundParams of a deterministic rounding or None), or None where the kernel does not run."""
+    """(ScaledParams, RoundParams of a deterministic rounding or None, mode code, random bits, generator code),
+    or None where the kernel does not run."""
     params = _kernel_params_by_value(fmt, rounding)
-    return None if params is None else (params, deterministic_round_params(rounding))
+    if params is None:
+        return None
+    return params, deterministic_round_params(rounding), *mode_and_bits(rounding), rounding.generator.code
 
 
 _NO_VALUES = np.empty(0, dtype=np.float64)
@@ -284,14 +288,10 @@ _NO_CODES = np.empty(0, dtype=np.uint16)
 def _run_kernel(plan, x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int, offset: int,
                 codes: bool):
     """BlockCodes (``codes``) or values of x from the compiled kernel, or None where it cannot settle them."""
-    params, R = plan
-    shape = x.shape if x.ndim else (1,)
-    axis = block_axis(fmt, shape)
-    flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
-    outer, n, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+    params, R, mode, random_bits, generator = plan
+    flat, shape, axis, outer, n, inner = block_layout(x, fmt)
     n_blocks = -(-n // fmt.block_size)
-    if R is None:
-        R = round_params(rounding, seed, stream, offset)
+    R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
     if codes:
         values, elements, scales = _NO_VALUES, np.empty(flat.size, dtype=np.uint16), np.empty(outer * n_blocks * inner, dtype=np.uint16)
     else:
