@@ -696,15 +696,17 @@ def scatter_rows(values, first, inner, out):
 
 
 @jit
-def quantize_block_float(x, out, outer, n, inner, P, L, code_max, B, R):
+def quantize_block_float(x, out, outer, n, inner, codes_like, scales_like, P, L, code_max, B, R):
     """out = decode_block_float(encode_block_float(x)) of a block format with float elements in one call, for short
-    arrays whose cost is the calls (x, out flat with shape (outer, n, inner), blocks along n)."""
+    arrays whose cost is the calls (x, out flat with shape (outer, n, inner), blocks along n). Codes and scale
+    codes have the dtypes of ``codes_like`` and ``scales_like`` (empty arrays), the format's own, so the block
+    kernels run with the argument types lpsim.encode and lpsim.decode give them: compiled once, not twice."""
     bits, first = gathered_rows(x, outer, n, inner)
     n_blocks = (n + B.block_size - 1) // B.block_size
-    scales = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    scales = np.empty((bits.shape[0], n_blocks), dtype=scales_like.dtype)
     exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
     block_scales(bits, scales, exponents, B)
-    elements = np.zeros(bits.shape, dtype=np.uint64)
+    elements = np.zeros(bits.shape, dtype=codes_like.dtype)
     encode_block_float(bits, exponents, elements, first, inner, P, B, R)
     values = np.empty(bits.shape, dtype=np.float64)
     decode_block_float(elements, exponents, values, L, code_max, B)  # valid codes: nothing to report
@@ -712,17 +714,16 @@ def quantize_block_float(x, out, outer, n, inner, P, L, code_max, B, R):
 
 
 @jit
-def quantize_block_fixed(x, out, outer, n, inner, P, B, R):
-    """As quantize_block_float for fixed-point elements; P.store_mask must keep all 64 bits, so that the
-    codes read as int64 are the signed codes."""
+def quantize_block_fixed(x, out, outer, n, inner, codes_like, unsigned_like, scales_like, P, B, R):
+    """As quantize_block_float for fixed-point elements: the codes (signed, as ``codes_like``) are written through
+    an unsigned view (as ``unsigned_like``), as encode_block does."""
     bits, first = gathered_rows(x, outer, n, inner)
     n_blocks = (n + B.block_size - 1) // B.block_size
-    scales = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    scales = np.empty((bits.shape[0], n_blocks), dtype=scales_like.dtype)
     exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
     block_scales(bits, scales, exponents, B)
-    codes = np.zeros(bits.shape[0] * bits.shape[1], dtype=np.uint64)
-    elements = codes.reshape(bits.shape)
-    encode_block_fixed(bits, exponents, elements, first, inner, P, B, R)
+    elements = np.zeros(bits.shape, dtype=codes_like.dtype)
+    encode_block_fixed(bits, exponents, elements.view(unsigned_like.dtype), first, inner, P, B, R)
     values = np.empty(bits.shape, dtype=np.float64)
-    decode_block_fixed(codes.view(np.int64).reshape(bits.shape), exponents, values, P, B)
+    decode_block_fixed(elements, exponents, values, P, B)
     scatter_rows(values, first, inner, out)

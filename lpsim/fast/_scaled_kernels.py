@@ -23,7 +23,7 @@ import numpy as np
 
 from ._codes import NEAREST_AWAY, NEAREST_EVEN, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE
 from ._config import jit
-from ._rng_kernels import element_word
+from ._rng_kernels import first_bits
 from ._round_kernels import U0, bit_length
 
 ScaledParams = namedtuple(
@@ -148,7 +148,7 @@ def stochastic_index(v, d, values, word, random_bits):
     product, error = two_product(guess, step)
     at_least = remainder > product or (remainder == product and error <= 0)  # f * 2**r >= guess
     floor = guess if at_least else guess - 1
-    u = np.float64(np.uint64(word) >> np.uint64(32 - r))
+    u = np.float64(word >> np.uint64(32 - r))
     if random_bits == 0 and u == floor and not (remainder == product and error == 0):
         return lo, True  # the exact engine reads further words
     return (lo + 1 if u < floor else lo), False
@@ -254,7 +254,7 @@ def encode_scaled_blocks(x, outer, n, inner, values_out, element_out, scale_out,
                     k = 0
                     if block_max > 0 and v != 0:
                         if stochastic:
-                            word = element_word(R.seed, R.stream, R.offset + np.uint64(i), 0)
+                            word = first_bits(R.seed, R.stream, R.offset + np.uint64(i), np.int64(32))
                             k, undecided = stochastic_index(abs(v), s, P.element_values, word, R.random_bits)
                             if undecided:
                                 return FALLBACK, tensor

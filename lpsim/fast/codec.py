@@ -446,25 +446,34 @@ def call_round_params(R: K.RoundParams | None, mode: int, random_bits: int, gene
     return K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, generator), np.uint64(offset))
 
 
+@functools.lru_cache(maxsize=16)
+def _empty_of(dtype: np.dtype) -> np.ndarray:
+    """An empty array that tells a kernel a dtype (Numba compiles the dtype in)."""
+    return np.empty(0, dtype=dtype)
+
+
 def _block_quantizer(fmt: BlockFormat, rounding: Rounding) -> tuple:
-    """(one-call kernel, its element arguments, BlockParams, RoundParams or None, mode, random bits, generator)."""
+    """(one-call kernel, its call key, its format arguments, RoundParams or None, mode, random bits, generator)."""
     element = fmt.element
+    codes_like, scales_like = _empty_of(fmt.code_dtype), _empty_of(fmt.scale_dtype)
     if isinstance(element, FixedPoint):
-        kernel, element_args = K.quantize_block_fixed, (fixed_params(element)._replace(store_mask=_ALL_BITS),)
+        kernel = K.quantize_block_fixed
+        format_args = (codes_like, _empty_of(np.dtype(f"u{fmt.code_dtype.itemsize}")), scales_like, fixed_params(element))
     else:
         kernel = K.quantize_block_float
-        element_args = (float_params(element, rounding), float_layout(element), np.uint64(element.n_codes - 1))
-    return (kernel, element_args, block_params(fmt), deterministic_round_params(rounding), *mode_and_bits(rounding),
-            rounding.generator.code)
+        format_args = (codes_like, scales_like, float_params(element, rounding), float_layout(element),
+                       np.uint64(element.n_codes - 1))
+    return (kernel, (kernel, fmt.code_dtype, fmt.scale_dtype), (*format_args, block_params(fmt)),
+            deterministic_round_params(rounding), *mode_and_bits(rounding), rounding.generator.code)
 
 
 def quantize_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
     """decode_block(encode_block(...)) in one kernel call."""
-    kernel, element_args, B, R, mode, random_bits, generator = by_identity2(_block_quantizer, fmt, rounding)
+    kernel, key, format_args, R, mode, random_bits, generator = by_identity2(_block_quantizer, fmt, rounding)
     flat, _, _, outer, n, inner = block_layout(x, fmt)
     R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
     out = np.empty(flat.size, dtype=np.float64)
-    call_kernel(kernel, (kernel, array_key(flat)), flat, out, outer, n, inner, *element_args, B, R)
+    call_kernel(kernel, (key, array_key(flat)), flat, out, outer, n, inner, *format_args, R)
     return out.reshape(x.shape)
 
 
