@@ -695,17 +695,24 @@ def scatter_rows(values, first, inner, out):
             out[first[row] + j * inner] = values[row, j]
 
 
+@jit(inline="always")
+def gathered_rows_and_exponents(x, outer, n, inner, scales_like, B):
+    """gathered_rows, and each block's shared exponent (block_scales, its scale codes as ``scales_like``)."""
+    bits, first = gathered_rows(x, outer, n, inner)
+    n_blocks = (n + B.block_size - 1) // B.block_size
+    scales = np.empty((bits.shape[0], n_blocks), dtype=scales_like.dtype)
+    exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    block_scales(bits, scales, exponents, B)
+    return bits, first, exponents
+
+
 @jit
 def quantize_block_float(x, out, outer, n, inner, codes_like, scales_like, P, L, code_max, B, R):
     """out = decode_block_float(encode_block_float(x)) of a block format with float elements in one call, for short
     arrays whose cost is the calls (x, out flat with shape (outer, n, inner), blocks along n). Codes and scale
     codes have the dtypes of ``codes_like`` and ``scales_like`` (empty arrays), the format's own, so the block
     kernels run with the argument types lpsim.encode and lpsim.decode give them: compiled once, not twice."""
-    bits, first = gathered_rows(x, outer, n, inner)
-    n_blocks = (n + B.block_size - 1) // B.block_size
-    scales = np.empty((bits.shape[0], n_blocks), dtype=scales_like.dtype)
-    exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
-    block_scales(bits, scales, exponents, B)
+    bits, first, exponents = gathered_rows_and_exponents(x, outer, n, inner, scales_like, B)
     elements = np.zeros(bits.shape, dtype=codes_like.dtype)
     encode_block_float(bits, exponents, elements, first, inner, P, B, R)
     values = np.empty(bits.shape, dtype=np.float64)
@@ -717,11 +724,7 @@ def quantize_block_float(x, out, outer, n, inner, codes_like, scales_like, P, L,
 def quantize_block_fixed(x, out, outer, n, inner, codes_like, unsigned_like, scales_like, P, B, R):
     """As quantize_block_float for fixed-point elements: the codes (signed, as ``codes_like``) are written through
     an unsigned view (as ``unsigned_like``), as encode_block does."""
-    bits, first = gathered_rows(x, outer, n, inner)
-    n_blocks = (n + B.block_size - 1) // B.block_size
-    scales = np.empty((bits.shape[0], n_blocks), dtype=scales_like.dtype)
-    exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
-    block_scales(bits, scales, exponents, B)
+    bits, first, exponents = gathered_rows_and_exponents(x, outer, n, inner, scales_like, B)
     elements = np.zeros(bits.shape, dtype=codes_like.dtype)
     encode_block_fixed(bits, exponents, elements.view(unsigned_like.dtype), first, inner, P, B, R)
     values = np.empty(bits.shape, dtype=np.float64)
