@@ -433,9 +433,20 @@ def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, tuple[int, ...], int, 
     """(x flat in C order, x's shape with a 0-d array as one value, block axis, outer, n, inner): x as an
     (outer, n, inner) array with its blocks along n, as the one-call block kernels read it."""
     shape = x.shape if x.ndim else (1,)
-    axis = block_axis(fmt, shape)
+    ndim, axis = len(shape), fmt.axis
+    if not -ndim <= axis < ndim:
+        block_axis(fmt, shape)  # raises, naming the axis and the shape
+    axis %= ndim
     flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
+    if ndim == 1:  # the common short call: no products to take
+        return flat, shape, 0, 1, shape[0], 1
     return flat, shape, axis, math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+
+
+# per-call conversions remembered: a numpy scalar costs as much as a short kernel's work
+_seed_word = functools.lru_cache(maxsize=64)(np.uint64)
+_stream_word = functools.lru_cache(maxsize=64)(source_word)
+_new_tuple = tuple.__new__  # a namedtuple's own constructor is a Python function: slower
 
 
 def call_round_params(R: K.RoundParams | None, mode: int, random_bits: int, generator: int, seed: int, stream: int,
@@ -443,7 +454,8 @@ def call_round_params(R: K.RoundParams | None, mode: int, random_bits: int, gene
     """``R`` (a deterministic rounding's, the same every call), or a stochastic rounding's RoundParams of this call."""
     if R is not None:
         return R
-    return K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, generator), np.uint64(offset))
+    return _new_tuple(K.RoundParams, (mode, random_bits, _seed_word(seed), _stream_word(stream, generator),
+                                      np.uint64(offset)))
 
 
 @functools.lru_cache(maxsize=16)
