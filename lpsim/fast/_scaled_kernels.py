@@ -28,12 +28,13 @@ from ._round_kernels import U0, bit_length
 
 ScaledParams = namedtuple(
     "ScaledParams",
-    "element_values element_codes element_mids scale_values scale_codes scale_mids "
-    "element_sign_mask element_negative_zero scale_nan block_size element_max tensor_divisor tensor "
+    "grid codes element_count scale_count element_sign_mask element_negative_zero scale_nan block_size element_max tensor_divisor tensor "
     "scale_mode element_grid_bits element_grid_low scale_grid_bits scale_grid_low",
 )
-ScaledParams.__doc__ = """A ScaledBlockFormat for the kernel. *_values, *_codes, *_mids: the element and scale
-formats' finite non-negative values in increasing order, their codes and the midpoints between them;
+ScaledParams.__doc__ = """A ScaledBlockFormat for the kernel. grid: the element format's finite non-negative
+values in increasing order (element_count of them), the midpoints between them, then the same two for the
+scale format (scale_count values); codes: the element values' codes, then the scale values' (one array
+each, not six: every array in the tuple costs a call time to unbox);
 scale_nan: the scale format's NaN code, or -1 if it has none; tensor_divisor: element.max * scale.max
 (exact); *_grid_bits, *_grid_low: the most significant bits of any value or midpoint of the grid and
 the exponent of the lowest bit set in any of them (what the exactness checks of products need)."""
@@ -195,6 +196,10 @@ def float32_scale(amax, divisor):
 def encode_scaled_blocks(x, outer, n, inner, values_out, element_out, scale_out, with_codes, with_values, P, R):
     """Codes (element_out, scale_out; if with_codes) and values (values_out; if with_values) of x, flat in C
     order with shape (outer, n, inner), blocks along n; returns (OK or FALLBACK, the tensor scale)."""
+    ne, ns = P.element_count, P.scale_count
+    element_values, element_mids = P.grid[:ne], P.grid[ne:2 * ne - 1]
+    scale_values, scale_mids = P.grid[2 * ne - 1:2 * ne - 1 + ns], P.grid[2 * ne - 1 + ns:]
+    element_codes, scale_codes = P.codes[:ne], P.codes[ne:]
     tensor = 1.0
     if P.tensor:
         amax = 0.0
@@ -239,15 +244,15 @@ def encode_scaled_blocks(x, outer, n, inner, values_out, element_out, scale_out,
                 k_scale = 0
                 s = 1.0
                 if block_max > 0:
-                    k_scale = max(rounded_index(block_max, divisor, P.scale_values, P.scale_codes, P.scale_mids,
+                    k_scale = max(rounded_index(block_max, divisor, scale_values, scale_codes, scale_mids,
                                                 P.scale_mode, False), 1)  # never the zero scale
-                    s = P.scale_values[k_scale] * tensor
-                    if not (exact_product(P.scale_values[k_scale], tensor)
+                    s = scale_values[k_scale] * tensor
+                    if not (exact_product(scale_values[k_scale], tensor)
                             and exact_with(P.element_grid_bits, P.element_grid_low, s)):
                         return FALLBACK, tensor
                 if with_codes:
-                    scale_out[scale_at] = P.scale_codes[k_scale]
-                scale_value = P.scale_values[k_scale]
+                    scale_out[scale_at] = scale_codes[k_scale]
+                scale_value = scale_values[k_scale]
                 for i in range(first, last + 1, inner):
                     v = x[i]
                     negative = v < 0 or (v == 0 and math.copysign(1.0, v) < 0)
@@ -255,18 +260,18 @@ def encode_scaled_blocks(x, outer, n, inner, values_out, element_out, scale_out,
                     if block_max > 0 and v != 0:
                         if stochastic:
                             word = first_bits(R.seed, R.stream, R.offset + np.uint64(i), np.int64(32))
-                            k, undecided = stochastic_index(abs(v), s, P.element_values, word, R.random_bits)
+                            k, undecided = stochastic_index(abs(v), s, element_values, word, R.random_bits)
                             if undecided:
                                 return FALLBACK, tensor
                         else:
-                            k = rounded_index(abs(v), s, P.element_values, P.element_codes, P.element_mids, R.mode,
+                            k = rounded_index(abs(v), s, element_values, element_codes, element_mids, R.mode,
                                               negative)
                     negative &= P.element_negative_zero or k > 0
                     if with_codes:
-                        code = np.uint64(P.element_codes[k])
+                        code = np.uint64(element_codes[k])
                         element_out[i] = (code | sign_mask) if negative else code
                     if with_values:
                         # the element times the scale is exact (few bits), so this rounds once, as decoding does
-                        element = -P.element_values[k] if negative else P.element_values[k]
+                        element = -element_values[k] if negative else element_values[k]
                         values_out[i] = element * scale_value * tensor
     return OK, tensor

@@ -261,9 +261,12 @@ def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.Sc
     element_values, element_codes, element_mids = grid(element)
     scale_values, scale_codes, scale_mids = grid(scale)
     scale_nan = exact.nan_scale_code(fmt) if scale.has_nan else -1
+    values = np.concatenate([element_values, element_mids, scale_values, scale_mids])
+    codes = np.concatenate([element_codes, scale_codes])
+    for a in (values, codes):
+        a.setflags(write=False)
     return SK.ScaledParams(
-        element_values=element_values, element_codes=element_codes, element_mids=element_mids,
-        scale_values=scale_values, scale_codes=scale_codes, scale_mids=scale_mids,
+        grid=values, codes=codes, element_count=int(element_values.size), scale_count=int(scale_values.size),
         element_sign_mask=int(element.sign_mask), element_negative_zero=bool(element.has_negative_zero),
         scale_nan=int(scale_nan), block_size=int(fmt.block_size), element_max=float(element.max),
         tensor_divisor=float(tensor_divisor), tensor=bool(fmt.tensor_scale), scale_mode=int(fmt.scale_rounding.mode.code),
