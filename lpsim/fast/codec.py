@@ -430,14 +430,16 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
 
 
 def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, tuple[int, ...], int, int, int, int]:
-    """(x flat in C order, x's shape with a 0-d array as one value, block axis, outer, n, inner): x as an
-    (outer, n, inner) array with its blocks along n, as the one-call block kernels read it."""
+    """(x flat in C order and writeable, x's shape with a 0-d array as one value, block axis, outer, n, inner):
+    x as an (outer, n, inner) array with its blocks along n, as the one-call block kernels read it."""
     shape = x.shape if x.ndim else (1,)
     ndim, axis = len(shape), fmt.axis
     if not -ndim <= axis < ndim:
         block_axis(fmt, shape)  # raises, naming the axis and the shape
     axis %= ndim
-    flat = x.reshape(-1) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(-1)
+    # kernels take writeable arrays only: a read-only input would need its own compiled copy of each
+    flags = x.flags
+    flat = x.reshape(-1) if flags.c_contiguous and flags.writeable else np.array(x, order="C").reshape(-1)
     if ndim == 1:  # the common short call: no products to take
         return flat, shape, 0, 1, shape[0], 1
     return flat, shape, axis, math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
