@@ -71,7 +71,8 @@ def call_kernel(kernel, key, *args):
 
 def array_key(a: np.ndarray) -> int:
     """What Numba's type of an array argument depends on, besides its dtype and rank: its flags
-    (contiguity, writeable, aligned; the bit set holds a few more, which only split keys)."""
+    (contiguity, writeable, aligned; the bit set holds a few more, which only split keys).
+    block_layout returns the same key for the array it returns."""
     return a.flags.num
 
 
@@ -429,9 +430,10 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     return BlockCodes(elements=elements, scales=scales)
 
 
-def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, tuple[int, ...], int, int, int, int]:
-    """(x flat in C order and writeable, x's shape with a 0-d array as one value, block axis, outer, n, inner):
-    x as an (outer, n, inner) array with its blocks along n, as the one-call block kernels read it."""
+def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, int, tuple[int, ...], int, int, int, int]:
+    """(x flat in C order and writeable, its array_key, x's shape with a 0-d array as one value, block axis,
+    outer, n, inner): x as an (outer, n, inner) array with its blocks along n, as the one-call block kernels
+    read it."""
     shape = x.shape if x.ndim else (1,)
     ndim, axis = len(shape), fmt.axis
     if not -ndim <= axis < ndim:
@@ -439,10 +441,14 @@ def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, tuple[int, ...], int, 
     axis %= ndim
     # kernels take writeable arrays only: a read-only input would need its own compiled copy of each
     flags = x.flags
-    flat = x.reshape(-1) if flags.c_contiguous and flags.writeable else np.array(x, order="C").reshape(-1)
-    if ndim == 1:  # the common short call: no products to take
-        return flat, shape, 0, 1, shape[0], 1
-    return flat, shape, axis, math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+    if flags.c_contiguous and flags.writeable:
+        flat = x if x.ndim == 1 else x.reshape(-1)  # the common short call: x itself, no new view
+    else:
+        flat = np.array(x, order="C").reshape(-1)
+        flags = flat.flags
+    if ndim == 1:
+        return flat, flags.num, shape, 0, 1, shape[0], 1
+    return flat, flags.num, shape, axis, math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
 
 
 # per-call conversions remembered: a numpy scalar costs as much as a short kernel's work
@@ -484,11 +490,11 @@ def _block_quantizer(fmt: BlockFormat, rounding: Rounding) -> tuple:
 def quantize_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
     """decode_block(encode_block(...)) in one kernel call."""
     kernel, key, format_args, R, mode, random_bits, generator = by_identity2(_block_quantizer, fmt, rounding)
-    flat, _, _, outer, n, inner = block_layout(x, fmt)
+    flat, flags, _, _, outer, n, inner = block_layout(x, fmt)
     R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
     out = np.empty(flat.size, dtype=np.float64)
-    call_kernel(kernel, (key, array_key(flat)), flat, out, outer, n, inner, *format_args, R)
-    return out.reshape(x.shape)
+    call_kernel(kernel, (key, flags), flat, out, outer, n, inner, *format_args, R)
+    return out if x.ndim == 1 else out.reshape(x.shape)
 
 
 def _block_decoder(fmt: BlockFormat) -> tuple:

@@ -29,7 +29,7 @@ from ..formats.rounding import Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
 from . import _scaled_kernels as SK
 from ._memo import by_identity2
-from .codec import (array_key, block_layout, call_kernel, call_round_params, decode_fixed, decode_float,
+from .codec import (block_layout, call_kernel, call_round_params, decode_fixed, decode_float,
                     deterministic_round_params, mode_and_bits)
 from .fallback import warn_once
 
@@ -292,7 +292,7 @@ def _run_kernel(plan, x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding,
                 codes: bool):
     """BlockCodes (``codes``) or values of x from the compiled kernel, or None where it cannot settle them."""
     params, R, mode, random_bits, generator = plan
-    flat, shape, axis, outer, n, inner = block_layout(x, fmt)
+    flat, flags, shape, axis, outer, n, inner = block_layout(x, fmt)
     n_blocks = -(-n // fmt.block_size)
     R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
     if codes:
@@ -300,12 +300,12 @@ def _run_kernel(plan, x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding,
     else:
         values, elements, scales = np.empty(flat.size, dtype=np.float64), _NO_CODES, _NO_CODES
     kernel = SK.encode_scaled_blocks
-    status, tensor = call_kernel(kernel, (kernel, array_key(flat)), flat, outer, n, inner, values, elements, scales,
-                                 codes, not codes, params, R)
+    status, tensor = call_kernel(kernel, (kernel, flags), flat, outer, n, inner, values, elements, scales, codes,
+                                 not codes, params, R)
     if status != SK.OK:
         return None
     if not codes:
-        return values.reshape(x.shape)
+        return values if x.ndim == 1 else values.reshape(x.shape)
     scale_shape = shape[:axis] + (n_blocks,) + shape[axis + 1:] if x.ndim else ()
     return BlockCodes(elements=elements.astype(fmt.code_dtype).reshape(x.shape),
                       scales=scales.astype(fmt.scale_dtype).reshape(scale_shape),
