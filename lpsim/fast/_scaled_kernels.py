@@ -28,7 +28,8 @@ from ._round_kernels import U0, bit_length
 
 ScaledParams = namedtuple(
     "ScaledParams",
-    "grid codes element_count scale_count element_sign_mask element_negative_zero scale_nan block_size element_max tensor_divisor tensor "
+    "grid codes element_count scale_count element_sign_mask element_negative_zero scale_nan block_size "
+    "element_max tensor_divisor tensor "
     "scale_mode element_grid_bits element_grid_low scale_grid_bits scale_grid_low",
 )
 ScaledParams.__doc__ = """A ScaledBlockFormat for the kernel. grid: the element format's finite non-negative

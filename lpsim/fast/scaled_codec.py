@@ -182,6 +182,8 @@ def _static_fast(fmt: ScaledBlockFormat, rounding: Rounding) -> str | None:
         return f"element or scale formats wider than {_TABLE_MAX_BITS} bits"
     if isinstance(scale, FloatFormat) and (scale.man_bits < 1 or not scale.subnormals):
         return "float scales without subnormals or mantissa bits"
+    if isinstance(scale, FixedPoint) and _value_bits(scale)[0] > _FLOAT64_BITS:
+        return "fixed-point scales whose values (code times step) are not float64 numbers"
     return None
 
 
@@ -194,6 +196,22 @@ def _exact_products(a_bits: int, b_bits: int, smallest_unit: float) -> bool:
     """Whether products of an a_bits and a b_bits number are float64 numbers: few enough bits, and every
     product a multiple of ``smallest_unit`` (the product of the two factors' lowest bits) >= 2**-1074."""
     return a_bits + b_bits <= _FLOAT64_BITS and smallest_unit >= _SMALLEST_FLOAT64
+
+
+def _value_bits(fmt) -> tuple[int, int]:
+    """(significant bits enough for every value of fmt, exponent of the lowest bit any value can have): a float's
+    precision and grid step; a fixed point's code bits plus its step's bits, and its step's lowest bit."""
+    if isinstance(fmt, FloatFormat):
+        return fmt.man_bits + 1, fmt.emin - fmt.man_bits
+    step = float(fmt.step)
+    return fmt.bits + significant_bits(np.array([step])), math.frexp(step)[1] - _FLOAT64_BITS + _trailing_zeros(step)
+
+
+def _exact_value_products(element, scale) -> bool:
+    """Whether every element value times every scale value is a float64 number (so that decoding, which then
+    multiplies by the tensor scale, rounds the exact product once)."""
+    (element_bits, element_low), (scale_bits, scale_low) = _value_bits(element), _value_bits(scale)
+    return element_bits + scale_bits <= _FLOAT64_BITS and element_low + scale_low >= -1074
 
 
 def exact_midpoint_products(fmt, d: np.ndarray) -> bool:
@@ -245,9 +263,7 @@ def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.Sc
     if _static_fast(fmt, rounding) is not None:
         return None
     element, scale = fmt.element, fmt.scale
-    scale_bits = scale.man_bits + 1 if isinstance(scale, FloatFormat) else scale.bits
-    # quantize multiplies element and scale values: exact, so that times the tensor scale it rounds once
-    if not _exact_products(element.man_bits + 1, scale_bits, element.smallest_subnormal * scale.smallest_subnormal):
+    if not _exact_value_products(element, scale):  # quantize decodes as decode_scaled_block does
         return None
     tensor_divisor = Fraction(element.max) * Fraction(scale.max)
     if fmt.tensor_scale:
@@ -261,6 +277,7 @@ def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.Sc
     element_values, element_codes, element_mids = grid(element)
     scale_values, scale_codes, scale_mids = grid(scale)
     scale_nan = exact.nan_scale_code(fmt) if scale.has_nan else -1
+    (element_bits, element_low), (scale_bits, scale_low) = _grid_bits(element), _grid_bits(scale)
     values = np.concatenate([element_values, element_mids, scale_values, scale_mids])
     codes = np.concatenate([element_codes, scale_codes])
     for a in (values, codes):
@@ -270,8 +287,7 @@ def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.Sc
         element_sign_mask=int(element.sign_mask), element_negative_zero=bool(element.has_negative_zero),
         scale_nan=int(scale_nan), block_size=int(fmt.block_size), element_max=float(element.max),
         tensor_divisor=float(tensor_divisor), tensor=bool(fmt.tensor_scale), scale_mode=int(fmt.scale_rounding.mode.code),
-        element_grid_bits=_grid_bits(element)[0], element_grid_low=_grid_bits(element)[1],
-        scale_grid_bits=_grid_bits(scale)[0], scale_grid_low=_grid_bits(scale)[1],
+        element_grid_bits=element_bits, element_grid_low=element_low, scale_grid_bits=scale_bits, scale_grid_low=scale_low,
     )
 
 
@@ -296,7 +312,8 @@ def _run_kernel(plan, x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding,
     n_blocks = -(-n // fmt.block_size)
     R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
     if codes:
-        values, elements, scales = _NO_VALUES, np.empty(flat.size, dtype=np.uint16), np.empty(outer * n_blocks * inner, dtype=np.uint16)
+        values = _NO_VALUES
+        elements, scales = np.empty(flat.size, dtype=np.uint16), np.empty(outer * n_blocks * inner, dtype=np.uint16)
     else:
         values, elements, scales = np.empty(flat.size, dtype=np.float64), _NO_CODES, _NO_CODES
     kernel = SK.encode_scaled_blocks
@@ -403,9 +420,7 @@ def _exact_elements(codes: np.ndarray, undecided: np.ndarray, x: np.ndarray, d: 
 def decode_scaled_block(codes: BlockCodes, fmt: ScaledBlockFormat) -> np.ndarray:
     element, scale = fmt.element, fmt.scale
     tensor = float(exact.checked_tensor_scale(codes, fmt))
-    element_bits = element.man_bits + 1 if isinstance(element, FloatFormat) else element.bits
-    scale_bits = scale.man_bits + 1 if isinstance(scale, FloatFormat) else scale.bits
-    if not _exact_products(element_bits, scale_bits, element.smallest_subnormal * scale.smallest_subnormal):
+    if not _exact_value_products(element, scale):
         _fallback("element and scale products that are not float64 numbers", fmt)
         return exact.decode_scaled_block(codes, fmt)
     elements, scales, scalar, axis = checked_block_codes(codes, fmt)

@@ -182,3 +182,19 @@ def test_special_blocks_and_tensor_scale_edges():
         check(np.array([extreme, extreme / 3]), NVFP4, Rounding(mode="nearest_even"), {}, kernel_expected=False)
     check(np.array(2.5), NVFP4, Rounding(mode="nearest_even"), {}, kernel_expected=True)
     check(np.zeros((0, 3)), attrs.evolve(NVFP4, axis=0), Rounding(mode="nearest_even"), {}, kernel_expected=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(step=st.sampled_from([0.1, 1 / 3, 3.0, 0.3, 2.0**-3 * 5]), tensor=st.booleans(),
+       x=st.lists(st.floats(-50, 50), min_size=1, max_size=12))
+def test_a_scale_step_that_is_not_a_power_of_two_decodes_with_one_rounding(step, tensor, x):
+    """A fixed-point scale k * step has as many significant bits as the step: element * scale is then not a
+    float64 number, and multiplying it by the tensor scale would round twice. Decode and quantize must round the
+    exact product once, as the exact engine does."""
+    fmt = ScaledBlockFormat(element=ELEMENTS[0], scale=FixedPoint(bits=8, signed=False, scale=step), block_size=4,
+                            tensor_scale=tensor)
+    x = np.array(x)
+    exact = lpsim.encode(x, fmt, engine="exact")
+    want = lpsim.decode(exact, fmt, engine="exact")
+    assert_same_values(lpsim.decode(exact, fmt), want)
+    assert_same_values(lpsim.quantize(x, fmt), want)
