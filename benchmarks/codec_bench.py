@@ -199,9 +199,12 @@ def section_per_call_vs_ml_dtypes() -> None:
                                    (FIXED8.spec, None, "stochastic"),
                                    ("binary8p4u", None, "nearest_even"),
                                    ("mxfp8_e4m3", None, "nearest_even"),
-                                   ("nvfp4", None, "nearest_even")):
+                                   ("mxfp8_e4m3", None, "stochastic"),
+                                   ("mxint8", None, "nearest_even"),
+                                   ("nvfp4", None, "nearest_even"),
+                                   ("nvfp4", None, "stochastic")):
         fmt = get_format(label)  # the object: the row times a format object, not a name
-        calls = {"block": 2000, "scaled_block": 200}.get(fmt.family, 20000)
+        calls = {"block": 5000, "scaled_block": 2000}.get(fmt.family, 20000)
         with warnings.catch_warnings():  # scaled blocks may run on the exact engine
             warnings.simplefilter("ignore", codec.FastEngineFallbackWarning)
             t_lpsim = per_call(lambda: codec.quantize(x, fmt, rounding), calls=calls)

@@ -14,6 +14,6 @@ from .registry import kernels_for, quantizer_for, register_kernels
 _config.drop_stale_cache(_codec_kernels.encode_fixed)
 _codec.register_builtin_kernels(register_kernels)
 register_kernels(_scaled_codec.ScaledBlockFormat, encode=_scaled_codec.encode_scaled_block,
-                 decode=_scaled_codec.decode_scaled_block)
+                 decode=_scaled_codec.decode_scaled_block, quantize=_scaled_codec.quantize_scaled_block)
 
 __all__ = ["kernels_for", "quantizer_for", "register_kernels", "FastEngineFallbackWarning", "FastArithmeticFallbackWarning"]

@@ -667,3 +667,73 @@ def decode_block_float(elements, exponents, out, L, code_max, B):
                 # NaN and inf pass through unchanged, sign included
                 out[row, j] = inner * power_of_two(E) if math.isfinite(inner) else inner
     return 0, 0, 0
+
+
+# -- block formats in one call: quantize -------------------------------------------------
+
+
+@jit(inline="always")
+def block_rows(x, out, outer, n, inner):
+    """(float64 bit patterns of x as rows of n, each row's first flat index, rows for the values): x and out
+    flat in C order with shape (outer, n, inner), blocks along n; row a * inner + c holds elements (a, :, c).
+    With inner == 1 the rows are x and out themselves (x must then be writeable, as a copy would be, so that
+    both cases have one Numba type); otherwise copies, which scatter_rows writes back to out."""
+    first = np.empty(outer * inner, dtype=np.int64)
+    if inner == 1:
+        for a in range(outer):
+            first[a] = a * n
+        return x.view(np.uint64).reshape((outer, n)), first, out.reshape((outer, n))
+    rows = np.empty(outer * inner * n, dtype=np.float64)
+    for a in range(outer):
+        for c in range(inner):
+            row = a * inner + c
+            first[row] = a * n * inner + c
+            for j in range(n):
+                rows[row * n + j] = x[first[row] + j * inner]
+    return rows.view(np.uint64).reshape((outer * inner, n)), first, np.empty((outer * inner, n), dtype=np.float64)
+
+
+@jit(inline="always")
+def scatter_rows(values, first, inner, out):
+    """out[first[row] + j * inner] = values[row, j]: rows back to x's layout (nothing to do when inner == 1)."""
+    if inner == 1:
+        return
+    for row in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            out[first[row] + j * inner] = values[row, j]
+
+
+@jit(inline="always")
+def block_exponents(bits, n, scales_like, B):
+    """Each block's shared exponent (block_scales, its scale codes as ``scales_like``)."""
+    n_blocks = (n + B.block_size - 1) // B.block_size
+    scales = np.empty((bits.shape[0], n_blocks), dtype=scales_like.dtype)
+    exponents = np.empty((bits.shape[0], n_blocks), dtype=np.int64)
+    block_scales(bits, scales, exponents, B)
+    return exponents
+
+
+@jit
+def quantize_block_float(x, out, outer, n, inner, codes_like, scales_like, P, L, code_max, B, R):
+    """out = decode_block_float(encode_block_float(x)) of a block format with float elements in one call, for short
+    arrays whose cost is the calls (x, out flat with shape (outer, n, inner), blocks along n). Codes and scale
+    codes have the dtypes of ``codes_like`` and ``scales_like`` (empty arrays), the format's own, so the block
+    kernels run with the argument types lpsim.encode and lpsim.decode give them: compiled once, not twice."""
+    bits, first, values = block_rows(x, out, outer, n, inner)
+    exponents = block_exponents(bits, n, scales_like, B)
+    elements = np.zeros(bits.shape, dtype=codes_like.dtype)
+    encode_block_float(bits, exponents, elements, first, inner, P, B, R)
+    decode_block_float(elements, exponents, values, L, code_max, B)  # valid codes: nothing to report
+    scatter_rows(values, first, inner, out)
+
+
+@jit
+def quantize_block_fixed(x, out, outer, n, inner, codes_like, unsigned_like, scales_like, P, B, R):
+    """As quantize_block_float for fixed-point elements: the codes (signed, as ``codes_like``) are written through
+    an unsigned view (as ``unsigned_like``), as encode_block does."""
+    bits, first, values = block_rows(x, out, outer, n, inner)
+    exponents = block_exponents(bits, n, scales_like, B)
+    elements = np.zeros(bits.shape, dtype=codes_like.dtype)
+    encode_block_fixed(bits, exponents, elements.view(unsigned_like.dtype), first, inner, P, B, R)
+    decode_block_fixed(elements, exponents, values, P, B)
+    scatter_rows(values, first, inner, out)

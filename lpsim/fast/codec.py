@@ -33,12 +33,12 @@ _TABLE_MAX_BITS = 16  # decode formats up to this width through a table of every
 
 
 @functools.lru_cache(maxsize=64)
-def _mode_and_bits(rounding: Rounding) -> tuple[int, int]:
+def mode_and_bits(rounding: Rounding) -> tuple[int, int]:
     return rounding.mode.code, 0 if rounding.random_bits is None else int(rounding.random_bits)
 
 
 def round_params(rounding: Rounding, seed: int, stream: int, offset: int) -> K.RoundParams:
-    mode, random_bits = _mode_and_bits(rounding)
+    mode, random_bits = mode_and_bits(rounding)
     return K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
                          np.uint64(offset))
 
@@ -69,9 +69,10 @@ def call_kernel(kernel, key, *args):
     return result
 
 
-def _array_key(a: np.ndarray) -> int:
+def array_key(a: np.ndarray) -> int:
     """What Numba's type of an array argument depends on, besides its dtype and rank: its flags
-    (contiguity, writeable, aligned; the bit set holds a few more, which only split keys)."""
+    (contiguity, writeable, aligned; the bit set holds a few more, which only split keys).
+    block_layout returns the same key for the array it returns."""
     return a.flags.num
 
 
@@ -209,26 +210,26 @@ def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, off
         R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
                           np.uint64(offset))
     # the parameter tuples' field types are fixed by the functions that build them
-    key = (kernel, code_dtype, _array_key(flat))
+    key = (kernel, code_dtype, array_key(flat))
     bad = call_kernel(kernel, key, flat, out.view(unsigned_dtype), params, R)
     if bad >= 0:
         _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
     return out.reshape(np.shape(x))
 
 
-def _deterministic_round_params(rounding: Rounding) -> K.RoundParams | None:
+def deterministic_round_params(rounding: Rounding) -> K.RoundParams | None:
     """The RoundParams of every call in a deterministic mode (which ignores seed, stream and
     offset), or None for stochastic rounding, whose parameters change with each call."""
     if rounding.is_stochastic:
         return None
-    return K.RoundParams(*_mode_and_bits(rounding), np.uint64(0), np.uint64(0), np.uint64(0))
+    return K.RoundParams(*mode_and_bits(rounding), np.uint64(0), np.uint64(0), np.uint64(0))
 
 
 def _encode_plan(kernel, params, fmt, rounding: Rounding) -> tuple:
     """(kernel, params, code dtype, its unsigned twin, mode code, random bits, RoundParams or None)."""
     code_dtype = fmt.code_dtype
-    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *_mode_and_bits(rounding),
-            _deterministic_round_params(rounding))
+    return (kernel, params, code_dtype, np.dtype(f"u{code_dtype.itemsize}"), *mode_and_bits(rounding),
+            deterministic_round_params(rounding))
 
 
 def stochastic_fast_path(fmt: FixedPoint, rounding: Rounding) -> bool:
@@ -265,7 +266,7 @@ def decode_fixed(codes: np.ndarray, fmt: FixedPoint) -> np.ndarray:
     params, narrow = by_identity(_fixed_decoder, fmt)
     flat = np.ascontiguousarray(codes).reshape(-1)
     out = np.empty(flat.size, dtype=np.float64)
-    key = (K.decode_fixed, flat.dtype, _array_key(flat))
+    key = (K.decode_fixed, flat.dtype, array_key(flat))
     bad = call_kernel(K.decode_fixed, key, flat, out, params, narrow)
     if bad >= 0:
         _raise_decode_as_exact(exact_codec.decode_fixed_element, flat[bad], fmt)
@@ -301,10 +302,9 @@ def _quantize_one_step(plan, exact_element, x, fmt, rounding: Rounding, seed: in
     flat = x if one_dimensional else _flat_float64(x)
     if R is None:
         _check_index_range(flat.size, rounding, offset)
-        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
-                          np.uint64(offset))
+        R = call_round_params(R, mode, random_bits, rounding.generator.code, seed, stream, offset)
     out = np.empty(flat.size, dtype=np.float64)
-    bad = call_kernel(kernel, (kernel, _array_key(flat)), flat, out, *before, R, *after)
+    bad = call_kernel(kernel, (kernel, array_key(flat)), flat, out, *before, R, *after)
     if bad >= 0:
         _raise_as_exact(exact_element, flat[bad], fmt, rounding, seed, stream, offset + bad)
     return out if one_dimensional else out.reshape(x.shape)
@@ -332,7 +332,7 @@ def decode_float(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     out = np.empty(flat.size, dtype=np.float64)
     table = by_identity(_table_if_narrow, fmt)
     if table is not None:
-        key = (K.decode_by_table, flat.dtype, _array_key(flat))
+        key = (K.decode_by_table, flat.dtype, array_key(flat))
         bad = call_kernel(K.decode_by_table, key, flat, out, table)
     else:
         bad = K.decode_float(flat, out, float_layout(fmt), np.uint64(fmt.n_codes - 1))
@@ -347,8 +347,8 @@ def _float_quantizer(fmt: FloatFormat, rounding: Rounding) -> tuple | None:
     table = _table_if_narrow(fmt)
     if table is None:
         return None
-    return (K.quantize_float_by_table, (table, float_params(fmt, rounding)), (), _deterministic_round_params(rounding),
-            *_mode_and_bits(rounding))
+    return (K.quantize_float_by_table, (table, float_params(fmt, rounding)), (), deterministic_round_params(rounding),
+            *mode_and_bits(rounding))
 
 
 def quantize_float(x: np.ndarray, fmt: FloatFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
@@ -414,13 +414,13 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     scales = np.empty((rows.shape[0], n_blocks), dtype=fmt.scale_dtype)
     exponents = np.empty(scales.shape, dtype=np.int64)
     # keys: the input rows' flags (read-only input stays read-only), the output dtypes; the rest is fresh
-    call_kernel(K.block_scales, (K.block_scales, scales.dtype, _array_key(rows)), rows, scales, exponents, B)
+    call_kernel(K.block_scales, (K.block_scales, scales.dtype, array_key(rows)), rows, scales, exponents, B)
     elements = np.zeros(rows.shape, dtype=fmt.code_dtype)
     first = _row_first_index(x.shape, axis)
     stride = math.prod(x.shape[axis + 1:])
     R = round_params(rounding, seed, stream, offset)
     target = _unsigned_view(elements) if element_kernel is K.encode_block_fixed else elements
-    call_kernel(element_kernel, (element_kernel, target.dtype, _array_key(rows)), rows, exponents, target, first, stride,
+    call_kernel(element_kernel, (element_kernel, target.dtype, array_key(rows)), rows, exponents, target, first, stride,
                 P, B, R)
     moved_shape = _moved_shape(x.shape, axis)
     elements = _unrows(elements, moved_shape, axis)
@@ -428,6 +428,73 @@ def encode_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int,
     if scalar:
         elements, scales = elements.reshape(()), scales.reshape(())
     return BlockCodes(elements=elements, scales=scales)
+
+
+def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, int, tuple[int, ...], int, int, int, int]:
+    """(x flat in C order and writeable, its array_key, x's shape with a 0-d array as one value, block axis,
+    outer, n, inner): x as an (outer, n, inner) array with its blocks along n, as the one-call block kernels
+    read it."""
+    shape = x.shape if x.ndim else (1,)
+    ndim, axis = len(shape), fmt.axis
+    if not -ndim <= axis < ndim:
+        block_axis(fmt, shape)  # raises, naming the axis and the shape
+    axis %= ndim
+    # kernels take writeable arrays only: a read-only input would need its own compiled copy of each
+    flags = x.flags
+    if flags.c_contiguous and flags.writeable:
+        flat = x if x.ndim == 1 else x.reshape(-1)  # the common short call: x itself, no new view
+    else:
+        flat = np.array(x, order="C").reshape(-1)
+        flags = flat.flags
+    if ndim == 1:
+        return flat, flags.num, shape, 0, 1, shape[0], 1
+    return flat, flags.num, shape, axis, math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+
+
+# per-call conversions remembered: a numpy scalar costs as much as a short kernel's work
+_seed_word = functools.lru_cache(maxsize=64)(np.uint64)
+_stream_word = functools.lru_cache(maxsize=64)(source_word)
+_new_tuple = tuple.__new__  # a namedtuple's own constructor is a Python function: slower
+
+
+def call_round_params(R: K.RoundParams | None, mode: int, random_bits: int, generator: int, seed: int, stream: int,
+                      offset: int) -> K.RoundParams:
+    """``R`` (a deterministic rounding's, the same every call), or a stochastic rounding's RoundParams of this call."""
+    if R is not None:
+        return R
+    return _new_tuple(K.RoundParams, (mode, random_bits, _seed_word(seed), _stream_word(stream, generator),
+                                      np.uint64(offset)))
+
+
+@functools.lru_cache(maxsize=16)
+def _empty_of(dtype: np.dtype) -> np.ndarray:
+    """An empty array that tells a kernel a dtype (Numba compiles the dtype in)."""
+    return np.empty(0, dtype=dtype)
+
+
+def _block_quantizer(fmt: BlockFormat, rounding: Rounding) -> tuple:
+    """(one-call kernel, its call key, its format arguments, RoundParams or None, mode, random bits, generator)."""
+    element = fmt.element
+    codes_like, scales_like = _empty_of(fmt.code_dtype), _empty_of(fmt.scale_dtype)
+    if isinstance(element, FixedPoint):
+        kernel = K.quantize_block_fixed
+        format_args = (codes_like, _empty_of(np.dtype(f"u{fmt.code_dtype.itemsize}")), scales_like, fixed_params(element))
+    else:
+        kernel = K.quantize_block_float
+        format_args = (codes_like, scales_like, float_params(element, rounding), float_layout(element),
+                       np.uint64(element.n_codes - 1))
+    return (kernel, (kernel, fmt.code_dtype, fmt.scale_dtype), (*format_args, block_params(fmt)),
+            deterministic_round_params(rounding), *mode_and_bits(rounding), rounding.generator.code)
+
+
+def quantize_block(x: np.ndarray, fmt: BlockFormat, rounding: Rounding, seed: int, stream: int, offset: int) -> np.ndarray:
+    """decode_block(encode_block(...)) in one kernel call."""
+    kernel, key, format_args, R, mode, random_bits, generator = by_identity2(_block_quantizer, fmt, rounding)
+    flat, flags, _, _, outer, n, inner = block_layout(x, fmt)
+    R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
+    out = np.empty(flat.size, dtype=np.float64)
+    call_kernel(kernel, (key, flags), flat, out, outer, n, inner, *format_args, R)
+    return out if x.ndim == 1 else out.reshape(x.shape)
 
 
 def _block_decoder(fmt: BlockFormat) -> tuple:
@@ -446,8 +513,8 @@ def decode_block(codes: BlockCodes, fmt: BlockFormat) -> np.ndarray:
     out = np.empty(element_rows.shape, dtype=np.float64)
     B, element_kernel, element_args = by_identity(_block_decoder, fmt)
     exponents = np.empty(scale_rows.shape, dtype=np.int64)
-    call_kernel(K.decode_scales, (K.decode_scales, scale_rows.dtype, _array_key(scale_rows)), scale_rows, exponents, B)
-    key = (element_kernel, element_rows.dtype, _array_key(element_rows))
+    call_kernel(K.decode_scales, (K.decode_scales, scale_rows.dtype, array_key(scale_rows)), scale_rows, exponents, B)
+    key = (element_kernel, element_rows.dtype, array_key(element_rows))
     bad, row, position = call_kernel(element_kernel, key, element_rows, exponents, out, *element_args, B)
     if bad == K.BAD_SCALE:
         exact_codec.check_code(int(scale_rows[row, position]), 0, fmt.scale_nan_code, fmt)
@@ -462,10 +529,10 @@ def register_builtin_kernels(register) -> None:
     """Register the fast codecs of FixedPoint, FloatFormat and BlockFormat with ``register``."""
     register(FixedPoint, encode=encode_fixed, decode=decode_fixed, quantize=quantize_fixed)
     register(FloatFormat, encode=encode_float, decode=decode_float, quantize=quantize_float)
-    register(BlockFormat, encode=encode_block, decode=decode_block)
+    register(BlockFormat, encode=encode_block, decode=decode_block, quantize=quantize_block)
 
 
 __all__ = [
-    "call_kernel", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
-    "fixed_params", "float_layout", "float_params", "quantize_fixed", "quantize_float", "register_builtin_kernels", "round_params",
+    "block_layout", "call_kernel", "call_round_params", "decode_block", "decode_fixed", "decode_float", "encode_block", "encode_fixed", "encode_float",
+    "fixed_params", "float_layout", "float_params", "quantize_block", "quantize_fixed", "quantize_float", "register_builtin_kernels", "round_params",
 ]

@@ -27,7 +27,10 @@ from ..formats.fixed import FixedPoint
 from ..formats.floating import FloatFormat
 from ..formats.rounding import Overflow, Rounding, RoundingMode
 from ..formats.scaled_block import ScaledBlockFormat
-from .codec import decode_fixed, decode_float
+from . import _scaled_kernels as SK
+from ._memo import by_identity2
+from .codec import (block_layout, call_kernel, call_round_params, decode_fixed, decode_float,
+                    deterministic_round_params, mode_and_bits)
 from .fallback import warn_once
 
 _TABLE_MAX_BITS = 12
@@ -179,6 +182,8 @@ def _static_fast(fmt: ScaledBlockFormat, rounding: Rounding) -> str | None:
         return f"element or scale formats wider than {_TABLE_MAX_BITS} bits"
     if isinstance(scale, FloatFormat) and (scale.man_bits < 1 or not scale.subnormals):
         return "float scales without subnormals or mantissa bits"
+    if isinstance(scale, FixedPoint) and _value_bits(scale)[0] > _FLOAT64_BITS:
+        return "fixed-point scales whose values (code times step) are not float64 numbers"
     return None
 
 
@@ -193,6 +198,22 @@ def _exact_products(a_bits: int, b_bits: int, smallest_unit: float) -> bool:
     return a_bits + b_bits <= _FLOAT64_BITS and smallest_unit >= _SMALLEST_FLOAT64
 
 
+def _value_bits(fmt) -> tuple[int, int]:
+    """(significant bits enough for every value of fmt, exponent of the lowest bit any value can have): a float's
+    precision and grid step; a fixed point's code bits plus its step's bits, and its step's lowest bit."""
+    if isinstance(fmt, FloatFormat):
+        return fmt.man_bits + 1, fmt.emin - fmt.man_bits
+    step = float(fmt.step)
+    return fmt.bits + significant_bits(np.array([step])), math.frexp(step)[1] - _FLOAT64_BITS + _trailing_zeros(step)
+
+
+def _exact_value_products(element, scale) -> bool:
+    """Whether every element value times every scale value is a float64 number (so that decoding, which then
+    multiplies by the tensor scale, rounds the exact product once)."""
+    (element_bits, element_low), (scale_bits, scale_low) = _value_bits(element), _value_bits(scale)
+    return element_bits + scale_bits <= _FLOAT64_BITS and element_low + scale_low >= -1074
+
+
 def exact_midpoint_products(fmt, d: np.ndarray) -> bool:
     """Whether every midpoint of ``grid(fmt)`` times every positive d is a float64 number."""
     mids = grid(fmt)[2]
@@ -205,6 +226,112 @@ def exact_midpoint_products(fmt, d: np.ndarray) -> bool:
 
 def encode_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
                         offset: int) -> BlockCodes:
+    params = by_identity2(_kernel_params, fmt, rounding)
+    if params is not None:
+        done = _run_kernel(params, x, fmt, rounding, seed, stream, offset, True)
+        if done is not None:
+            return done
+    return _encode_vectorized(x, fmt, rounding, seed, stream, offset)
+
+
+def quantize_scaled_block(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
+                          offset: int) -> np.ndarray:
+    """decode_scaled_block(encode_scaled_block(...)), in one kernel call where the kernel settles it."""
+    params = by_identity2(_kernel_params, fmt, rounding)
+    if params is not None:
+        done = _run_kernel(params, x, fmt, rounding, seed, stream, offset, False)
+        if done is not None:
+            return done
+    return decode_scaled_block(_encode_vectorized(x, fmt, rounding, seed, stream, offset), fmt)
+
+
+def _grid_bits(fmt) -> tuple[int, int]:
+    """(most significant bits, exponent of the lowest set bit) over the positive values and midpoints of grid(fmt)."""
+    values, _, mids = grid(fmt)
+    both = np.concatenate([values[values > 0], mids])
+    lowest = min(math.frexp(float(v))[1] - _FLOAT64_BITS + _trailing_zeros(v) for v in both)
+    return significant_bits(both), lowest
+
+
+def _trailing_zeros(v) -> int:
+    mantissa = int(math.frexp(float(v))[0] * 2.0**_FLOAT64_BITS)
+    return (mantissa & -mantissa).bit_length() - 1
+
+
+@functools.lru_cache(maxsize=64)
+def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.ScaledParams | None:
+    if _static_fast(fmt, rounding) is not None:
+        return None
+    element, scale = fmt.element, fmt.scale
+    if not _exact_value_products(element, scale):  # quantize decodes as decode_scaled_block does
+        return None
+    tensor_divisor = Fraction(element.max) * Fraction(scale.max)
+    if fmt.tensor_scale:
+        # the kernel rounds amax / divisor to float32 by comparing amax with float32 values and midpoints
+        # (25 bits, lowest bit >= 2**-150) times the divisor: those products must be float64 numbers
+        if float(tensor_divisor) != tensor_divisor:
+            return None
+        bits, low = significant_bits(np.array([float(tensor_divisor)])), _trailing_zeros(float(tensor_divisor))
+        if bits + 25 > _FLOAT64_BITS or math.frexp(float(tensor_divisor))[1] - _FLOAT64_BITS + low - 150 < -1074:
+            return None
+    element_values, element_codes, element_mids = grid(element)
+    scale_values, scale_codes, scale_mids = grid(scale)
+    scale_nan = exact.nan_scale_code(fmt) if scale.has_nan else -1
+    (element_bits, element_low), (scale_bits, scale_low) = _grid_bits(element), _grid_bits(scale)
+    values = np.concatenate([element_values, element_mids, scale_values, scale_mids])
+    codes = np.concatenate([element_codes, scale_codes])
+    for a in (values, codes):
+        a.setflags(write=False)
+    return SK.ScaledParams(
+        grid=values, codes=codes, element_count=int(element_values.size), scale_count=int(scale_values.size),
+        element_sign_mask=int(element.sign_mask), element_negative_zero=bool(element.has_negative_zero),
+        scale_nan=int(scale_nan), block_size=int(fmt.block_size), element_max=float(element.max),
+        tensor_divisor=float(tensor_divisor), tensor=bool(fmt.tensor_scale), scale_mode=int(fmt.scale_rounding.mode.code),
+        element_grid_bits=element_bits, element_grid_low=element_low, scale_grid_bits=scale_bits, scale_grid_low=scale_low,
+    )
+
+
+def _kernel_params(fmt: ScaledBlockFormat, rounding: Rounding):
+    """(ScaledParams, RoundParams of a deterministic rounding or None, mode code, random bits, generator code),
+    or None where the kernel does not run."""
+    params = _kernel_params_by_value(fmt, rounding)
+    if params is None:
+        return None
+    return params, deterministic_round_params(rounding), *mode_and_bits(rounding), rounding.generator.code
+
+
+_NO_VALUES = np.empty(0, dtype=np.float64)
+_NO_CODES = np.empty(0, dtype=np.uint16)
+
+
+def _run_kernel(plan, x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int, offset: int,
+                codes: bool):
+    """BlockCodes (``codes``) or values of x from the compiled kernel, or None where it cannot settle them."""
+    params, R, mode, random_bits, generator = plan
+    flat, flags, shape, axis, outer, n, inner = block_layout(x, fmt)
+    n_blocks = -(-n // fmt.block_size)
+    R = call_round_params(R, mode, random_bits, generator, seed, stream, offset)
+    if codes:
+        values = _NO_VALUES
+        elements, scales = np.empty(flat.size, dtype=np.uint16), np.empty(outer * n_blocks * inner, dtype=np.uint16)
+    else:
+        values, elements, scales = np.empty(flat.size, dtype=np.float64), _NO_CODES, _NO_CODES
+    kernel = SK.encode_scaled_blocks
+    status, tensor = call_kernel(kernel, (kernel, flags), flat, outer, n, inner, values, elements, scales, codes,
+                                 not codes, params, R)
+    if status != SK.OK:
+        return None
+    if not codes:
+        return values if x.ndim == 1 else values.reshape(x.shape)
+    scale_shape = shape[:axis] + (n_blocks,) + shape[axis + 1:] if x.ndim else ()
+    return BlockCodes(elements=elements.astype(fmt.code_dtype).reshape(x.shape),
+                      scales=scales.astype(fmt.scale_dtype).reshape(scale_shape),
+                      tensor_scale=np.float32(tensor) if fmt.tensor_scale else None)
+
+
+def _encode_vectorized(x: np.ndarray, fmt: ScaledBlockFormat, rounding: Rounding, seed: int, stream: int,
+                       offset: int) -> BlockCodes:
+    """The numpy path: what the kernel leaves (undecided random words, products it cannot prove exact)."""
     reason = _static_fast(fmt, rounding)
     if reason is not None:
         _fallback(reason, fmt)
@@ -293,9 +420,7 @@ def _exact_elements(codes: np.ndarray, undecided: np.ndarray, x: np.ndarray, d: 
 def decode_scaled_block(codes: BlockCodes, fmt: ScaledBlockFormat) -> np.ndarray:
     element, scale = fmt.element, fmt.scale
     tensor = float(exact.checked_tensor_scale(codes, fmt))
-    element_bits = element.man_bits + 1 if isinstance(element, FloatFormat) else element.bits
-    scale_bits = scale.man_bits + 1 if isinstance(scale, FloatFormat) else scale.bits
-    if not _exact_products(element_bits, scale_bits, element.smallest_subnormal * scale.smallest_subnormal):
+    if not _exact_value_products(element, scale):
         _fallback("element and scale products that are not float64 numbers", fmt)
         return exact.decode_scaled_block(codes, fmt)
     elements, scales, scalar, axis = checked_block_codes(codes, fmt)

@@ -5,7 +5,9 @@ import numpy as np
 import numba
 
 from lpsim import codec
-from lpsim.formats import BINARY64, E4M3, BlockFormat, FixedPoint, FloatFormat
+import attrs
+
+from lpsim.formats import BINARY64, E4M3, BlockFormat, FixedPoint, FloatFormat, ScaledBlockFormat
 
 assert numba.config.DISABLE_JIT, "run with NUMBA_DISABLE_JIT=1"
 
@@ -19,12 +21,19 @@ cases = [
     (BINARY64, ["nearest_even"]),
     (BlockFormat.mx("e4m3", 4), ["nearest_even", "stochastic"]),
     (BlockFormat.bfp(8, 3), ["stochastic", "sr2"]),
+    (attrs.evolve(ScaledBlockFormat.nvfp4(), block_size=4), ["nearest_even", "stochastic", "sr3", "to_odd"]),
 ]
 for fmt, roundings in cases:
     for rounding in roundings:
         fast = codec.encode(x, fmt, rounding, seed=1, stream=2, offset=3, engine="fast")
         exact = codec.encode(x, fmt, rounding, seed=1, stream=2, offset=3, engine="exact")
-        if fmt.family == "block":
+        # the one-call quantize kernels (block formats), on rows and along the first axis
+        for values, axis_fmt in ((x, fmt), (x.reshape(5, 2), attrs.evolve(fmt, axis=0) if hasattr(fmt, "axis") else fmt)):
+            quantized = codec.quantize(values, axis_fmt, rounding, seed=1, stream=2, offset=3)
+            want = codec.decode(codec.encode(values, axis_fmt, rounding, seed=1, stream=2, offset=3, engine="exact"),
+                                axis_fmt, engine="exact")
+            assert np.array_equal(quantized.view(np.uint64), want.view(np.uint64)), (axis_fmt, rounding)
+        if fmt.family in ("block", "scaled_block"):
             assert np.array_equal(fast.elements, exact.elements) and np.array_equal(fast.scales, exact.scales), fmt
         else:
             assert np.array_equal(fast, exact), (fmt, rounding, fast, exact)

@@ -65,7 +65,30 @@ def test_short_path_raises_as_the_exact_engine():
 
 def test_short_path_serves_exactly_the_registered_types():
     assert fast.quantizer_for(E4M3) is not None and fast.quantizer_for(FixedPoint(bits=4)) is not None
-    assert fast.quantizer_for("e4m3") is None and fast.quantizer_for(lpsim.formats.BlockFormat.mx("e4m3")) is None
+    assert fast.quantizer_for(lpsim.formats.BlockFormat.mx("e4m3")) is not None
+    assert fast.quantizer_for(lpsim.formats.ScaledBlockFormat.nvfp4()) is not None
+    assert fast.quantizer_for("e4m3") is None
+
+
+BLOCK_FORMATS = [lpsim.formats.get_format(name) for name in ("mxfp8_e4m3", "mxint8", "nvfp4")] + [
+    attrs.evolve(lpsim.formats.BlockFormat.mx("e2m1", block_size=5), axis=0),
+    attrs.evolve(lpsim.formats.ScaledBlockFormat.nvfp4(), block_size=5, axis=0, tensor_scale=False),
+]
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("fmt", BLOCK_FORMATS, ids=lambda f: f.spec)
+def test_block_short_path_equals_encode_then_decode(fmt, rounding):
+    """Block formats quantize in one kernel call, which reads every layout in place (no moved copy)."""
+    cases = layouts()
+    cases["read-only"] = cases["2-d"].copy()
+    cases["read-only"].setflags(write=False)
+    for name, x in cases.items():
+        got = lpsim.quantize(x, fmt, rounding, seed=4, offset=9)
+        expected = lpsim.decode(lpsim.encode(x, fmt, rounding, seed=4, offset=9, engine="exact"), fmt, engine="exact")
+        assert np.shape(got) == np.shape(x), name
+        assert np.array_equal(got, expected, equal_nan=True), name
+        assert np.array_equal(np.signbit(got), np.signbit(expected)), name
 
 
 @pytest.mark.parametrize("axis", [-1, 0])
@@ -88,3 +111,18 @@ def test_block_calls_agree_with_exact_for_every_layout(axis):
             codes = attrs.evolve(exact_codes, elements=exact_codes.elements.copy())
             codes.elements.setflags(write=False)
             assert np.array_equal(lpsim.decode(codes, fmt), lpsim.decode(codes, fmt, engine="exact"), equal_nan=True), name
+
+
+@pytest.mark.parametrize("rounding", ["nearest_even", "stochastic"])
+@pytest.mark.parametrize("fmt", BLOCK_FORMATS, ids=lambda f: f.spec)
+def test_block_short_path_reads_blocks_along_a_middle_axis(fmt, rounding):
+    """Blocks along axis 1 of a 3-d array (outer and inner dimensions both > 1), in place and transposed."""
+    x = np.random.default_rng(6).standard_normal((3, 11, 4)) * np.exp2(np.arange(4) * 7.0)
+    x[1, 2, 3] = np.nan
+    for name, values in {"C order": x, "transposed": x.transpose(2, 1, 0)}.items():
+        middle = attrs.evolve(fmt, axis=1)
+        got = lpsim.quantize(values, middle, rounding, seed=4, offset=9)
+        codes = lpsim.encode(values, middle, rounding, seed=4, offset=9, engine="exact")
+        expected = lpsim.decode(codes, middle, engine="exact")
+        assert np.array_equal(got, expected, equal_nan=True), name
+        assert np.array_equal(np.signbit(got), np.signbit(expected)), name
