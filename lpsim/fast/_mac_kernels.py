@@ -255,9 +255,10 @@ def int_wrap32(L, Rt, out, bits, code_min):
 @jit(inline="always")
 def random64(seed, stream, index, two_words):
     """The first 64 random bits of element ``index`` (the second word only when needed)."""
-    head = np.uint64(element_word(seed, stream, index, 0)) << np.uint64(32)
-    if two_words:
-        head |= np.uint64(element_word(seed, stream, index, 1))
+    head = np.uint64(0)
+    # one call site in a loop: each site inlines every generator, which doubles the compile time
+    for k in range(2 if two_words else 1):
+        head |= np.uint64(element_word(seed, stream, index, k)) << np.uint64(32 - 32 * k)
     return head
 
 
@@ -279,9 +280,8 @@ def fill_random(buf, count, seed, stream, base, two_words):
         start = np.int64(index & np.uint64(GROUP - 1))
         take = min(GROUP - start, count - e)
         group = index >> np.uint64(8)
-        fill_group_words(seed, stream, group, 0, high)
-        if two_words:
-            fill_group_words(seed, stream, group, 1, low)
+        for k in range(2 if two_words else 1):  # one inlined site, as in random64
+            fill_group_words(seed, stream, group, k, low if k else high)
         for h in range(take):
             buf[e + h] = (np.uint64(high[start + h]) << np.uint64(32)) | np.uint64(low[start + h])
         e += take
@@ -343,7 +343,7 @@ def _stochastic_away(d, e1, q, random_bits, u):
     return False, NEEDS_EXACT
 
 
-@jit(inline="always")
+@jit
 def round_sum(s, err, R, u):
     """The exact value s + err (s = fl64(s + err), |err| <= ulp(s) / 2) rounded once into register R:
     (value, status). ``u``: the event's first 64 random bits (stochastic registers)."""
@@ -406,7 +406,7 @@ def round_sum(s, err, R, u):
     return (-result if negative else result), OK
 
 
-@jit(inline="always")
+@jit
 def register_add(x, y, R, u):
     """R(x + y) for register values x, y (TwoSum makes the sum exact as s + err)."""
     s = x + y

@@ -179,8 +179,15 @@ def xoroshiro_word(seed, stream, counter, lane, block):
 
 @jit(inline="always")
 def xoroshiro_block(seed, stream, counter, block):
-    return (xoroshiro_word(seed, stream, counter, 0, block), xoroshiro_word(seed, stream, counter, 1, block),
-            xoroshiro_word(seed, stream, counter, 2, block), xoroshiro_word(seed, stream, counter, 3, block))
+    return (xoroshiro_call(seed, stream, counter, 0, block), xoroshiro_call(seed, stream, counter, 1, block),
+            xoroshiro_call(seed, stream, counter, 2, block), xoroshiro_call(seed, stream, counter, 3, block))
+
+
+@jit(inline="always")
+def xoroshiro_call(seed, stream, counter, lane, block):
+    """xoroshiro_word with its arguments at one type: a constant lane or block would compile a
+    version of it for each value."""
+    return xoroshiro_word(np.uint64(seed), np.uint64(stream), np.uint64(counter), np.uint64(lane), np.int64(block))
 
 
 @jit(inline="always")
@@ -260,7 +267,7 @@ def element_word(seed, stream, index, k):
     counter = ((index >> np.uint64(8)) << np.uint64(6)) | (index & np.uint64(63))
     word = (index >> np.uint64(6)) & np.uint64(3)
     if generator_code(stream) == GEN_XOROSHIRO128AOX:  # only the element's own lane
-        return xoroshiro_word(seed, stream, counter, word, k)
+        return xoroshiro_call(seed, stream, counter, word, k)
     w0, w1, w2, w3 = counter_block(seed, stream, counter, k)
     return w0 if word == 0 else (w1 if word == 1 else (w2 if word == 2 else w3))
 
