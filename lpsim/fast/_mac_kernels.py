@@ -343,7 +343,7 @@ def _stochastic_away(d, e1, q, random_bits, u):
     return False, NEEDS_EXACT
 
 
-@jit
+@jit(inline="always")
 def round_sum(s, err, R, u):
     """The exact value s + err (s = fl64(s + err), |err| <= ulp(s) / 2) rounded once into register R:
     (value, status). ``u``: the event's first 64 random bits (stochastic registers)."""
@@ -406,22 +406,38 @@ def round_sum(s, err, R, u):
     return (-result if negative else result), OK
 
 
-@jit
+@jit(inline="always")
 def register_add(x, y, R, u):
     """R(x + y) for register values x, y (TwoSum makes the sum exact as s + err)."""
     s = x + y
+    err = 0.0
     if s == 0.0 and math.isfinite(x) and math.isfinite(y):
         # IEEE's sign of an exact zero sum: -0 only for (-0) + (-0), or in every case but
         # (+0) + (+0) when rounding toward negative
         both_positive_zeros = x == 0.0 and y == 0.0 and math.copysign(1.0, x) > 0 and math.copysign(1.0, y) > 0
         both_negative_zeros = x == 0.0 and y == 0.0 and math.copysign(1.0, x) < 0 and math.copysign(1.0, y) < 0
         negative = both_negative_zeros or (R.mode == TOWARD_NEGATIVE and not both_positive_zeros)
-        return round_sum(-0.0 if negative else 0.0, 0.0, R, u)
-    err = 0.0
-    if math.isfinite(s):
+        s = -0.0 if negative else 0.0
+    elif math.isfinite(s):
         bb = s - x
         err = (x - (s - bb)) + (y - bb)
-    return round_sum(s, err, R, u)
+    return round_sum(s, err, R, u)  # one site: each inlined copy of round_sum adds seconds of compile time
+
+
+def _twin(kernel, suffix, **options):
+    """The same Python function compiled again with other options, under its own name so that the
+    disk cache keeps the two apart."""
+    f = kernel.py_func
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + suffix, f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + suffix
+    twin.__doc__ = f.__doc__
+    return jit(twin, **options)
+
+
+# Ordinary calls for every site but the sequential sum's inner loop (the speed of stochastic and
+# other non-vectorized registers): inlined at all of them, rounded_reduce took minutes to compile.
+round_sum_call = _twin(round_sum, "_call")
+register_add_call = _twin(register_add, "_call")
 
 
 @jit(inline="always")
@@ -471,7 +487,7 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
             for j in range(n):
                 v = L[i, j] * Rt[k, j] + plus
                 if product_rounds:
-                    v, st = round_sum(v, 0.0, P, u_p[j])
+                    v, st = round_sum_call(v, 0.0, P, u_p[j])
                     if st != OK:
                         states[c] = st
                         break
@@ -479,7 +495,7 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
         if n > 0 and order == SEQUENTIAL:
             for c in range(count):
                 if states[c] == OK:
-                    values[c], states[c] = round_sum(terms[c, 0], 0.0, A, u_a[c, 0])
+                    values[c], states[c] = round_sum_call(terms[c, 0], 0.0, A, u_a[c, 0])
             for j in range(1, n):
                 for c in range(count):
                     if states[c] == OK:
@@ -494,14 +510,14 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
                 value = 0.0
                 if order == PAIRWISE:
                     if n == 1:
-                        value, st = round_sum(row[0], 0.0, A, randoms[0])
+                        value, st = round_sum_call(row[0], 0.0, A, randoms[0])
                     else:
                         size = n
                         event = 0
                         while size > 1 and st == OK:
                             half = size // 2
                             for h in range(half):
-                                row[h], st = register_add(row[2 * h], row[2 * h + 1], A, randoms[event])
+                                row[h], st = register_add_call(row[2 * h], row[2 * h + 1], A, randoms[event])
                                 event += 1
                                 if st != OK:
                                     break
@@ -515,20 +531,20 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
                         fill_random(u_f, n_chunks, seed, s_final, o * np.uint64(n_chunks), two_f)
                     for h in range(n_chunks):
                         start = h * chunk
-                        total, st = round_sum(row[start], 0.0, A, randoms[start])
+                        total, st = round_sum_call(row[start], 0.0, A, randoms[start])
                         for j in range(start + 1, min(start + chunk, n)):
                             if st != OK:
                                 break
-                            total, st = register_add(total, row[j], A, randoms[j])
+                            total, st = register_add_call(total, row[j], A, randoms[j])
                         if st != OK:
                             break
                         sums[h] = total
                     if st == OK:
-                        value, st = round_sum(sums[0], 0.0, F, u_f[0])
+                        value, st = round_sum_call(sums[0], 0.0, F, u_f[0])
                         for h in range(1, n_chunks):
                             if st != OK:
                                 break
-                            value, st = register_add(value, sums[h], F, u_f[h])
+                            value, st = register_add_call(value, sums[h], F, u_f[h])
                 values[c] = value
                 states[c] = st
         for c in range(count):
@@ -674,14 +690,10 @@ def native_dot_tables(codes_a, codes_b, table_a, table_b, plus):
 
 
 def _serial_twin(kernel):
-    """The same loops compiled without ``parallel=True`` (prange runs as range), under their own
-    name so that the disk cache keeps the two apart: waking the thread pool costs more than a
-    short dot (lpsim.fast._mac runs work below lpsim.fast.threads.SMALL_WORK on these)."""
-    f = kernel.py_func
-    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__, f.__closure__)
-    twin.__qualname__ = f.__qualname__ + "_serial"
-    twin.__doc__ = f.__doc__
-    return jit(twin)
+    """The same loops compiled without ``parallel=True`` (prange runs as range): waking the thread
+    pool costs more than a short dot (lpsim.fast._mac runs work below lpsim.fast.threads.SMALL_WORK
+    on these)."""
+    return _twin(kernel, "_serial")
 
 
 SERIAL = {kernel: _serial_twin(kernel) for kernel in
