@@ -309,7 +309,7 @@ def fill_group_words(seed, stream, group, k, words):
     elif code == GEN_HASH32:
         _fill_group(hash32_block, seed, stream, base, k, words)
     elif code == GEN_XOROSHIRO128AOX:
-        _fill_group_xoroshiro(seed, stream, group, k, words)
+        _fill_group_xoroshiro(seed, stream, group, np.int64(k), words)  # one version for every k
 
 
 @jit(inline="always")
