@@ -275,18 +275,20 @@ def element_word(seed, stream, index, k):
 @jit
 def first_bits(seed, stream, index, nbits):
     """The first ``nbits`` (1..64) random bits of element ``index``, as a uint64."""
-    head = np.uint64(element_word(seed, stream, index, 0))
-    if nbits <= 32:
-        return head >> np.uint64(32 - nbits)
-    head = (head << SHIFT32) | np.uint64(element_word(seed, stream, index, 1))
-    return head >> np.uint64(64 - nbits)
+    words = 1 if nbits <= 32 else 2
+    head = np.uint64(0)
+    for k in range(words):  # one call site: each inlines every generator (seconds of compile time)
+        head = (head << SHIFT32) | np.uint64(element_word(seed, stream, index, k))
+    return head >> np.uint64(32 * words - nbits)
 
 
 @jit
 def chunk64(seed, stream, index, chunk):
     """64-bit chunk ``chunk`` of element ``index``'s bit string: its words 2 chunk and 2 chunk + 1."""
-    k = 2 * chunk
-    return (np.uint64(element_word(seed, stream, index, k)) << SHIFT32) | np.uint64(element_word(seed, stream, index, k + 1))
+    head = np.uint64(0)
+    for k in range(2 * chunk, 2 * chunk + 2):  # one call site, as in first_bits
+        head = (head << SHIFT32) | np.uint64(element_word(seed, stream, index, k))
+    return head
 
 
 GROUP = 256  # elements served by one run of 64 consecutive counters
