@@ -19,7 +19,9 @@ it with the exact engine. A result the format rejects (overflow under 'error', N
 fixed point, ...) reports ``FAILED``; the Python side re-runs that output through the exact
 engine, which raises its own exception. Kernels never raise.
 
-Shifts go through helpers: LLVM leaves a shift by 64 or more undefined.
+Shifts go through helpers: LLVM leaves a shift by 64 or more undefined. A constant passed to a
+compiled (not inlined) helper is written np.int64(0) or np.bool_(False): a bare constant arrives
+as a literal type, and Numba would compile the helper, and every helper it calls, once per value.
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ def stochastic_away(fh, fl, sh, sticky, complement, random_bits, seed, stream, i
     if sticky:
         ch, cl = sub128(ch, cl, U0, U1)
     ch, cl = low128(ch, cl, sh)
-    below, status = random_below_window(ch, cl, sh, sticky, 0, seed, stream, index)
+    below, status = random_below_window(ch, cl, sh, sticky, np.int64(0), seed, stream, index)
     return not below, status
 
 
@@ -297,7 +299,8 @@ def encode_wide(cls, negative, hi, lo, e, sticky, T, seed, stream, index):
             q = P.qmin if P.subnormals else P.emin
         else:
             q = E - P.man_bits
-        k, _, status = round_window(negative, hi, lo, q - e, sticky, T.mode, False, T.random_bits, seed, stream, index)
+        k, _, status = round_window(negative, hi, lo, q - e, sticky, T.mode, np.bool_(False), T.random_bits, seed,
+                                    stream, index)
         if status != OK:
             return 0, status
         if P.man_bits == 0 and T.mode == NEAREST_EVEN and E >= P.emin and is_tie(hi, lo, q - e, sticky):
@@ -305,7 +308,7 @@ def encode_wide(cls, negative, hi, lo, e, sticky, T, seed, stream, index):
             k = U1 if (q - P.qmin) % 2 == 1 else np.uint64(2)
         if k == U0:
             return np.int64(zero_code), OK
-        code, ok = encode_float_scaled(negative, k, q, P, TOWARD_ZERO, 0, U0, U0, U0)
+        code, ok = encode_float_scaled(negative, k, q, P, np.int64(TOWARD_ZERO), np.int64(0), U0, U0, U0)
         if not ok:
             return 0, FAILED
         return np.int64(code), OK
@@ -318,7 +321,7 @@ def encode_wide(cls, negative, hi, lo, e, sticky, T, seed, stream, index):
         return np.int64((U0 - F.neg_limit) if negative else F.code_max), OK
     if cls == ZERO:
         return 0, OK
-    k, big, status = round_window(negative, hi, lo, -(e + T.frac_bits), sticky, T.mode, True, T.random_bits,
+    k, big, status = round_window(negative, hi, lo, -(e + T.frac_bits), sticky, T.mode, np.bool_(True), T.random_bits,
                                   seed, stream, index)
     if status != OK:
         return 0, status
@@ -572,7 +575,7 @@ def int_dot_wrap32(A, B, out, bits, code_min):
 @jit
 def _register_enter(c, n, h, l, e, R, seed, stream, index, shift):
     if R.kind == KIND_FLOAT:
-        return wide_round_float(c, n, h, l, e, False, R.target, seed, stream, index, shift)
+        return wide_round_float(c, n, h, l, e, np.bool_(False), R.target, seed, stream, index, shift)
     return c, n, h, l, e, OK
 
 
@@ -581,7 +584,7 @@ def _register_add(xc, xn, xh, xl, xe, yc, yn, yh, yl, ye, R, seed, stream, index
     if R.kind == KIND_FLOAT:
         c, n, h, l, e, sticky = wide_add(xc, xn, xh, xl, xe, yc, yn, yh, yl, ye, R.target.mode)
         return wide_round_float(c, n, h, l, e, sticky, R.target, seed, stream, index, shift)
-    c, n, h, l, e, sticky = wide_add(xc, xn, xh, xl, xe, yc, yn, yh, yl, ye, NEAREST_EVEN)
+    c, n, h, l, e, sticky = wide_add(xc, xn, xh, xl, xe, yc, yn, yh, yl, ye, np.int64(NEAREST_EVEN))
     if c == FINITE and bitlen128(h, l) > 127:
         # keep the 127-bit bound of wide_add's inputs; a set last bit would be lost
         sticky = sticky or (l & U1) != U0
@@ -610,7 +613,7 @@ def wide_sum_sequential(tc, tn, th, tl, te, start, stop, R, seed, stream, base, 
 @jit
 def wide_sum_pairwise(tc, tn, th, tl, te, count, R, seed, stream, base, shift):
     if count <= 1:
-        return wide_sum_sequential(tc, tn, th, tl, te, 0, count, R, seed, stream, base, 0, shift)
+        return wide_sum_sequential(tc, tn, th, tl, te, np.int64(0), count, R, seed, stream, base, np.int64(0), shift)
     event = 0
     while count > 1:
         half = count // 2
@@ -676,7 +679,8 @@ def wide_reduce(Aint, Bint, Af, Bf, fixed, oc, on, oh, ol, oe, status, Rp, Ra, R
                 tc[j], tn[j], th[j], tl[j], te[j] = c, sgn, h, l, e
             if st == OK:
                 if order == SEQUENTIAL:
-                    c, sgn, h, l, e, st = wide_sum_sequential(tc, tn, th, tl, te, 0, n, Ra, seed, s_acc, base, 0, shift)
+                    c, sgn, h, l, e, st = wide_sum_sequential(tc, tn, th, tl, te, np.int64(0), n, Ra, seed, s_acc, base,
+                                                              np.int64(0), shift)
                 elif order == PAIRWISE:
                     c, sgn, h, l, e, st = wide_sum_pairwise(tc, tn, th, tl, te, n, Ra, seed, s_acc, base, shift)
                 else:
@@ -688,8 +692,8 @@ def wide_reduce(Aint, Bint, Af, Bf, fixed, oc, on, oh, ol, oe, status, Rp, Ra, R
                             break
                         sc[b], sn[b], sh[b], sl[b], se[b] = c, sgn, h, l, e
                     if st == OK:
-                        c, sgn, h, l, e, st = wide_sum_sequential(sc, sn, sh, sl, se, 0, n_chunks, Rf, seed, s_final,
-                                                                  o * np.uint64(n_chunks), 0, shift)
+                        c, sgn, h, l, e, st = wide_sum_sequential(sc, sn, sh, sl, se, np.int64(0), n_chunks, Rf, seed,
+                                                                  s_final, o * np.uint64(n_chunks), np.int64(0), shift)
             status[i, k] = st
             if st == OK:
                 oc[i, k], on[i, k], oh[i, k], ol[i, k], oe[i, k] = c, sgn, h, l, e
@@ -704,7 +708,7 @@ def round_wide_array(c, n, h, l, e, shift, codes, status, T, seed, stream, offse
     offset + i. Stops at the first failure (status FAILED) from ``first`` on; NEEDS_EXACT marks
     and continues. Returns the index where it stopped, or -1."""
     for i in range(first, c.shape[0]):
-        code, st = encode_wide(c[i], n[i], h[i], l[i], e[i] + shift, False, T, seed, stream,
+        code, st = encode_wide(c[i], n[i], h[i], l[i], e[i] + shift, np.bool_(False), T, seed, stream,
                                np.uint64(offset) + np.uint64(i))
         status[i] = st
         codes[i] = code

@@ -219,6 +219,14 @@ def _terms_rt(a: QArray, b: QArray, a_terms, b_terms):
     return L, Rt
 
 
+def _read_only(x: np.ndarray) -> np.ndarray:
+    """x as a read-only view (no copy): codes arrive read-only or not depending on the layout, and
+    Numba compiles a kernel once per mix of the two."""
+    view = x.view()
+    view.flags.writeable = False
+    return view
+
+
 def _kernel(kernel, work: int):
     """``kernel`` on lpsim.fast.threads' thread count, or its serial twin for ``work`` (multiply-
     accumulates) below threads.SMALL_WORK: the same loops, so the same bits, without the pool's wake-up."""
@@ -333,7 +341,7 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         out = np.zeros((m, p), dtype=np.int64)
         L, Rt = _terms_rt(a, b, a.element_codes, b.element_codes)
         if L.shape[1] and m and p:
-            _kernel(M.int_wrap32, work)(L, Rt, out, chosen[1], chosen[2])
+            _kernel(M.int_wrap32, work)(_read_only(L), _read_only(Rt), out, chosen[1], chosen[2])
         return out, None
     if kind == "int_tile":
         _, A, F, chunk, largest = chosen
@@ -344,8 +352,8 @@ def register_values(plan: DotPlan, a: QArray, b: QArray, status: np.ndarray, key
         out = np.zeros((L.shape[0], R.shape[1]), dtype=np.int64)
         tile_status = np.zeros_like(out)
         if out.size:
-            _kernel(M.int_tile, work)(np.ascontiguousarray(L), np.ascontiguousarray(R), out, tile_status, A, F,
-                                      chunk or max(n, 1))
+            _kernel(M.int_tile, work)(_read_only(np.ascontiguousarray(L)), _read_only(np.ascontiguousarray(R)), out,
+                                      tile_status, A, F, chunk or max(n, 1))
         status[...] = tile_status.reshape(status.shape)
         return out.reshape(m, p), None
     plus = 0.0 if plan.fixed_operands else -0.0

@@ -34,7 +34,7 @@ from numba import prange
 
 from ._config import jit
 from ._arith_kernels import wide_from_float
-from ._rng_kernels import GROUP, element_word, fill_group_words
+from ._rng_kernels import GROUP, chunk64, fill_group_words, first_bits
 from ._round_kernels import NEAREST_AWAY, NEAREST_EVEN, STOCHASTIC, TO_ODD, TOWARD_NEGATIVE, TOWARD_POSITIVE
 
 OK = 0
@@ -255,10 +255,10 @@ def int_wrap32(L, Rt, out, bits, code_min):
 @jit(inline="always")
 def random64(seed, stream, index, two_words):
     """The first 64 random bits of element ``index`` (the second word only when needed)."""
-    head = np.uint64(element_word(seed, stream, index, 0)) << np.uint64(32)
+    # compiled calls, shared with the general kernels: inlined here, every generator's code went in again
     if two_words:
-        head |= np.uint64(element_word(seed, stream, index, 1))
-    return head
+        return chunk64(seed, stream, index, np.int64(0))
+    return first_bits(seed, stream, index, np.int64(32)) << np.uint64(32)
 
 
 @jit
@@ -279,9 +279,8 @@ def fill_random(buf, count, seed, stream, base, two_words):
         start = np.int64(index & np.uint64(GROUP - 1))
         take = min(GROUP - start, count - e)
         group = index >> np.uint64(8)
-        fill_group_words(seed, stream, group, 0, high)
-        if two_words:
-            fill_group_words(seed, stream, group, 1, low)
+        for k in range(2 if two_words else 1):  # one inlined site, as in random64
+            fill_group_words(seed, stream, group, k, low if k else high)
         for h in range(take):
             buf[e + h] = (np.uint64(high[start + h]) << np.uint64(32)) | np.uint64(low[start + h])
         e += take
@@ -410,23 +409,42 @@ def round_sum(s, err, R, u):
 def register_add(x, y, R, u):
     """R(x + y) for register values x, y (TwoSum makes the sum exact as s + err)."""
     s = x + y
+    err = 0.0
     if s == 0.0 and math.isfinite(x) and math.isfinite(y):
         # IEEE's sign of an exact zero sum: -0 only for (-0) + (-0), or in every case but
         # (+0) + (+0) when rounding toward negative
         both_positive_zeros = x == 0.0 and y == 0.0 and math.copysign(1.0, x) > 0 and math.copysign(1.0, y) > 0
         both_negative_zeros = x == 0.0 and y == 0.0 and math.copysign(1.0, x) < 0 and math.copysign(1.0, y) < 0
         negative = both_negative_zeros or (R.mode == TOWARD_NEGATIVE and not both_positive_zeros)
-        return round_sum(-0.0 if negative else 0.0, 0.0, R, u)
-    err = 0.0
-    if math.isfinite(s):
+        s = -0.0 if negative else 0.0
+    elif math.isfinite(s):
         bb = s - x
         err = (x - (s - bb)) + (y - bb)
-    return round_sum(s, err, R, u)
+    return round_sum(s, err, R, u)  # one site: each inlined copy of round_sum adds seconds of compile time
+
+
+def _twin(kernel, suffix, **options):
+    """The same Python function compiled again with other options, under its own name so that the
+    disk cache keeps the two apart."""
+    f = kernel.py_func
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + suffix, f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + suffix
+    twin.__doc__ = f.__doc__
+    return jit(twin, **options)
+
+
+# Ordinary calls for every site but the sequential sum's inner loop (the speed of stochastic and
+# other non-vectorized registers): inlined at all of them, rounded_reduce took minutes to compile.
+round_sum_call = _twin(round_sum, "_call")
+register_add_call = _twin(register_add, "_call")
 
 
 @jit(inline="always")
 def _is_stochastic(R):
     return R.mode == STOCHASTIC
+
+
+BLOCK = 16  # outputs summed side by side: their independent dependency chains overlap in the CPU
 
 
 @jit(parallel=True)
@@ -436,6 +454,18 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
     accumulator A and final register F (chunked order). Random bits per lpsim.exact.accumulate:
     product j on stream + 1, accumulator event e on stream + 2 at (offset + o) * n + e, final
     event c on stream + 3 at (offset + o) * n_chunks + c."""
+    outputs = L.shape[0] * Rt.shape[0]
+    for b in prange((outputs + BLOCK - 1) // BLOCK):
+        first = b * BLOCK
+        reduce_block(first, min(BLOCK, outputs - first), L, Rt, out, status, P, A, F, product_rounds, order, chunk,
+                     seed, stream, offset, plus)
+
+
+@jit
+def reduce_block(first, count, L, Rt, out, status, P, A, F, product_rounds, order, chunk, seed, stream, offset, plus):
+    """Outputs first .. first + count - 1 (flat index) of rounded_reduce: a compiled function of its own,
+    shared by the parallel kernel and its serial twin (compiled once), and the parallel compiler's
+    passes never see these loops (they multiplied its compile time)."""
     m, n = L.shape
     p = Rt.shape[0]
     n_chunks = (n + chunk - 1) // chunk if order == CHUNKED else 0
@@ -446,96 +476,91 @@ def rounded_reduce(L, Rt, out, status, P, A, F, product_rounds, order, chunk, se
     two_p = P.random_bits == 0 or P.random_bits > 32
     two_a = A.random_bits == 0 or A.random_bits > 32
     two_f = F.random_bits == 0 or F.random_bits > 32
-    block = 16  # outputs summed side by side: their independent dependency chains overlap in the CPU
-    n_blocks = (m * p + block - 1) // block
     width = max(n, 1)
-    for b in prange(n_blocks):
-        first = b * block
-        count = min(block, m * p - first)
-        terms = np.zeros((block, width), dtype=np.float64)
-        u_a = np.zeros((block, width), dtype=np.uint64)
-        u_p = np.zeros(width, dtype=np.uint64)
-        u_f = np.zeros(max(n_chunks, 1), dtype=np.uint64)
-        sums = np.empty(max(n_chunks, 1), dtype=np.float64)
-        states = np.zeros(block, dtype=np.int64)
-        values = np.zeros(block, dtype=np.float64)
+    terms = np.zeros((BLOCK, width), dtype=np.float64)
+    u_a = np.zeros((BLOCK, width), dtype=np.uint64)
+    u_p = np.zeros(width, dtype=np.uint64)
+    u_f = np.zeros(max(n_chunks, 1), dtype=np.uint64)
+    sums = np.empty(max(n_chunks, 1), dtype=np.float64)
+    states = np.zeros(BLOCK, dtype=np.int64)
+    values = np.zeros(BLOCK, dtype=np.float64)
+    for c in range(count):
+        i = (first + c) // p
+        k = (first + c) % p
+        base = (np.uint64(offset) + np.uint64(first + c)) * np.uint64(n)
+        if product_rounds and _is_stochastic(P):
+            fill_random(u_p, n, seed, s_product, base, two_p)
+        if _is_stochastic(A):
+            fill_random(u_a[c], n, seed, s_acc, base, two_a)
+        row = terms[c]
+        for j in range(n):
+            v = L[i, j] * Rt[k, j] + plus
+            if product_rounds:
+                v, st = round_sum_call(v, 0.0, P, u_p[j])
+                if st != OK:
+                    states[c] = st
+                    break
+            row[j] = v
+    if n > 0 and order == SEQUENTIAL:
         for c in range(count):
-            i = (first + c) // p
-            k = (first + c) % p
-            base = (np.uint64(offset) + np.uint64(first + c)) * np.uint64(n)
-            if product_rounds and _is_stochastic(P):
-                fill_random(u_p, n, seed, s_product, base, two_p)
-            if _is_stochastic(A):
-                fill_random(u_a[c], n, seed, s_acc, base, two_a)
-            row = terms[c]
-            for j in range(n):
-                v = L[i, j] * Rt[k, j] + plus
-                if product_rounds:
-                    v, st = round_sum(v, 0.0, P, u_p[j])
-                    if st != OK:
-                        states[c] = st
-                        break
-                row[j] = v
-        if n > 0 and order == SEQUENTIAL:
+            if states[c] == OK:
+                values[c], states[c] = round_sum_call(terms[c, 0], 0.0, A, u_a[c, 0])
+        for j in range(1, n):
             for c in range(count):
                 if states[c] == OK:
-                    values[c], states[c] = round_sum(terms[c, 0], 0.0, A, u_a[c, 0])
-            for j in range(1, n):
-                for c in range(count):
-                    if states[c] == OK:
-                        values[c], states[c] = register_add(values[c], terms[c, j], A, u_a[c, j])
-        elif n > 0:
-            for c in range(count):
-                st = states[c]
-                if st != OK:
-                    continue
-                row = terms[c]
-                randoms = u_a[c]
-                value = 0.0
-                if order == PAIRWISE:
-                    if n == 1:
-                        value, st = round_sum(row[0], 0.0, A, randoms[0])
-                    else:
-                        size = n
-                        event = 0
-                        while size > 1 and st == OK:
-                            half = size // 2
-                            for h in range(half):
-                                row[h], st = register_add(row[2 * h], row[2 * h + 1], A, randoms[event])
-                                event += 1
-                                if st != OK:
-                                    break
-                            if size % 2:
-                                row[half] = row[size - 1]
-                            size = half + size % 2
-                        value = row[0]
+                    values[c], states[c] = register_add(values[c], terms[c, j], A, u_a[c, j])
+    elif n > 0:
+        for c in range(count):
+            st = states[c]
+            if st != OK:
+                continue
+            row = terms[c]
+            randoms = u_a[c]
+            value = 0.0
+            if order == PAIRWISE:
+                if n == 1:
+                    value, st = round_sum_call(row[0], 0.0, A, randoms[0])
                 else:
-                    o = np.uint64(offset) + np.uint64(first + c)
-                    if _is_stochastic(F):
-                        fill_random(u_f, n_chunks, seed, s_final, o * np.uint64(n_chunks), two_f)
-                    for h in range(n_chunks):
-                        start = h * chunk
-                        total, st = round_sum(row[start], 0.0, A, randoms[start])
-                        for j in range(start + 1, min(start + chunk, n)):
+                    size = n
+                    event = 0
+                    while size > 1 and st == OK:
+                        half = size // 2
+                        for h in range(half):
+                            row[h], st = register_add_call(row[2 * h], row[2 * h + 1], A, randoms[event])
+                            event += 1
                             if st != OK:
                                 break
-                            total, st = register_add(total, row[j], A, randoms[j])
+                        if size % 2:
+                            row[half] = row[size - 1]
+                        size = half + size % 2
+                    value = row[0]
+            else:
+                o = np.uint64(offset) + np.uint64(first + c)
+                if _is_stochastic(F):
+                    fill_random(u_f, n_chunks, seed, s_final, o * np.uint64(n_chunks), two_f)
+                for h in range(n_chunks):
+                    start = h * chunk
+                    total, st = round_sum_call(row[start], 0.0, A, randoms[start])
+                    for j in range(start + 1, min(start + chunk, n)):
                         if st != OK:
                             break
-                        sums[h] = total
-                    if st == OK:
-                        value, st = round_sum(sums[0], 0.0, F, u_f[0])
-                        for h in range(1, n_chunks):
-                            if st != OK:
-                                break
-                            value, st = register_add(value, sums[h], F, u_f[h])
-                values[c] = value
-                states[c] = st
-        for c in range(count):
-            i = (first + c) // p
-            k = (first + c) % p
-            status[i, k] = states[c]
-            out[i, k] = values[c] if states[c] == OK else 0.0
+                        total, st = register_add_call(total, row[j], A, randoms[j])
+                    if st != OK:
+                        break
+                    sums[h] = total
+                if st == OK:
+                    value, st = round_sum_call(sums[0], 0.0, F, u_f[0])
+                    for h in range(1, n_chunks):
+                        if st != OK:
+                            break
+                        value, st = register_add_call(value, sums[h], F, u_f[h])
+            values[c] = value
+            states[c] = st
+    for c in range(count):
+        i = (first + c) // p
+        k = (first + c) % p
+        status[i, k] = states[c]
+        out[i, k] = values[c] if states[c] == OK else 0.0
 
 
 # -- deterministic narrow float registers, vectorized across outputs ---------------------------------
@@ -683,14 +708,10 @@ def gather_values(table, codes, out):
 
 
 def _serial_twin(kernel):
-    """The same loops compiled without ``parallel=True`` (prange runs as range), under their own
-    name so that the disk cache keeps the two apart: waking the thread pool costs more than a
-    short dot (lpsim.fast._mac runs work below lpsim.fast.threads.SMALL_WORK on these)."""
-    f = kernel.py_func
-    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__, f.__closure__)
-    twin.__qualname__ = f.__qualname__ + "_serial"
-    twin.__doc__ = f.__doc__
-    return jit(twin)
+    """The same loops compiled without ``parallel=True`` (prange runs as range): waking the thread
+    pool costs more than a short dot (lpsim.fast._mac runs work below lpsim.fast.threads.SMALL_WORK
+    on these)."""
+    return _twin(kernel, "_serial")
 
 
 SERIAL = {kernel: _serial_twin(kernel) for kernel in

@@ -179,8 +179,15 @@ def xoroshiro_word(seed, stream, counter, lane, block):
 
 @jit(inline="always")
 def xoroshiro_block(seed, stream, counter, block):
-    return (xoroshiro_word(seed, stream, counter, 0, block), xoroshiro_word(seed, stream, counter, 1, block),
-            xoroshiro_word(seed, stream, counter, 2, block), xoroshiro_word(seed, stream, counter, 3, block))
+    return (xoroshiro_call(seed, stream, counter, 0, block), xoroshiro_call(seed, stream, counter, 1, block),
+            xoroshiro_call(seed, stream, counter, 2, block), xoroshiro_call(seed, stream, counter, 3, block))
+
+
+@jit(inline="always")
+def xoroshiro_call(seed, stream, counter, lane, block):
+    """xoroshiro_word with its arguments at one type: a constant lane or block would compile a
+    version of it for each value."""
+    return xoroshiro_word(np.uint64(seed), np.uint64(stream), np.uint64(counter), np.uint64(lane), np.int64(block))
 
 
 @jit(inline="always")
@@ -260,7 +267,7 @@ def element_word(seed, stream, index, k):
     counter = ((index >> np.uint64(8)) << np.uint64(6)) | (index & np.uint64(63))
     word = (index >> np.uint64(6)) & np.uint64(3)
     if generator_code(stream) == GEN_XOROSHIRO128AOX:  # only the element's own lane
-        return xoroshiro_word(seed, stream, counter, word, k)
+        return xoroshiro_call(seed, stream, counter, word, k)
     w0, w1, w2, w3 = counter_block(seed, stream, counter, k)
     return w0 if word == 0 else (w1 if word == 1 else (w2 if word == 2 else w3))
 
@@ -268,18 +275,20 @@ def element_word(seed, stream, index, k):
 @jit
 def first_bits(seed, stream, index, nbits):
     """The first ``nbits`` (1..64) random bits of element ``index``, as a uint64."""
-    head = np.uint64(element_word(seed, stream, index, 0))
-    if nbits <= 32:
-        return head >> np.uint64(32 - nbits)
-    head = (head << SHIFT32) | np.uint64(element_word(seed, stream, index, 1))
-    return head >> np.uint64(64 - nbits)
+    words = 1 if nbits <= 32 else 2
+    head = np.uint64(0)
+    for k in range(words):  # one call site: each inlines every generator (seconds of compile time)
+        head = (head << SHIFT32) | np.uint64(element_word(seed, stream, index, k))
+    return head >> np.uint64(32 * words - nbits)
 
 
 @jit
 def chunk64(seed, stream, index, chunk):
     """64-bit chunk ``chunk`` of element ``index``'s bit string: its words 2 chunk and 2 chunk + 1."""
-    k = 2 * chunk
-    return (np.uint64(element_word(seed, stream, index, k)) << SHIFT32) | np.uint64(element_word(seed, stream, index, k + 1))
+    head = np.uint64(0)
+    for k in range(2 * chunk, 2 * chunk + 2):  # one call site, as in first_bits
+        head = (head << SHIFT32) | np.uint64(element_word(seed, stream, index, k))
+    return head
 
 
 GROUP = 256  # elements served by one run of 64 consecutive counters
@@ -302,7 +311,7 @@ def fill_group_words(seed, stream, group, k, words):
     elif code == GEN_HASH32:
         _fill_group(hash32_block, seed, stream, base, k, words)
     elif code == GEN_XOROSHIRO128AOX:
-        _fill_group_xoroshiro(seed, stream, group, k, words)
+        _fill_group_xoroshiro(seed, stream, group, np.int64(k), words)  # one version for every k
 
 
 @jit(inline="always")

@@ -168,11 +168,10 @@ def round_scaled(negative, M, s, mode, signed_floor, random_bits, seed, stream, 
     elif mode != STOCHASTIC:
         away = directed_away(mode, negative, q)
     else:
-        if signed_floor and negative:
-            # the value moves toward +inf (smaller magnitude) iff U < 1 - F / 2**sh
-            away = not random_below(F, sh, True, random_bits, seed, stream, index)
-        else:
-            away = random_below(F, sh, False, random_bits, seed, stream, index)
+        # a negative fixed-point value moves toward +inf (smaller magnitude) iff U < 1 - F / 2**sh;
+        # one call site with a run-time flag: a constant flag compiles random_below once per value
+        complement = signed_floor and negative
+        away = random_below(F, sh, complement, random_bits, seed, stream, index) != complement
     return q + np.uint64(away), False
 
 
