@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -87,11 +88,10 @@ def main():
         if accumulator == "fp8_fp32":
             af, bf = ops.to_float(a).astype(np.float32), ops.to_float(b).astype(np.float32)
             t_blas = best_time(lambda: af @ bf, 3)
-            with threads.using_threads(2):
-                t_two = best_time(lambda: ops.matmul(a, b, accumulator), 3)
+            paired = _alternating_best(lambda: ops.matmul(a, b, accumulator))
             print(f"{'  numpy float32 matmul (BLAS)':<36} {macs / t_blas / 1e6:13.0f}   fast / BLAS = {t_blas / t_fast:.2f}")
-            print(f"{'  same case, two threads':<36} {macs / t_two / 1e6:13.0f}   two / one thread = {t_fast / t_two:.2f}"
-                  f" (target 1.7)")
+            print(f"{'  same case, two threads':<36} {macs / paired[2] / 1e6:13.0f}   two / one thread = "
+                  f"{paired[1] / paired[2]:.2f} (target 1.7; the two alternated call by call)")
     short_dots(rng)
 
 
@@ -112,20 +112,39 @@ def _control_kernel():
     return control
 
 
+def _alternating_best(function, calls: int = 7) -> dict:
+    """Seconds of the fastest call of ``function`` on one and on two threads, the two counts
+    alternated call by call, so both see the same moments of a shared machine (one block of
+    calls per count let the second vCPU's availability differ between the blocks)."""
+    best = {1: float("inf"), 2: float("inf")}
+    for n_threads in (1, 2):  # untimed: loads the kernels and wakes the pool
+        with threads.using_threads(n_threads):
+            function()
+    for _ in range(calls):
+        for n_threads in (1, 2):
+            with threads.using_threads(n_threads):
+                start = time.perf_counter()
+                function()
+                best[n_threads] = min(best[n_threads], time.perf_counter() - start)
+    return best
+
+
 def thread_ratios(rng, repeats: int = 4):
     """Two / one thread on the E4M3 -> fp32 case next to the control loop, interleaved, with the load."""
     a, b = operands(rng, E4M3, 256, 1024, 256)
     control, buffer = _control_kernel(), np.zeros(64, dtype=np.float32)
+
+    def control_call():
+        threads.apply(1 << 62)  # the control loop runs on the same thread count
+        control(buffer, 100_000)
+
     print("two / one thread, E4M3 -> fp32 256 x 1024 x 256, next to a pure-arithmetic prange loop")
+    print("(whole ops.matmul calls, fastest of 7, one and two threads alternated call by call)")
     print(f"{'load':>5} {'one M MAC/s':>12} {'two M MAC/s':>12} {'two/one':>8} {'control two/one':>16}")
     for _ in range(repeats):
         load = os.getloadavg()[0]
-        kernel, loop = {}, {}
-        for n_threads in (1, 2):
-            with threads.using_threads(n_threads):
-                kernel[n_threads] = best_time(lambda: ops.matmul(a, b, "fp8_fp32"), 3)
-                threads.apply(1 << 62)  # the control loop runs on the same thread count
-                loop[n_threads] = best_time(lambda: control(buffer, 100_000), 3)
+        kernel = _alternating_best(lambda: ops.matmul(a, b, "fp8_fp32"))
+        loop = _alternating_best(control_call, 3)
         macs = 256 * 1024 * 256
         print(f"{load:5.1f} {macs / kernel[1] / 1e6:12.0f} {macs / kernel[2] / 1e6:12.0f} "
               f"{kernel[1] / kernel[2]:8.2f} {loop[1] / loop[2]:16.2f}")
