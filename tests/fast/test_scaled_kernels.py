@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from unittest import mock
 
 import attrs
@@ -196,5 +197,8 @@ def test_a_scale_step_that_is_not_a_power_of_two_decodes_with_one_rounding(step,
     x = np.array(x)
     exact = lpsim.encode(x, fmt, engine="exact")
     want = lpsim.decode(exact, fmt, engine="exact")
-    assert_same_values(lpsim.decode(exact, fmt), want)
-    assert_same_values(lpsim.quantize(x, fmt), want)
+    with warnings.catch_warnings():
+        # scales that are not float64 numbers go to the exact engine on purpose, with its warning
+        warnings.simplefilter("ignore", lpsim.codec.FastEngineFallbackWarning)
+        assert_same_values(lpsim.decode(exact, fmt), want)
+        assert_same_values(lpsim.quantize(x, fmt), want)
