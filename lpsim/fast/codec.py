@@ -38,9 +38,22 @@ def mode_and_bits(rounding: Rounding) -> tuple[int, int]:
 
 
 def round_params(rounding: Rounding, seed: int, stream: int, offset: int) -> K.RoundParams:
-    mode, random_bits = mode_and_bits(rounding)
-    return K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
-                         np.uint64(offset))
+    return call_round_params(None, *mode_and_bits(rounding), rounding.generator.code, seed, stream, offset)
+
+
+# per-call conversions remembered: a numpy scalar costs as much as a short kernel's work
+_seed_word = functools.lru_cache(maxsize=64)(np.uint64)
+_stream_word = functools.lru_cache(maxsize=64)(source_word)
+_new_tuple = tuple.__new__  # a namedtuple's own constructor is a Python function: slower
+
+
+def call_round_params(R: K.RoundParams | None, mode: int, random_bits: int, generator: int, seed: int, stream: int,
+                      offset: int) -> K.RoundParams:
+    """``R`` (a deterministic rounding's, the same every call), or a stochastic rounding's RoundParams of this call."""
+    if R is not None:
+        return R
+    return _new_tuple(K.RoundParams, (mode, random_bits, _seed_word(seed), _stream_word(stream, generator),
+                                      np.uint64(offset)))
 
 
 # -- calling kernels ---------------------------------------------------------------------
@@ -207,8 +220,7 @@ def _encode_elementwise(plan, exact_element, x, fmt, rounding, seed, stream, off
     out = np.empty(flat.size, dtype=code_dtype)
     if R is None:
         _check_index_range(flat.size, rounding, offset)
-        R = K.RoundParams(mode, random_bits, np.uint64(seed), source_word(stream, rounding.generator.code),
-                          np.uint64(offset))
+        R = call_round_params(R, mode, random_bits, rounding.generator.code, seed, stream, offset)
     # the parameter tuples' field types are fixed by the functions that build them
     key = (kernel, code_dtype, array_key(flat))
     bad = call_kernel(kernel, key, flat, out.view(unsigned_dtype), params, R)
@@ -449,21 +461,6 @@ def block_layout(x: np.ndarray, fmt) -> tuple[np.ndarray, int, tuple[int, ...], 
     if ndim == 1:
         return flat, flags.num, shape, 0, 1, shape[0], 1
     return flat, flags.num, shape, axis, math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
-
-
-# per-call conversions remembered: a numpy scalar costs as much as a short kernel's work
-_seed_word = functools.lru_cache(maxsize=64)(np.uint64)
-_stream_word = functools.lru_cache(maxsize=64)(source_word)
-_new_tuple = tuple.__new__  # a namedtuple's own constructor is a Python function: slower
-
-
-def call_round_params(R: K.RoundParams | None, mode: int, random_bits: int, generator: int, seed: int, stream: int,
-                      offset: int) -> K.RoundParams:
-    """``R`` (a deterministic rounding's, the same every call), or a stochastic rounding's RoundParams of this call."""
-    if R is not None:
-        return R
-    return _new_tuple(K.RoundParams, (mode, random_bits, _seed_word(seed), _stream_word(stream, generator),
-                                      np.uint64(offset)))
 
 
 @functools.lru_cache(maxsize=16)

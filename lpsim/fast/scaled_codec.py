@@ -204,7 +204,7 @@ def _value_bits(fmt) -> tuple[int, int]:
     if isinstance(fmt, FloatFormat):
         return fmt.man_bits + 1, fmt.emin - fmt.man_bits
     step = float(fmt.step)
-    return fmt.bits + significant_bits(np.array([step])), math.frexp(step)[1] - _FLOAT64_BITS + _trailing_zeros(step)
+    return fmt.bits + significant_bits(np.array([step])), _lowest_bit_exponent(step)
 
 
 def _exact_value_products(element, scale) -> bool:
@@ -249,13 +249,15 @@ def _grid_bits(fmt) -> tuple[int, int]:
     """(most significant bits, exponent of the lowest set bit) over the positive values and midpoints of grid(fmt)."""
     values, _, mids = grid(fmt)
     both = np.concatenate([values[values > 0], mids])
-    lowest = min(math.frexp(float(v))[1] - _FLOAT64_BITS + _trailing_zeros(v) for v in both)
+    lowest = min(_lowest_bit_exponent(v) for v in both)
     return significant_bits(both), lowest
 
 
-def _trailing_zeros(v) -> int:
-    mantissa = int(math.frexp(float(v))[0] * 2.0**_FLOAT64_BITS)
-    return (mantissa & -mantissa).bit_length() - 1
+def _lowest_bit_exponent(v) -> int:
+    """The exponent of the lowest set bit of a positive float64 (v is an odd integer times 2**that)."""
+    fraction, exponent = math.frexp(float(v))
+    mantissa = int(fraction * 2.0**_FLOAT64_BITS)
+    return exponent - _FLOAT64_BITS + (mantissa & -mantissa).bit_length() - 1
 
 
 @functools.lru_cache(maxsize=64)
@@ -271,8 +273,8 @@ def _kernel_params_by_value(fmt: ScaledBlockFormat, rounding: Rounding) -> SK.Sc
         # (25 bits, lowest bit >= 2**-150) times the divisor: those products must be float64 numbers
         if float(tensor_divisor) != tensor_divisor:
             return None
-        bits, low = significant_bits(np.array([float(tensor_divisor)])), _trailing_zeros(float(tensor_divisor))
-        if bits + 25 > _FLOAT64_BITS or math.frexp(float(tensor_divisor))[1] - _FLOAT64_BITS + low - 150 < -1074:
+        bits, low = significant_bits(np.array([float(tensor_divisor)])), _lowest_bit_exponent(tensor_divisor)
+        if bits + 25 > _FLOAT64_BITS or low - 150 < -1074:
             return None
     element_values, element_codes, element_mids = grid(element)
     scale_values, scale_codes, scale_mids = grid(scale)
