@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from . import codec
 from .exact import arith as _exact
-from .exact.qarray import QArray
+from .exact.qarray import QArray, check_qarray_format
 from .fast import arith as _fast
 from .fast.arith import FastArithmeticFallbackWarning
 from .formats.rounding import NEAREST_EVEN
@@ -32,7 +32,8 @@ def from_float(x, fmt, rounding=NEAREST_EVEN, *, seed: int = 0, stream: int = 0,
                engine: str = "fast") -> QArray:
     """Quantize float values into a QArray with the chosen engine's codec (same codes either way);
     ``fmt`` is a Format or a name or spec string, as in lpsim.codec."""
-    fmt = codec.check_format(fmt)
+    # refused before encoding: a scaled block format would be encoded (slowly, with a fallback warning) for nothing
+    fmt = check_qarray_format(codec.check_format(fmt), "QArray")
     return QArray(codes=codec.encode(x, fmt, rounding, seed=seed, stream=stream, offset=offset, engine=engine), fmt=fmt)
 
 

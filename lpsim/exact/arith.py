@@ -20,12 +20,9 @@ import numpy as np
 from ..arith.plan import DotPlan, plan_dot
 from ..arith.profiles import as_accumulator
 from ..formats.base import Format
-from ..formats.block import BlockFormat
-from ..formats.fixed import FixedPoint
-from ..formats.floating import FloatFormat
 from ..formats.rounding import NEAREST_EVEN, as_rounding
 from .accumulate import STREAM_OUTPUT, dot_one, register_value_as_exact
-from .qarray import MAX_INDEX, QArray, RandomKey, unsupported_format_message
+from .qarray import MAX_INDEX, QArray, RandomKey, check_qarray_format
 from .values import exact_add, exact_mul, exact_negate
 
 
@@ -54,9 +51,7 @@ def _checked_out(op: str, out) -> Format:
     (nor the fast one warns of a fallback) on a result it must refuse."""
     if not isinstance(out, Format):
         raise TypeError(f"{op}: out must be an lpsim Format, got {type(out).__name__}")
-    if not isinstance(out, (FixedPoint, FloatFormat, BlockFormat)):
-        raise TypeError(unsupported_format_message(f"{op}: output format", out))
-    return out
+    return check_qarray_format(out, f"{op}: output format")
 
 
 def _broadcast_shape(operands: dict[str, QArray], op: str) -> tuple[int, ...]:

@@ -287,6 +287,14 @@ _SHAPE_FUNCTIONS = {
 }
 
 
+def check_qarray_format(fmt: Format, what: str) -> Format:
+    """``fmt`` if a QArray can hold it (FixedPoint, FloatFormat, BlockFormat), else the TypeError of
+    unsupported_format_message: for callers that must refuse before doing any work."""
+    if not isinstance(fmt, (FixedPoint, FloatFormat, BlockFormat)):
+        raise TypeError(unsupported_format_message(what, fmt))
+    return fmt
+
+
 def unsupported_format_message(what: str, fmt: Format) -> str:
     """Why a format cannot hold a QArray (arithmetic operand or result), naming the format."""
     text = (f"{what}: format {fmt.spec} ({type(fmt).__name__}) is not supported by QArray arithmetic, which takes "

@@ -455,6 +455,10 @@ def test_qarray_arithmetic_refuses_scaled_block_formats_by_name(engine):
                      lambda: ops.matmul(a[None, :], a[:, None], "fp8_fp32", NVFP4, engine=engine)):
             with pytest.raises(TypeError, match=f"{NVFP4.spec} \\(ScaledBlockFormat\\) is not supported"):
                 call()
+        # nor is x encoded first: the fast encoder would fall back (and warn) for 64 random bits
+        warnings.simplefilter("error", lpsim.codec.FastEngineFallbackWarning)
+        with pytest.raises(TypeError, match=f"{NVFP4.spec} \\(ScaledBlockFormat\\) is not supported"):
+            ops.from_float(x, NVFP4, lpsim.Rounding(mode="stochastic", random_bits=64), engine=engine)
 
 
 def test_unsigned_p3109_formats_as_scales_and_in_scaled_tensors():
